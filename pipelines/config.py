@@ -1,0 +1,169 @@
+"""Tenant configuration: read once from YAML, validated at the edge, handed inside as typed objects.
+
+The file (``--tenants PATH`` or ``DESKPULSE_TENANTS``) names, per tenant, where its helpdesk API is
+and which environment variables hold its credentials and pseudonymisation secret. Secrets never sit
+in the file. Every error names the file, the tenant and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from pipelines.keys import check_secret
+
+PLATFORMS = ("zendesk",)
+TENANT_ID = re.compile(r"^[a-z0-9_]{1,48}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEFAULT_RETENTION_DAYS = 730
+
+
+class ConfigError(ValueError):
+    """The tenant file is missing, malformed, or names something that does not exist."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Names of the environment variables holding an API login; never the values."""
+
+    email_env: str
+    token_env: str
+
+    def resolve(self, tenant_id: str) -> tuple[str, str]:
+        """Read the login from the environment, or fail naming the tenant and variable."""
+        values = []
+        for name in (self.email_env, self.token_env):
+            value = os.environ.get(name)
+            if not value:
+                raise ConfigError(f"tenant {tenant_id!r}: environment variable {name} is not set")
+            values.append(value)
+        return values[0], values[1]
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """One client account of one helpdesk platform."""
+
+    id: str
+    platform: str
+    base_url: str
+    credentials: Credentials
+    secret_env: str
+    timezone: str | None = None
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    start_date: datetime = field(default=datetime(2000, 1, 1, tzinfo=UTC))
+
+    def secret(self) -> bytes:
+        """The tenant's pseudonymisation key, checked for presence and length."""
+        return check_secret(
+            os.environ.get(self.secret_env),
+            tenant_id=self.id,
+            source=f"environment variable {self.secret_env}",
+        )
+
+
+def tenants_path(explicit: str | os.PathLike | None = None) -> Path:
+    """The tenant file named on the command line, else by ``DESKPULSE_TENANTS``."""
+    value = explicit or os.environ.get("DESKPULSE_TENANTS")
+    if not value:
+        raise ConfigError("no tenant file: pass --tenants PATH or set DESKPULSE_TENANTS")
+    return Path(value)
+
+
+def load_tenants(path: str | os.PathLike) -> list[TenantConfig]:
+    """Parse and validate a tenant file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: tenant file not found")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    entries = document.get("tenants") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: expected a top-level 'tenants:' list with at least one tenant")
+    tenants = [_tenant(path, index, entry) for index, entry in enumerate(entries)]
+    seen: set[str] = set()
+    for tenant in tenants:
+        if tenant.id in seen:
+            raise ConfigError(f"{path}: tenant {tenant.id!r} is configured twice")
+        seen.add(tenant.id)
+    return tenants
+
+
+def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: tenants[{index}] must be a mapping")
+    tenant_id = entry.get("id")
+    where = f"{path}: tenant {tenant_id!r}" if tenant_id else f"{path}: tenants[{index}]"
+
+    def fail(field_name: str, problem: str) -> ConfigError:
+        return ConfigError(f"{where}, field {field_name!r}: {problem}")
+
+    if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
+        raise fail("id", "required, 1-48 characters of lowercase a-z, 0-9 and _")
+    known = {"id", "platform", "base_url", "credentials", "secret_env", "timezone",
+             "retention_days", "start_date"}
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
+
+    platform = entry.get("platform")
+    if platform not in PLATFORMS:
+        raise fail("platform", f"must be one of {', '.join(PLATFORMS)}")
+
+    base_url = entry.get("base_url")
+    parsed = urlparse(base_url) if isinstance(base_url, str) else None
+    if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise fail("base_url", "must be an http(s) URL such as https://acme.zendesk.com")
+    if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise fail("base_url", "plain http is only allowed for a local fake API; use https")
+
+    credentials = entry.get("credentials")
+    if not isinstance(credentials, dict):
+        raise fail("credentials", "must map email_env and token_env to environment variable names")
+    for key in ("email_env", "token_env"):
+        if not isinstance(credentials.get(key), str) or not ENV_NAME.match(credentials[key]):
+            raise fail(f"credentials.{key}", "must name an environment variable")
+
+    secret_env = entry.get("secret_env")
+    if not isinstance(secret_env, str) or not ENV_NAME.match(secret_env):
+        raise fail("secret_env", "must name the environment variable holding the tenant secret")
+
+    timezone = entry.get("timezone")
+    if timezone is not None:
+        try:
+            ZoneInfo(str(timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise fail("timezone", "must be an IANA time zone such as Europe/Amsterdam") from None
+
+    retention_days = entry.get("retention_days", DEFAULT_RETENTION_DAYS)
+    if not isinstance(retention_days, int) or isinstance(retention_days, bool) or retention_days < 1:
+        raise fail("retention_days", "must be a positive whole number of days")
+
+    start_date = entry.get("start_date", TenantConfig.start_date)
+    if not isinstance(start_date, datetime):
+        try:
+            start_date = datetime.fromisoformat(str(start_date))
+        except ValueError:
+            raise fail("start_date", "must be a date such as 2024-01-01") from None
+    if start_date.tzinfo is None:
+        start_date = start_date.replace(tzinfo=UTC)
+
+    return TenantConfig(
+        id=tenant_id,
+        platform=platform,
+        base_url=base_url.rstrip("/"),
+        credentials=Credentials(credentials["email_env"], credentials["token_env"]),
+        secret_env=secret_env,
+        timezone=timezone,
+        retention_days=retention_days,
+        start_date=start_date,
+    )

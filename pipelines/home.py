@@ -1,0 +1,39 @@
+"""The one place that knows where deskpulse keeps state and outputs.
+
+Everything lives under ``DESKPULSE_HOME`` (default ``./.deskpulse``): the DuckDB warehouse,
+serving files, dlt pipeline state and run logs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    """The deskpulse home folder, created on first use."""
+    path = Path(os.environ.get("DESKPULSE_HOME", ".deskpulse")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def warehouse_path() -> Path:
+    """The DuckDB warehouse file that dlt loads and dbt builds."""
+    return home() / "warehouse.duckdb"
+
+
+def dlt_pipelines_dir() -> Path:
+    """Where dlt keeps its local pipeline working folders (state, pending packages)."""
+    return home() / "dlt"
+
+
+def logs_dir() -> Path:
+    """Run logs written by the CLI."""
+    path = home() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def raw_dataset(tenant_id: str) -> str:
+    """The warehouse schema that holds one tenant's raw, pseudonymised API data."""
+    return f"raw_{tenant_id}"

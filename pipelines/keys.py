@@ -1,0 +1,46 @@
+"""Keyed pseudonyms: the one key derivation for every person identifier deskpulse keeps.
+
+A pseudonym is ``HMAC-SHA256(tenant secret, kind || value)`` as lowercase hex: stable across runs,
+different across tenants, and not reversible without the tenant's secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+MIN_SECRET_BYTES = 32
+
+
+class SecretError(ValueError):
+    """A tenant secret is missing or too weak to key pseudonyms."""
+
+
+def check_secret(secret: str | None, *, tenant_id: str, source: str) -> bytes:
+    """Return the secret as bytes, or raise a message that names the tenant and where it came from."""
+    if not secret:
+        raise SecretError(f"tenant {tenant_id!r}: no pseudonymisation secret in {source}")
+    raw = secret.encode("utf-8")
+    if len(raw) < MIN_SECRET_BYTES:
+        raise SecretError(
+            f"tenant {tenant_id!r}: the secret in {source} has {len(raw)} bytes,"
+            f" at least {MIN_SECRET_BYTES} are required"
+        )
+    return raw
+
+
+def pseudonym(secret: bytes, kind: str, value: object) -> str | None:
+    """Pseudonym of ``value`` of the given kind (``user``, ``group``, ``email``, ...); None stays None."""
+    if value is None or value == "":
+        return None
+    return hmac.new(secret, f"{kind}{normalise(kind, value)}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalise(kind: str, value: object) -> str:
+    """The canonical form of an identifier, so ``A@x.com`` and ``a@x.com `` share a pseudonym."""
+    text = str(value).strip()
+    if kind == "email":
+        return text.lower()
+    if kind == "phone":
+        return "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    return text
