@@ -87,20 +87,25 @@ def minutes(start: datetime | None, end: datetime | None) -> float | None:
 
 def truth(world: World, as_of: datetime | None = None, timezone: str | None = None) -> Truth:
     """Every ticket's and every agent-day's metrics for ``world`` as of ``as_of`` (default: end)."""
-    as_of = as_of or world.end
-    tz = ZoneInfo(timezone or world.config.timezone)
-    agents = world.agent_ids
+    return truth_of(world.tickets(), as_of or world.end, timezone or world.config.timezone,
+                    world.agent_ids)
+
+
+def truth_of(tickets_in: Iterable[Ticket], as_of: datetime, timezone: str,
+             agents: frozenset[int]) -> Truth:
+    """The metrics of the given tickets; tenant days in ``timezone``; ``agents`` are agent ids."""
+    tz = ZoneInfo(timezone)
     tickets: dict[int, TicketTruth] = {}
     days: dict[tuple[int, date], AgentDayTruth] = defaultdict(AgentDayTruth)
 
     def day(at: datetime) -> date:
         return at.astimezone(tz).date()
 
-    for ticket in world.tickets():
+    for ticket in tickets_in:
         state = ticket.state_at(as_of)
         if state is None:
             continue
-        facts = _ticket_facts(ticket, as_of, agents)
+        facts = ticket_facts(ticket, as_of, agents)
         tickets[ticket.id] = facts.truth
         if facts.truth.is_deleted:
             continue
@@ -129,14 +134,15 @@ def truth(world: World, as_of: datetime | None = None, timezone: str | None = No
 
 
 @dataclass
-class _Facts:
+class TicketFacts:
     truth: TicketTruth
     replies: list[tuple[int, datetime]]
     solves: list[tuple[int | None, datetime]]
     reopens: list[datetime]
 
 
-def _ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int]) -> _Facts:
+def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int]) -> TicketFacts:
+    """One ticket's metrics and the dated replies, solves and reopens that feed agent days."""
     audits = ticket.audits_at(as_of)
     status = ticket.state_at(as_of)["status"]
     first_customer_comment = None
@@ -168,7 +174,7 @@ def _ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int]) -> _F
     final_solved = solves[-1][1] if solves and status in ("solved", "closed") else None
     ratings = [r for r in ticket.ratings_at(as_of) if r.score in ("good", "bad")]
     latest = max(ratings, key=lambda r: (r.created_at, r.id)) if ratings else None
-    return _Facts(
+    return TicketFacts(
         truth=TicketTruth(
             ticket_id=ticket.id,
             status=status,

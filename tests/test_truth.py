@@ -1,0 +1,97 @@
+"""The ground truth itself, held to a ticket worked out by hand from METRICS.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from pipelines.world.model import SYSTEM_USER_ID, Audit, Event, Rating, Ticket
+from pipelines.world.truth import percentile_cont, truth_of
+
+CUSTOMER, ASSIGNEE, COLLEAGUE = 2000, 1001, 1002
+AGENTS = frozenset({ASSIGNEE, COLLEAGUE})
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+
+def audit(n: int, when: datetime, author: int, *events: Event) -> Audit:
+    return Audit(n, 7, when, author, "web", events)
+
+
+def change(n: int, field: str, value, previous=None) -> Event:
+    return Event(n, "Change", field, None if value is None else str(value),
+                 None if previous is None else str(previous))
+
+
+def comment(n: int, author: int, public: bool = True) -> Event:
+    return Event(n, "Comment", author_id=author, public=public)
+
+
+HAND_TICKET = Ticket(
+    id=7,
+    created_at=at(2, 9),
+    channel="web",
+    audits=(
+        audit(1, at(2, 9), CUSTOMER, Event(10, "Create", "status", "new"),
+              Event(11, "Create", "assignee_id", None), comment(12, CUSTOMER)),
+        audit(2, at(2, 9, 10), SYSTEM_USER_ID, change(20, "assignee_id", ASSIGNEE),
+              change(21, "status", "open", "new")),
+        audit(3, at(2, 9, 20), ASSIGNEE, comment(30, ASSIGNEE, public=False)),  # internal note
+        audit(4, at(2, 9, 45), COLLEAGUE, comment(40, COLLEAGUE),  # reply by a non-assignee
+              change(41, "status", "pending", "open")),
+        audit(5, at(2, 10, 30), CUSTOMER, comment(50, CUSTOMER), change(51, "status", "open", "pending")),
+        audit(6, at(2, 11), ASSIGNEE, change(60, "status", "solved", "open")),
+        audit(7, at(3, 8), CUSTOMER, comment(70, CUSTOMER), change(71, "status", "open", "solved")),
+        audit(8, at(3, 9), SYSTEM_USER_ID, change(80, "assignee_id", COLLEAGUE, ASSIGNEE)),
+        audit(9, at(3, 9, 30), COLLEAGUE, comment(90, COLLEAGUE), change(91, "status", "solved", "open")),
+    ),
+    ratings=(
+        Rating(100, 7, "offered", at(3, 10, 30), COLLEAGUE, None, CUSTOMER),
+        Rating(101, 7, "good", at(3, 12), COLLEAGUE, None, CUSTOMER),
+        Rating(102, 7, "bad", at(4, 9), COLLEAGUE, None, CUSTOMER),
+    ),
+)
+
+
+def test_ticket_metrics_by_hand():
+    facts = truth_of([HAND_TICKET], at(10, 0), "UTC", AGENTS).tickets[7]
+    assert facts.first_reply_minutes == 45  # 09:00 customer → 09:45 colleague; the note does not count
+    assert facts.first_reply_agent_id == COLLEAGUE
+    assert facts.agent_replies == 2
+    assert facts.reopens == 1
+    assert facts.first_resolution_minutes == 120
+    assert facts.full_resolution_minutes == 24 * 60 + 30
+    assert not facts.is_one_touch
+    assert facts.csat_score == "bad"  # the latest good-or-bad rating
+
+
+def test_agent_days_by_hand():
+    days = truth_of([HAND_TICKET], at(10, 0), "UTC", AGENTS).agent_days
+    assignee_day1 = days[(ASSIGNEE, date(2026, 3, 2))]
+    assert assignee_day1.tickets_solved == {7} and assignee_day1.reopened_after_solve == 1
+    assert assignee_day1.public_replies == 0 and assignee_day1.first_replies == 0
+    colleague_day1 = days[(COLLEAGUE, date(2026, 3, 2))]
+    assert colleague_day1.first_reply_minutes == [45] and colleague_day1.public_replies == 1
+    assert not colleague_day1.tickets_solved
+    colleague_day2 = days[(COLLEAGUE, date(2026, 3, 3))]
+    assert colleague_day2.tickets_solved == {7} and colleague_day2.reopened_after_solve == 0
+    assert (colleague_day2.csat_good, colleague_day2.csat_bad) == (1, 0)
+    assert days[(COLLEAGUE, date(2026, 3, 4))].csat_pct == 0.0
+
+
+def test_as_of_before_the_reopen_and_tenant_days_in_local_time():
+    result = truth_of([HAND_TICKET], at(2, 12), "Asia/Tokyo", AGENTS)
+    facts = result.tickets[7]
+    assert facts.status == "solved" and facts.reopens == 0 and facts.final_solved_at == at(2, 11)
+    # 11:00 UTC is 20:00 in Tokyo, the same date; 09:45 UTC is 18:45 there
+    assert result.agent_days[(ASSIGNEE, date(2026, 3, 2))].tickets_solved == {7}
+    late = truth_of([HAND_TICKET], at(10, 0), "Pacific/Kiritimati", AGENTS)  # UTC+14
+    assert late.agent_days[(ASSIGNEE, date(2026, 3, 3))].tickets_solved == {7}
+
+
+def test_percentile_cont_interpolates_like_sql():
+    assert percentile_cont([10, 20, 30, 40], 0.5) == 25
+    assert percentile_cont([10, 20, 30, 40], 0.9) == 37
+    assert percentile_cont([5], 0.9) == 5
+    assert percentile_cont([], 0.5) is None
