@@ -1,0 +1,38 @@
+# deskpulse: `make demo` and `make test` on a fresh clone; everything installs into .venv.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
+
+.PHONY: install manifest demo dev test lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# dagster-dbt loads the dbt manifest when Definitions load; prepare it whenever dbt files change.
+manifest: $(MANIFEST)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	$(BIN)/dagster-dbt project prepare-and-package --file assets/project.py
+
+demo: manifest
+	$(BIN)/deskpulse demo
+
+dev: manifest
+	$(BIN)/deskpulse dev
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: manifest lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf .deskpulse dbt_project/target dbt_project/logs .pytest_cache

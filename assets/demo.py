@@ -1,0 +1,104 @@
+"""The built-in demo: two tenants served by fake helpdesk APIs on free local ports.
+
+``deskpulse demo`` and ``deskpulse dev`` use it. The two demo worlds share some customers, so the
+demo shows the same e-mail pseudonymised differently per tenant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from pipelines.home import home, warehouse_path
+from pipelines.platforms import PLATFORMS
+from pipelines.world import World, WorldConfig
+
+DEMO_TENANTS = (
+    ("northwind", 11, "Europe/Amsterdam"),
+    ("globex", 22, "America/New_York"),
+)
+SHARED_PEOPLE_SEED = 7
+
+
+def demo_worlds(tickets: int) -> list[World]:
+    return [
+        World(WorldConfig(tenant_id=tenant_id, seed=seed, tickets=tickets,
+                          people_seed=SHARED_PEOPLE_SEED, timezone=timezone))
+        for tenant_id, seed, timezone in DEMO_TENANTS
+    ]
+
+
+def _demo_secrets(folder: Path) -> dict[str, str]:
+    """Per-tenant demo secrets, generated once and kept (0600) so pseudonyms stay stable."""
+    path = folder / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {tenant_id: secrets.token_hex(32) for tenant_id, _, _ in DEMO_TENANTS}
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+@contextlib.contextmanager
+def demo_tenants(tickets: int) -> Iterator[Path]:
+    """Start the demo APIs, put their logins and secrets in the environment, yield the tenant file."""
+    folder = home() / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = _demo_secrets(folder)
+    platform = PLATFORMS["zendesk"]
+    entries = []
+    with contextlib.ExitStack() as stack:
+        for world in demo_worlds(tickets):
+            tenant_id = world.config.tenant_id
+            api = stack.enter_context(platform.fake_api(world))
+            prefix = f"DESKPULSE_DEMO_{tenant_id.upper()}"
+            os.environ[f"{prefix}_EMAIL"] = api.email
+            os.environ[f"{prefix}_TOKEN"] = api.token
+            os.environ[f"{prefix}_SECRET"] = keys[tenant_id]
+            entries.append({
+                "id": tenant_id,
+                "platform": "zendesk",
+                "base_url": api.base_url,
+                "credentials": {"email_env": f"{prefix}_EMAIL", "token_env": f"{prefix}_TOKEN"},
+                "secret_env": f"{prefix}_SECRET",
+                "timezone": world.config.timezone,
+                "retention_days": 730,
+                "start_date": world.start.date().isoformat(),
+            })
+        path = folder / "tenants.yaml"
+        path.write_text(yaml.safe_dump({"tenants": entries}, sort_keys=False))
+        yield path
+
+
+def summary() -> str:
+    """Rows per mart and a short leaderboard, for people."""
+    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+        marts = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by table_name").fetchall()]
+        lines = ["Rows per mart (schema marts):"]
+        for mart in marts:
+            count = con.execute(f'select count(*) from marts."{mart}"').fetchall()[0][0]
+            lines.append(f"  {mart:<32} {count:>9,}")
+        leaders = con.execute("""
+            select tenant_id, agent_key, sum(tickets_solved) as solved,
+                   sum(public_replies) as replies,
+                   sum(csat_good) * 1.0 / nullif(sum(csat_good) + sum(csat_bad), 0) as csat
+            from marts.agent_daily_performance
+            group by tenant_id, agent_key
+            order by solved desc, replies desc
+            limit 5
+        """).fetchall()
+    lines += ["", "Top agents by tickets solved (keys are pseudonyms):",
+              f"  {'tenant':<12} {'agent':<14} {'solved':>7} {'replies':>8} {'csat':>6}"]
+    for tenant_id, agent_key, solved, replies, csat in leaders:
+        shown = f"{csat:.0%}" if csat is not None else "-"
+        lines.append(f"  {tenant_id:<12} {agent_key[:12]:<14} {solved:>7} {replies:>8} {shown:>6}")
+    return "\n".join(lines)

@@ -1,0 +1,40 @@
+"""Tenants as Dagster sees them: a resource that reads the tenant file, and one partition per tenant.
+
+The file is read when a run needs it, so an edit applies to the next run without a reload;
+``sync_tenant_partitions`` makes the partition set match the file.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.config import TenantConfig, load_tenants, tenants_path
+
+tenant_partitions = dg.DynamicPartitionsDefinition(name="tenants")
+
+
+class TenantsResource(dg.ConfigurableResource):
+    """The tenant file: ``DESKPULSE_TENANTS`` unless a path is configured."""
+
+    path: str | None = None
+
+    def load(self) -> list[TenantConfig]:
+        return load_tenants(tenants_path(self.path))
+
+    def get(self, tenant_id: str) -> TenantConfig:
+        for tenant in self.load():
+            if tenant.id == tenant_id:
+                return tenant
+        raise dg.Failure(f"tenant {tenant_id!r} is not in the tenant file {tenants_path(self.path)}")
+
+
+def sync_tenant_partitions(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> tuple[list, list]:
+    """Add partitions for new tenants and remove those of tenants gone from the file."""
+    wanted = {t.id for t in tenants}
+    present = set(instance.get_dynamic_partitions(tenant_partitions.name))
+    added, removed = sorted(wanted - present), sorted(present - wanted)
+    if added:
+        instance.add_dynamic_partitions(tenant_partitions.name, added)
+    for key in removed:
+        instance.delete_dynamic_partition(tenant_partitions.name, key)
+    return added, removed
