@@ -47,9 +47,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from assets.runner import run_graph
 
     started = time.monotonic()
-    with demo_tenants(args.tickets) as tenant_file:
-        _progress(f"Demo APIs up; tenant file {tenant_file}")
-        outcome = run_graph(tenant_file, progress=_progress)
+    with demo_tenants(args.tickets) as demo:
+        _progress(f"Demo APIs up; tenant file {demo.tenant_file}")
+        outcome = run_graph(demo.tenant_file, progress=_progress)
     if outcome.transformed:
         print()
         print(summary())
@@ -63,9 +63,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_dev(args: argparse.Namespace) -> int:
     from assets.demo import demo_tenants
 
-    with demo_tenants(args.tickets) as tenant_file:
-        os.environ["DESKPULSE_TENANTS"] = str(tenant_file)
-        _progress(f"Demo APIs up; tenant file {tenant_file}; starting dagster dev")
+    with demo_tenants(args.tickets) as demo:
+        os.environ["DESKPULSE_TENANTS"] = str(demo.tenant_file)
+        _progress(f"Demo APIs up; tenant file {demo.tenant_file}; starting dagster dev")
         return subprocess.call(["dagster", "dev", "-w", str(REPO / "workspace.yaml")], cwd=REPO)
 
 

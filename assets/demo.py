@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -46,18 +47,29 @@ def _demo_secrets(folder: Path) -> dict[str, str]:
     return values
 
 
+@dataclass
+class Demo:
+    """A running demo: the tenant file, and per tenant its world, fake API and secret."""
+
+    tenant_file: Path
+    worlds: dict[str, World]
+    apis: dict[str, object]
+    secrets: dict[str, str]
+
+
 @contextlib.contextmanager
-def demo_tenants(tickets: int) -> Iterator[Path]:
-    """Start the demo APIs, put their logins and secrets in the environment, yield the tenant file."""
+def demo_tenants(tickets: int) -> Iterator[Demo]:
+    """Start the demo APIs, put their logins and secrets in the environment, yield the demo."""
     folder = home() / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     keys = _demo_secrets(folder)
     platform = PLATFORMS["zendesk"]
-    entries = []
+    entries, worlds, apis = [], {}, {}
     with contextlib.ExitStack() as stack:
         for world in demo_worlds(tickets):
             tenant_id = world.config.tenant_id
             api = stack.enter_context(platform.fake_api(world))
+            worlds[tenant_id], apis[tenant_id] = world, api
             prefix = f"DESKPULSE_DEMO_{tenant_id.upper()}"
             os.environ[f"{prefix}_EMAIL"] = api.email
             os.environ[f"{prefix}_TOKEN"] = api.token
@@ -74,7 +86,7 @@ def demo_tenants(tickets: int) -> Iterator[Path]:
             })
         path = folder / "tenants.yaml"
         path.write_text(yaml.safe_dump({"tenants": entries}, sort_keys=False))
-        yield path
+        yield Demo(path, worlds, apis, keys)
 
 
 def summary() -> str:
