@@ -1,0 +1,242 @@
+"""The fake Zendesk API speaks Zendesk's shapes and paging, over real HTTP on 127.0.0.1.
+
+Expected values come from the world objects, never from the server's own code.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from pipelines.world import World, WorldConfig
+from pipelines.world.model import Audit, Event, Ticket
+from pipelines.zendesk import settings
+from pipelines.zendesk.client import ZendeskClient
+from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World(WorldConfig(tenant_id="acme", seed=2, tickets=300))
+
+
+@pytest.fixture
+def api(world: World):
+    with FakeZendesk(world) as server:
+        yield server
+
+
+AUTH = (f"{DEFAULT_EMAIL}/token", DEFAULT_TOKEN)
+
+
+def get(api: FakeZendesk, path: str, **params: object) -> dict:
+    response = requests.get(api.base_url + path, params=params, auth=AUTH)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def unix(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def export_all(api: FakeZendesk, **params: object) -> list[list[dict]]:
+    """Every page of the ticket cursor export, following after_cursor."""
+    pages, body = [], get(api, settings.TICKETS_EXPORT, **params)
+    while True:
+        pages.append(body["tickets"])
+        if body["end_of_stream"]:
+            return pages
+        body = get(api, settings.TICKETS_EXPORT, cursor=body["after_cursor"], per_page=params["per_page"])
+
+
+def test_every_request_needs_the_api_token(api: FakeZendesk) -> None:
+    url = api.base_url + settings.TICKETS_EXPORT
+    missing = requests.get(url, params={"start_time": 0})
+    wrong = requests.get(url, params={"start_time": 0}, auth=(f"{DEFAULT_EMAIL}/token", "nope"))
+    password = requests.get(url, params={"start_time": 0}, auth=(DEFAULT_EMAIL, DEFAULT_TOKEN))
+    for response in (missing, wrong, password):
+        assert response.status_code == 401
+        assert response.json() == {"error": "Couldn't authenticate you"}
+    unknown = requests.get(api.base_url + "/api/v2/nothing.json", auth=AUTH)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == "InvalidEndpoint"
+
+
+def test_cursor_export_serves_every_ticket_once_in_order(api: FakeZendesk, world: World) -> None:
+    pages = export_all(api, start_time=0, per_page=37)
+    tickets = [t for page in pages for t in page]
+    expected = {t.id for t in world.tickets() if t.state_at(api.as_of) is not None}
+    assert sorted(t["id"] for t in tickets) == sorted(expected)
+    keys = [(t["generated_timestamp"], t["id"]) for t in tickets]
+    assert keys == sorted(keys)
+    assert len(pages) == -(-len(expected) // 37)
+    assert api.stats["tickets"] == {"requests": len(pages), "items": len(expected)}
+
+
+def test_tickets_render_the_world_state(api: FakeZendesk, world: World) -> None:
+    served = {t["id"]: t for page in export_all(api, start_time=0, per_page=1000) for t in page}
+    deleted = [t.id for t in world.tickets() if t.is_deleted(api.as_of)]
+    assert deleted, "the test world should hold deleted tickets"
+    for ticket_id, item in served.items():
+        ticket = world.ticket(ticket_id)
+        state = ticket.state_at(api.as_of)
+        updated = ticket.updated_at(api.as_of)
+        assert item["status"] == ("deleted" if ticket_id in deleted else state["status"])
+        assert (item["assignee_id"], item["requester_id"]) == (state["assignee_id"], state["requester_id"])
+        assert item["generated_timestamp"] == unix(updated)
+        assert item["updated_at"] == updated.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert item["via"]["channel"] == ticket.channel
+
+
+def test_resumed_cursor_returns_only_what_changed_after_as_of_moves(api: FakeZendesk, world: World) -> None:
+    before, after = world.start + timedelta(days=50), world.start + timedelta(days=90)
+    api.as_of = before
+    body = get(api, settings.TICKETS_EXPORT, start_time=0)
+    assert body["end_of_stream"] and body["after_cursor"]
+    api.as_of = after
+    resumed = get(api, settings.TICKETS_EXPORT, cursor=body["after_cursor"])
+    changed = {t.id for t in world.tickets() if t.updated_at(after) != t.updated_at(before)}
+    assert changed
+    assert sorted(t["id"] for t in resumed["tickets"]) == sorted(changed)
+    assert resumed["end_of_stream"]
+    again = get(api, settings.TICKETS_EXPORT, cursor=resumed["after_cursor"])
+    assert again["tickets"] == [] and again["end_of_stream"]
+
+
+def test_users_export_shows_each_user_at_its_current_version(api: FakeZendesk, world: World) -> None:
+    api.as_of = world.start + timedelta(days=100)
+    served = get(api, settings.USERS_EXPORT, start_time=0)["users"]
+    expected = {u.id: u for u in world.users() if u.version_at(api.as_of) is not None}
+    assert sorted(u["id"] for u in served) == sorted(expected)
+    changed = [u for u in served if len(expected[u["id"]].roles) > 1]
+    assert changed
+    for item in changed:
+        version = expected[item["id"]].version_at(api.as_of)
+        assert (item["role"], item["active"]) == (version.role, version.active)
+
+
+def test_ticket_events_pages_end_on_whole_seconds(
+    api: FakeZendesk, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 50)
+    audits = [a for t in world.tickets() for a in t.audits_at(api.as_of)]
+    per_second: dict[int, set[int]] = {}
+    for audit in audits:
+        per_second.setdefault(unix(audit.at), set()).add(audit.id)
+    seen: set[int] = set()
+    start_time, pages = 0, 0
+    while True:
+        body = get(api, settings.TICKET_EVENTS_EXPORT, start_time=start_time, include="comment_events")
+        items, pages = body["ticket_events"], pages + 1
+        assert body["count"] == len(items)
+        assert [i["timestamp"] for i in items] == sorted(i["timestamp"] for i in items)
+        assert all(i["timestamp"] >= start_time for i in items)
+        if items:
+            assert body["end_time"] == items[-1]["timestamp"]
+            assert per_second[body["end_time"]] <= {i["id"] for i in items}
+        assert body["next_page"].endswith(f"start_time={body['end_time']}&include=comment_events")
+        seen |= {i["id"] for i in items}
+        if body["end_of_stream"]:
+            assert len(items) < 50
+            break
+        assert len(items) >= 50
+        start_time = body["end_time"]
+    assert seen == {a.id for a in audits}
+    assert pages > len(audits) // 50
+
+
+def test_ticket_events_carry_child_events(api: FakeZendesk, world: World) -> None:
+    ticket = world.ticket(1)
+    first = ticket.audits[0]
+    body = get(api, settings.TICKET_EVENTS_EXPORT, start_time=unix(first.at), include="comment_events")
+    audit = next(a for a in body["ticket_events"] if a["id"] == first.id)
+    assert audit["event_type"] == "Audit" and audit["updater_id"] == first.author_id
+    assert [e["id"] for e in audit["child_events"]] == [e.id for e in first.events]
+    create = next(e for e in audit["child_events"] if e["event_type"] == "Create")
+    assert {"field_name", "value"} <= set(create)
+    comment = next(e for e in audit["child_events"] if e["event_type"] == "Comment")
+    assert comment["body"] and comment["html_body"] and "public" in comment
+    without = get(api, settings.TICKET_EVENTS_EXPORT, start_time=unix(first.at))
+    audit = next(a for a in without["ticket_events"] if a["id"] == first.id)
+    assert all(e["event_type"] != "Comment" for e in audit["child_events"])
+
+
+T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+class BurstWorld:
+    """A hand-built world whose audits pile up in a few seconds: 40 at 0 s, 20 at 1 s and 2 s, 40 at 5 s."""
+
+    end = T0 + timedelta(days=1)
+
+    def __init__(self) -> None:
+        self._tickets = {i: self._build(i) for i in range(1, 41)}
+
+    @staticmethod
+    def _build(ticket_id: int) -> Ticket:
+        seconds = (0, 1 + ticket_id % 2, 5)
+        audits = tuple(
+            Audit(ticket_id * 10 + n, ticket_id, T0 + timedelta(seconds=s), 7, "web",
+                  (Event(ticket_id * 100 + n, "Change", "status", "open", "new"),))
+            for n, s in enumerate(seconds)
+        )
+        return Ticket(ticket_id, T0, "web", audits)
+
+    def tickets(self):
+        return iter(self._tickets.values())
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        return self._tickets[ticket_id]
+
+
+def test_a_crowded_second_is_never_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 7)
+    with FakeZendesk(BurstWorld()) as api:
+        body = get(api, settings.TICKET_EVENTS_EXPORT, start_time=unix(T0))
+        assert (body["count"], body["end_time"], body["end_of_stream"]) == (40, unix(T0), False)
+        client = ZendeskClient(api.base_url, DEFAULT_EMAIL, DEFAULT_TOKEN, tenant_id="burst")
+        pages = list(client.time_export(settings.TICKET_EVENTS_EXPORT, "ticket_events", start_time=unix(T0)))
+    assert [len(p.items) for p in pages] == [40, 20, 20, 40, 40, 0]
+    assert [p.position - unix(T0) for p in pages] == [1, 2, 3, 5, 6, 6]
+    assert len({i["id"] for p in pages for i in p.items}) == 120
+
+
+def test_list_endpoints_page_with_cursors(api: FakeZendesk, world: World) -> None:
+    body = get(api, settings.GROUPS, **{"page[size]": 1})
+    ids = [g["id"] for g in body["groups"]]
+    while body["meta"]["has_more"]:
+        assert body["links"]["next"]
+        body = get(api, settings.GROUPS, **{"page[size]": 1, "page[after]": body["meta"]["after_cursor"]})
+        ids += [g["id"] for g in body["groups"]]
+    assert ids == [g.id for g in world.groups()]
+
+    since = world.start + timedelta(days=60)
+    ratings = [r for t in world.tickets() for r in t.ratings_at(api.as_of) if r.created_at >= since]
+    body = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since), **{"page[size]": 100})
+    served = list(body["satisfaction_ratings"])
+    while body["meta"]["has_more"]:
+        body = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since),
+                   **{"page[size]": 100, "page[after]": body["meta"]["after_cursor"]})
+        served += body["satisfaction_ratings"]
+    assert sorted(r["id"] for r in served) == sorted(r.id for r in ratings)
+    assert all(r["comment"] is None and r["score"] in ("offered", "good", "bad") for r in served)
+
+
+def test_schedules_and_holidays(api: FakeZendesk, world: World) -> None:
+    schedules = get(api, settings.SCHEDULES)["schedules"]
+    default = world.schedules()[0]
+    assert [s["id"] for s in schedules] == [s.id for s in world.schedules()]
+    assert schedules[0]["time_zone"] == default.rails_time_zone
+    assert [(i["start_time"], i["end_time"]) for i in schedules[0]["intervals"]] == list(default.intervals)
+    holidays = get(api, settings.SCHEDULE_HOLIDAYS.format(schedule_id=default.id))["holidays"]
+    assert [(h["start_date"], h["end_date"]) for h in holidays] == [
+        (h.start_date.isoformat(), h.end_date.isoformat()) for h in default.holidays
+    ]
+
+
+def test_a_bad_cursor_is_a_clear_400(api: FakeZendesk) -> None:
+    response = requests.get(api.base_url + settings.TICKETS_EXPORT, params={"cursor": "not-ours"}, auth=AUTH)
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidValue"
