@@ -66,7 +66,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
     with demo_tenants(args.tickets) as demo:
         os.environ["DESKPULSE_TENANTS"] = str(demo.tenant_file)
         _progress(f"Demo APIs up; tenant file {demo.tenant_file}; starting dagster dev")
-        return subprocess.call(["dagster", "dev", "-w", str(REPO / "workspace.yaml")], cwd=REPO)
+        dagster = Path(sys.executable).with_name("dagster")
+        return subprocess.call([str(dagster), "dev", "-w", str(REPO / "workspace.yaml")], cwd=REPO)
 
 
 def cmd_fake_api(args: argparse.Namespace) -> int:

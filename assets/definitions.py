@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 
 from assets.ingest import endpoint_specs, ingest_assets, ingest_job
-from assets.project import DBT_PROJECT
+from assets.project import dbt_cli
 from assets.quality import gx_checks
 from assets.schedules import daily_ingest, daily_transform, tenant_partitions_sensor
 from assets.tenants import TenantsResource
@@ -21,7 +20,7 @@ defs = dg.Definitions(
     sensors=[tenant_partitions_sensor],
     resources={
         "dlt": DagsterDltResource(),
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+        "dbt": dbt_cli(),
         "tenants": TenantsResource(),
     },
 )

@@ -54,7 +54,7 @@ def _copy_stats(api) -> dict:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, dbt_manifest):
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DESKPULSE_HOME", str(home))

@@ -167,6 +167,10 @@ class World:
 
     # -- tickets -------------------------------------------------------------------------
     @cached_property
+    def _group_ids(self) -> list[int]:
+        return [g.id for g in self.groups()]
+
+    @cached_property
     def _roster(self) -> Roster:
         times = sorted({self.start - timedelta(days=1000)} | {
             c.at for a in self.agents for c in a.roles})
@@ -195,7 +199,7 @@ class World:
         return simulate(
             ticket_id, created, rng,
             roster=self._roster,
-            group_ids=[g.id for g in self.groups()],
+            group_ids=self._group_ids,
             requester_id=CUSTOMER_ID_BASE + rng.randrange(self.n_customers),
             forced_assignee=forced,
             agent_active=lambda agent_id, at: self._agent_active(self.user(agent_id), at),

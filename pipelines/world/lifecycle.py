@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -27,23 +28,23 @@ class Roster:
     def __init__(self, changes: Sequence[tuple[datetime, frozenset[int]]], groups: dict[int, int]):
         self._times = [at for at, _ in changes]
         self._active = [sorted(ids) for _, ids in changes]
-        self._groups = groups
+        # members of each group among the active agents, per interval between role changes
+        self._members = [
+            {group: [a for a in active if groups.get(a) == group] for group in set(groups.values())}
+            for active in self._active
+        ]
+
+    def _interval(self, at: datetime) -> int:
+        """Index of the last role change at or before ``at``."""
+        return max(bisect_right(self._times, at) - 1, 0)
 
     def active(self, at: datetime) -> list[int]:
-        lo, hi = 0, len(self._times)
-        while lo < hi:  # last change at or before ``at``
-            mid = (lo + hi) // 2
-            if self._times[mid] <= at:
-                lo = mid + 1
-            else:
-                hi = mid
-        return self._active[max(lo - 1, 0)]
+        return self._active[self._interval(at)]
 
     def pick(self, rng: random.Random, at: datetime, group_id: int | None) -> int:
         """An active agent, preferring members of the group."""
-        active = self.active(at)
-        members = [a for a in active if self._groups.get(a) == group_id]
-        return rng.choice(members or active)
+        interval = self._interval(at)
+        return rng.choice(self._members[interval].get(group_id) or self._active[interval])
 
 
 class _Builder:
