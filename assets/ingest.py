@@ -4,8 +4,6 @@ Asset keys are ``<platform>/<table>``, the keys the dbt sources use, and each ha
 ``<platform>/api/<table>`` endpoint spec, so lineage reads from the API to the marts without a gap.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
@@ -17,18 +15,21 @@ from pipelines.load import tenant_pipeline
 from pipelines.platforms import PLATFORMS
 
 
-def endpoint_key(platform: str, table: str) -> dg.AssetKey:
-    return dg.AssetKey([platform, "api", table])
+def endpoint_key(platform: str, path: str) -> dg.AssetKey:
+    """``zendesk/api/incremental_tickets_cursor`` for ``/api/v2/incremental/tickets/cursor.json``."""
+    slug = path.removeprefix("/api/v2/").removesuffix(".json").replace("{", "").replace("}", "")
+    return dg.AssetKey([platform, "api", slug.replace("/", "_")])
 
 
 class RawTableTranslator(DagsterDltTranslator):
-    """``zendesk/tickets`` for the table, fed by the ``zendesk/api/tickets`` endpoint."""
+    """``zendesk/tickets`` for the table, fed by the API endpoint it is extracted from."""
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         platform, table = data.resource.source_name, data.resource.name
+        path = PLATFORMS[platform].endpoints.get(table)
         return super().get_asset_spec(data).replace_attributes(
             key=dg.AssetKey([platform, table]),
-            deps=[endpoint_key(platform, table)],
+            deps=[endpoint_key(platform, path)] if path else [],
             group_name=f"{platform}_raw",
             description=f"Raw {platform} {table}, pseudonymised, one schema per tenant (raw_<tenant>).",
         )
@@ -68,12 +69,12 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
 
     endpoints = [
         dg.AssetSpec(
-            endpoint_key(platform, table),
-            description=f"The {platform} API endpoint that feeds the raw {table} table.",
+            endpoint_key(platform, path),
+            description=f"{platform} API: GET {path}",
             group_name=f"{platform}_api",
             kinds={platform},
         )
-        for table in source(stand_in).resources
+        for path in sorted(set(PLATFORMS[platform].endpoints.values()))
     ]
     return ingest, endpoints
 
@@ -87,6 +88,5 @@ for _platform in PLATFORMS:
 ingest_job = dg.define_asset_job(
     "ingest",
     selection=dg.AssetSelection.assets(*ingest_assets),
-    partitions_def=tenant_partitions,
     description="Extract and load one tenant's helpdesk data into its raw schema.",
 )

@@ -4,8 +4,6 @@ One JSON suite per table; a suite named after a mart checks that mart. GX reads 
 taken through a read-only DuckDB connection (GX's SQL datasource does not work on DuckDB files).
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 
@@ -56,7 +54,7 @@ def mart_suite_check(suite_path: Path) -> dg.AssetChecksDefinition:
     table = suite_path.stem
 
     @dg.asset_check(
-        asset=dg.AssetKey([table]),
+        asset=dg.AssetKey([MARTS_SCHEMA, table]),
         name=f"gx_{table}",
         blocking=True,
         description=f"Great Expectations suite expectations/{suite_path.name}.",

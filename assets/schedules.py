@@ -1,7 +1,5 @@
 """Schedules and sensors: when the graph runs, and how the tenant partitions follow the tenant file."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets.ingest import ingest_job

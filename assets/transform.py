@@ -4,8 +4,6 @@ The tenant list reaches dbt as the ``tenants`` var, so staging unions exactly th
 tenants' raw schemas.
 """
 
-from __future__ import annotations
-
 import json
 import os
 

@@ -66,7 +66,8 @@ def zendesk_source(tenant: TenantConfig) -> Sequence[DltResource]:
 )
 def tickets(tenant: TenantConfig) -> Iterator[list[Row]]:
     """Tickets changed since the last run, deleted ones included, from the cursor export."""
-    yield from _cursor_export(tenant, settings.TICKETS_EXPORT, "tickets", partial(ticket_row, tenant.id))
+    yield from _cursor_export(tenant, settings.TICKETS_EXPORT, "tickets", partial(ticket_row, tenant.id),
+                              start_time=_unix(tenant.start_date))
 
 
 @dlt.resource(
@@ -102,9 +103,11 @@ def ticket_events(tenant: TenantConfig) -> Iterator[list[Row]]:
     ),
 )
 def users(tenant: TenantConfig) -> Iterator[list[Row]]:
-    """Users changed since the last run, one row per version seen, from the cursor export."""
+    """Users changed since the last run, one row per version seen, from the cursor export. The first
+    run reads every user, however old: agents who last changed before ``start_date`` still did the
+    work being measured."""
     row = partial(user_row, tenant.id, tenant.secret())
-    yield from _cursor_export(tenant, settings.USERS_EXPORT, "users", row)
+    yield from _cursor_export(tenant, settings.USERS_EXPORT, "users", row, start_time=0)
 
 
 @dlt.resource(
@@ -300,13 +303,13 @@ def _client(tenant: TenantConfig) -> ZendeskClient:
 
 
 def _cursor_export(
-    tenant: TenantConfig, path: str, key: str, to_row: Callable[[dict[str, Any]], Row]
+    tenant: TenantConfig, path: str, key: str, to_row: Callable[[dict[str, Any]], Row], *, start_time: int
 ) -> Iterator[list[Row]]:
-    """Page through a cursor export from the cursor kept in resource state, keeping the next one."""
+    """Page through a cursor export from the cursor kept in resource state (first run: from
+    ``start_time``), keeping the next one."""
     client = _client(tenant)
     state = dlt.current.resource_state()
-    pages = client.cursor_export(path, key, start_time=_unix(tenant.start_date),
-                                 cursor=state.get("after_cursor"))
+    pages = client.cursor_export(path, key, start_time=start_time, cursor=state.get("after_cursor"))
     for page in pages:
         logger.debug("tenant %s: %s page of %d", tenant.id, key, len(page.items))
         if page.items:

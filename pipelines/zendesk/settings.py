@@ -33,3 +33,15 @@ EVENT_FIELDS = frozenset({
     "status", "priority", "type", "assignee_id", "group_id", "requester_id", "submitter_id",
     "organization_id", "brand_id",
 })
+
+# Which endpoint feeds each raw table (for lineage); the ``tenant`` table comes from tenant config.
+RESOURCE_ENDPOINTS = {
+    "tickets": TICKETS_EXPORT,
+    "ticket_events": TICKET_EVENTS_EXPORT,
+    "users": USERS_EXPORT,
+    "groups": GROUPS,
+    "satisfaction_ratings": SATISFACTION_RATINGS,
+    "schedules": SCHEDULES,
+    "schedule_intervals": SCHEDULES,
+    "schedule_holidays": SCHEDULE_HOLIDAYS,
+}

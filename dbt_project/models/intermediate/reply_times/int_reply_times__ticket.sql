@@ -1,0 +1,98 @@
+-- First reply time and public agent replies per ticket. The first reply is the first public
+-- agent reply strictly after the first public end-user comment; either missing means no first
+-- reply (an agent-opened ticket nobody answered).
+
+with
+
+tickets as (
+
+    select tenant_id, ticket_id, status from {{ ref('stg_zendesk__tickets') }}
+
+),
+
+timeline as (
+
+    select * from {{ ref('int_ticket_timeline__event') }}
+
+),
+
+first_end_user_comments as (
+
+    select
+        tenant_id,
+        ticket_id,
+        min(created_at) as first_end_user_comment_at
+    from timeline
+    where is_public_end_user_comment
+    group by tenant_id, ticket_id
+
+),
+
+agent_reply_counts as (
+
+    select
+        tenant_id,
+        ticket_id,
+        count(*) as agent_replies
+    from timeline
+    where is_public_agent_reply
+    group by tenant_id, ticket_id
+
+),
+
+later_agent_replies as (
+
+    select
+        timeline.tenant_id,
+        timeline.ticket_id,
+        timeline.created_at,
+        timeline.created_date,
+        timeline.author_id,
+        row_number() over (
+            partition by timeline.tenant_id, timeline.ticket_id
+            order by timeline.event_sequence
+        ) as reply_rank
+    from timeline
+    inner join first_end_user_comments
+        on timeline.tenant_id = first_end_user_comments.tenant_id
+        and timeline.ticket_id = first_end_user_comments.ticket_id
+    where timeline.is_public_agent_reply
+        and timeline.created_at > first_end_user_comments.first_end_user_comment_at
+
+),
+
+first_replies as (
+
+    select * from later_agent_replies where reply_rank = 1
+
+),
+
+final as (
+
+    select
+        tickets.tenant_id,
+        tickets.ticket_id,
+        first_end_user_comments.first_end_user_comment_at,
+        first_replies.created_at as first_reply_at,
+        first_replies.created_date as first_reply_date,
+        first_replies.author_id as first_reply_agent_id,
+        {{ minutes_between(
+            'first_end_user_comments.first_end_user_comment_at',
+            'first_replies.created_at'
+        ) }} as first_reply_minutes,
+        coalesce(agent_reply_counts.agent_replies, 0) as agent_replies,
+        coalesce(tickets.status = 'deleted', false) as is_ticket_deleted
+    from tickets
+    left join first_end_user_comments
+        on tickets.tenant_id = first_end_user_comments.tenant_id
+        and tickets.ticket_id = first_end_user_comments.ticket_id
+    left join first_replies
+        on tickets.tenant_id = first_replies.tenant_id
+        and tickets.ticket_id = first_replies.ticket_id
+    left join agent_reply_counts
+        on tickets.tenant_id = agent_reply_counts.tenant_id
+        and tickets.ticket_id = agent_reply_counts.ticket_id
+
+)
+
+select * from final

@@ -1,0 +1,410 @@
+"""The dbt marts against a small raw fixture whose every figure was worked out by hand.
+
+Two Zendesk tenants are written straight into a temporary DuckDB warehouse (schemas ``raw_t1`` and
+``raw_t2``, shaped as docs/raw_contract.md), ``dbt build`` runs on it in process, and the marts
+must hold the values derived below. Tenant t2 lacks some tables and columns, as a tenant early in
+its first load would, and must still build.
+
+t1 keeps its days in America/New_York (tenant config, UTC-5 in January); t2 has no tenant row, so
+its day comes from its default schedule: the lowest schedule id, Rails ``Amsterdam`` (UTC+1).
+
+t1, agents A (1001), B (1002, admin) and C (1003, downgraded to end-user later); customers X, Y:
+
+- ticket 1: X writes 14:00Z, rule assigns A 14:30, A internal note 15:00, B replies 15:10
+  (pending), X writes 16:00, A replies and solves 16:30, closed on the 15th. Ratings: offered,
+  good at 2024-01-12 03:00Z (22:00 on the 11th in New York), bad at 06:00Z (the 12th).
+- ticket 2: A opens it for Y at 04:30Z (23:30 on the 9th in New York) with a public comment,
+  solves it at 05:30Z (00:30 on the 10th), closed later. No end-user comment: no first reply.
+- ticket 3: Y writes 13:00Z, assigned to C, C replies and solves 13:20, Y reopens 20:00, rule
+  reassigns to B on the 11th 15:00Z, B replies and solves 15:30Z.
+- ticket 4: X writes 18:00Z, assigned to A, B replies, solves and takes the ticket in one audit at
+  18:40: the solve is B's. Rating offered, never answered.
+- ticket 5: Y writes 19:00Z, A replies and solves 19:30, rated good; then deleted.
+
+t2, agent D (1001, same platform id as A, a different key), customer Z:
+
+- ticket 1: Z writes 2024-01-10 22:30Z, D replies and solves 23:10Z (00:10 on the 11th in
+  Amsterdam, still the 10th in UTC).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+SYSTEM = -1
+
+RAW_COLUMNS = {
+    "tickets": {
+        "tenant_id": "varchar", "id": "bigint", "created_at": "timestamptz",
+        "updated_at": "timestamptz", "generated_timestamp": "bigint", "status": "varchar",
+        "priority": "varchar", "type": "varchar", "via_channel": "varchar",
+        "requester_id": "bigint", "submitter_id": "bigint", "assignee_id": "bigint",
+        "group_id": "bigint", "organization_id": "bigint", "brand_id": "bigint",
+        "is_public": "boolean", "_dlt_load_id": "varchar", "_dlt_id": "varchar",
+    },
+    "ticket_events": {
+        "tenant_id": "varchar", "id": "bigint", "audit_id": "bigint", "ticket_id": "bigint",
+        "created_at": "timestamptz", "updater_id": "bigint", "via_channel": "varchar",
+        "event_type": "varchar", "field_name": "varchar", "value": "varchar",
+        "previous_value": "varchar", "author_id": "bigint", "is_public": "boolean",
+    },
+    "users": {
+        "tenant_id": "varchar", "id": "bigint", "user_key": "varchar",
+        "created_at": "timestamptz", "updated_at": "timestamptz", "role": "varchar",
+        "active": "boolean", "default_group_id": "bigint", "organization_id": "bigint",
+        "time_zone": "varchar", "name_token": "varchar", "email_token": "varchar",
+        "phone_token": "varchar",
+    },
+    "groups": {
+        "tenant_id": "varchar", "id": "bigint", "group_key": "varchar", "name": "varchar",
+        "is_deleted": "boolean", "created_at": "timestamptz", "updated_at": "timestamptz",
+    },
+    "satisfaction_ratings": {
+        "tenant_id": "varchar", "id": "bigint", "ticket_id": "bigint", "assignee_id": "bigint",
+        "group_id": "bigint", "requester_id": "bigint", "score": "varchar",
+        "created_at": "timestamptz", "updated_at": "timestamptz",
+    },
+    "schedules": {
+        "tenant_id": "varchar", "id": "bigint", "name": "varchar", "time_zone": "varchar",
+        "created_at": "timestamptz", "updated_at": "timestamptz",
+    },
+    "schedule_intervals": {
+        "tenant_id": "varchar", "schedule_id": "bigint", "start_time": "bigint",
+        "end_time": "bigint",
+    },
+    "schedule_holidays": {
+        "tenant_id": "varchar", "id": "bigint", "schedule_id": "bigint", "name": "varchar",
+        "start_date": "date", "end_date": "date",
+    },
+    "tenant": {
+        "tenant_id": "varchar", "platform": "varchar", "timezone": "varchar",
+        "retention_days": "bigint",
+    },
+}
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A UTC instant in January 2024."""
+    return datetime(2024, 1, day, hour, minute, tzinfo=UTC)
+
+
+def key(tenant: str, kind: str, platform_id: int) -> str:
+    """A stand-in for the tenant's HMAC pseudonym: distinct per tenant, kind and id."""
+    return hashlib.sha256(f"{tenant}:{kind}{platform_id}".encode()).hexdigest()
+
+
+class Tenant:
+    """Collects one tenant's raw rows the way the dlt source would load them."""
+
+    def __init__(self, tenant_id: str):
+        self.id = tenant_id
+        self.rows: dict[str, list[dict]] = {table: [] for table in RAW_COLUMNS}
+
+    def add(self, table: str, **values) -> None:
+        self.rows[table].append({"tenant_id": self.id, **values})
+
+    def user(self, user_id: int, role: str, *, active: bool = True,
+             version: datetime | None = None) -> None:
+        self.add("users", id=user_id, user_key=key(self.id, "user", user_id),
+                 created_at=at(1, 0), updated_at=version or at(1, 0), role=role, active=active,
+                 time_zone="Amsterdam", name_token="n", email_token="e", phone_token=None)
+
+    def ticket(self, ticket_id: int, created: datetime, status: str, requester: int,
+               assignee: int | None, group: int | None = 50) -> None:
+        self.add("tickets", id=ticket_id, created_at=created, updated_at=created,
+                 generated_timestamp=int(created.timestamp()), status=status, priority="normal",
+                 type="question", via_channel="web", requester_id=requester,
+                 submitter_id=requester, assignee_id=assignee, group_id=group,
+                 organization_id=None, brand_id=1, is_public=True,
+                 _dlt_load_id="1", _dlt_id=f"{self.id}-{ticket_id}")
+
+    def audit(self, audit_id: int, ticket_id: int, when: datetime, updater: int, *events):
+        """Events are ("Create", field, value), ("Change", field, value, previous) or
+        ("Comment", author, public)."""
+        for index, event in enumerate(events):
+            row = {"id": audit_id * 20 + index, "audit_id": audit_id, "ticket_id": ticket_id,
+                   "created_at": when, "updater_id": updater,
+                   "via_channel": "rule" if updater == SYSTEM else "web",
+                   "event_type": event[0], "field_name": None, "value": None,
+                   "previous_value": None, "author_id": None, "is_public": None}
+            if event[0] == "Comment":
+                row.update(author_id=event[1], is_public=event[2])
+            else:
+                row.update(field_name=event[1], value=_text(event[2]),
+                           previous_value=_text(event[3]) if len(event) > 3 else None)
+            self.add("ticket_events", **row)
+
+    def rating(self, rating_id: int, ticket_id: int, score: str, when: datetime, assignee: int,
+               requester: int) -> None:
+        self.add("satisfaction_ratings", id=rating_id, ticket_id=ticket_id, assignee_id=assignee,
+                 group_id=50, requester_id=requester, score=score, created_at=when,
+                 updated_at=when)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def created(requester: int, assignee: int | None = None, status: str = "new") -> tuple:
+    return (("Create", "status", status), ("Create", "requester_id", requester),
+            ("Create", "group_id", 50), ("Create", "assignee_id", assignee))
+
+
+def tenant_one() -> Tenant:
+    t = Tenant("t1")
+    a, b, c, x, y = 1001, 1002, 1003, 2001, 2002
+    t.add("tenant", platform="zendesk", timezone="America/New_York", retention_days=730)
+    # The tenant config wins over the default schedule's zone.
+    t.add("schedules", id=1, name="Support", time_zone="Pacific Time (US & Canada)",
+          created_at=at(1, 0), updated_at=at(1, 0))
+    t.add("schedule_intervals", schedule_id=1, start_time=1980, end_time=2460)
+    t.add("schedule_holidays", id=1, schedule_id=1, name="New Year", start_date=date(2024, 1, 1),
+          end_date=date(2024, 1, 1))
+    t.add("groups", id=50, group_key=key("t1", "group", 50), name="Support", is_deleted=False,
+          created_at=at(1, 0), updated_at=at(1, 0))
+    t.user(a, "agent")
+    t.user(b, "admin")
+    t.user(c, "agent")
+    t.user(c, "end-user", active=False, version=datetime(2024, 2, 1, tzinfo=UTC))
+    t.user(x, "end-user")
+    t.user(y, "end-user")
+
+    t.ticket(1, at(10, 14), "closed", x, a)
+    t.audit(100, 1, at(10, 14), x, *created(x), ("Comment", x, True))
+    t.audit(101, 1, at(10, 14, 30), SYSTEM, ("Change", "assignee_id", a, None),
+            ("Change", "status", "open", "new"))
+    t.audit(102, 1, at(10, 15), a, ("Comment", a, False))
+    t.audit(103, 1, at(10, 15, 10), b, ("Comment", b, True),
+            ("Change", "status", "pending", "open"))
+    t.audit(104, 1, at(10, 16), x, ("Comment", x, True), ("Change", "status", "open", "pending"))
+    t.audit(105, 1, at(10, 16, 30), a, ("Comment", a, True),
+            ("Change", "status", "solved", "open"))
+    t.audit(106, 1, at(15, 10), SYSTEM, ("Change", "status", "closed", "solved"))
+    t.rating(10, 1, "offered", at(11, 17, 30), a, x)
+    t.rating(11, 1, "good", at(12, 3), a, x)
+    t.rating(12, 1, "bad", at(12, 6), a, x)
+
+    t.ticket(2, at(10, 4, 30), "closed", y, a)
+    t.audit(200, 2, at(10, 4, 30), a, *created(y, a, "open"), ("Comment", a, True))
+    t.audit(201, 2, at(10, 5, 30), a, ("Change", "status", "solved", "open"))
+    t.audit(202, 2, at(14, 6), SYSTEM, ("Change", "status", "closed", "solved"))
+
+    t.ticket(3, at(10, 13), "solved", y, b)
+    t.audit(300, 3, at(10, 13), y, *created(y), ("Comment", y, True))
+    t.audit(301, 3, at(10, 13, 5), SYSTEM, ("Change", "assignee_id", c, None),
+            ("Change", "status", "open", "new"))
+    t.audit(302, 3, at(10, 13, 20), c, ("Comment", c, True), ("Change", "status", "solved", "open"))
+    t.audit(303, 3, at(10, 20), y, ("Comment", y, True), ("Change", "status", "open", "solved"))
+    t.audit(304, 3, at(11, 15), SYSTEM, ("Change", "assignee_id", b, c))
+    t.audit(305, 3, at(11, 15, 30), b, ("Comment", b, True),
+            ("Change", "status", "solved", "open"))
+
+    t.ticket(4, at(10, 18), "solved", x, b)
+    t.audit(400, 4, at(10, 18), x, *created(x), ("Comment", x, True))
+    t.audit(401, 4, at(10, 18, 10), SYSTEM, ("Change", "assignee_id", a, None),
+            ("Change", "status", "open", "new"))
+    t.audit(402, 4, at(10, 18, 40), b, ("Comment", b, True), ("Change", "status", "solved", "open"),
+            ("Change", "assignee_id", b, a))
+    t.rating(40, 4, "offered", at(10, 20), b, x)
+
+    t.ticket(5, at(10, 19), "deleted", y, a)
+    t.audit(500, 5, at(10, 19), y, *created(y), ("Comment", y, True))
+    t.audit(501, 5, at(10, 19, 5), SYSTEM, ("Change", "assignee_id", a, None),
+            ("Change", "status", "open", "new"))
+    t.audit(502, 5, at(10, 19, 30), a, ("Comment", a, True), ("Change", "status", "solved", "open"))
+    t.rating(50, 5, "good", at(10, 21), a, y)
+    return t
+
+
+def tenant_two() -> Tenant:
+    t = Tenant("t2")
+    d, z = 1001, 2001
+    # No tenant row, groups, ratings or holidays yet; the lowest schedule id is the default.
+    t.add("schedules", id=20, name="US", time_zone="Eastern Time (US & Canada)",
+          created_at=at(2, 0), updated_at=at(2, 0))
+    t.add("schedules", id=10, name="EU", time_zone="Amsterdam",
+          created_at=at(1, 0), updated_at=at(1, 0))
+    t.user(d, "agent")
+    t.user(z, "end-user")
+    t.ticket(1, at(10, 22, 30), "solved", z, d, group=None)
+    t.audit(100, 1, at(10, 22, 30), z, *created(z), ("Comment", z, True))
+    t.audit(101, 1, at(10, 22, 35), SYSTEM, ("Change", "assignee_id", d, None),
+            ("Change", "status", "open", "new"))
+    t.audit(102, 1, at(10, 23, 10), d, ("Comment", d, True), ("Change", "status", "solved", "open"))
+    return t
+
+
+MISSING_IN_T2 = {
+    "tables": {"tenant", "groups", "satisfaction_ratings", "schedule_holidays"},
+    "tickets_columns": {"brand_id", "priority", "_dlt_load_id", "_dlt_id"},
+}
+
+
+def write_raw(warehouse: Path, tenants: list[Tenant]) -> None:
+    con = duckdb.connect(str(warehouse))
+    con.execute("set TimeZone = 'UTC'")
+    for tenant in tenants:
+        schema = f"raw_{tenant.id}"
+        con.execute(f"create schema {schema}")
+        for table, columns in RAW_COLUMNS.items():
+            if tenant.id == "t2" and table in MISSING_IN_T2["tables"]:
+                continue
+            if tenant.id == "t2" and table == "tickets":
+                columns = {n: t for n, t in columns.items()
+                           if n not in MISSING_IN_T2["tickets_columns"]}
+            ddl = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+            con.execute(f"create table {schema}.{table} ({ddl})")
+            names = list(columns)
+            rows = [[row.get(name) for name in names] for row in tenant.rows[table]]
+            if rows:
+                marks = ", ".join("?" for _ in names)
+                con.executemany(f"insert into {schema}.{table} values ({marks})", rows)
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> None:
+    """This module runs dbt itself; it needs no manifest prepared for Dagster (conftest)."""
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    from dbt.cli.main import dbtRunner
+
+    tmp = tmp_path_factory.mktemp("deskpulse")
+    path = tmp / "warehouse.duckdb"
+    write_raw(path, [tenant_one(), tenant_two()])
+    tenants = {"t1": "zendesk", "t2": "zendesk", "t3": "zendesk", "f1": "freshdesk"}
+    previous = os.environ.get("DESKPULSE_WAREHOUSE")
+    os.environ["DESKPULSE_WAREHOUSE"] = str(path)
+    try:
+        result = dbtRunner().invoke([
+            "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
+            "--vars", json.dumps({"tenants": tenants}), "--quiet",
+        ])
+    finally:
+        if previous is None:
+            os.environ.pop("DESKPULSE_WAREHOUSE", None)
+        else:
+            os.environ["DESKPULSE_WAREHOUSE"] = previous
+    assert result.success, f"dbt build failed: {result.exception or result.result}"
+    con = duckdb.connect(str(path))
+    con.execute("set TimeZone = 'UTC'")
+    yield con
+    con.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def tickets(con) -> dict[tuple[str, int], dict]:
+    found = rows(con, "select * from marts.fct_tickets")
+    return {(r["tenant_id"], r["ticket_id"]): r for r in found}
+
+
+def agent_days(con) -> dict[tuple[str, str, date], dict]:
+    found = rows(con, "select * from marts.agent_daily_performance")
+    return {(r["tenant_id"], r["agent_key"], r["activity_date"]): r for r in found}
+
+
+def test_ticket_reply_and_resolution_minutes(warehouse):
+    t = tickets(warehouse)
+    assert len(t) == 6
+    one, two, three = t["t1", 1], t["t1", 2], t["t1", 3]
+    # the internal note at 15:00 is not a reply; B's reply counts although A is the assignee
+    assert one["first_reply_minutes"] == 70.0
+    assert one["first_reply_agent_key"] == key("t1", "user", 1002)
+    assert one["assignee_key"] == key("t1", "user", 1001)
+    assert (one["first_resolution_minutes"], one["full_resolution_minutes"]) == (150.0, 150.0)
+    assert one["final_solved_at"] == at(10, 16, 30)
+    # agent-opened: no end-user comment, and the creating comment is not a reply
+    assert two["first_reply_minutes"] is None and two["first_reply_at"] is None
+    assert two["agent_replies"] == 0
+    assert two["first_resolution_minutes"] == 60.0
+    # solve, reopen, solve: full resolution runs to the last solve
+    assert (three["first_reply_minutes"], three["first_reply_agent_key"]) == (
+        20.0, key("t1", "user", 1003))
+    assert (three["first_resolution_minutes"], three["full_resolution_minutes"]) == (20.0, 1590.0)
+    assert three["first_solved_at"] == at(10, 13, 20)
+    assert three["final_solved_at"] == at(11, 15, 30)
+    assert three["reopens"] == 1
+
+
+def test_ticket_flags_keys_and_csat(warehouse):
+    t = tickets(warehouse)
+    assert [t["t1", n]["is_one_touch"] for n in (1, 2, 3, 4, 5)] == [
+        False, False, False, True, False]
+    assert [t["t1", n]["agent_replies"] for n in (1, 2, 3, 4, 5)] == [2, 0, 2, 1, 1]
+    # the latest good/bad rating; offered alone is no rating
+    assert t["t1", 1]["csat_score"] == "bad"
+    assert t["t1", 4]["csat_score"] is None
+    deleted = t["t1", 5]
+    assert deleted["is_deleted"] and deleted["status"] == "deleted"
+    assert deleted["final_solved_at"] is None and deleted["full_resolution_minutes"] is None
+    assert deleted["first_resolution_minutes"] == 30.0
+    assert t["t1", 1]["group_key"] == key("t1", "group", 50)
+    assert t["t1", 1]["requester_key"] == key("t1", "user", 2001)
+    # keys differ across tenants for the same platform id
+    assert t["t2", 1]["assignee_key"] == key("t2", "user", 1001) != key("t1", "user", 1001)
+    # t2's tickets lack some columns and t2 has no groups table: nulls, not a failure
+    assert t["t2", 1]["group_key"] is None
+    assert t["t2", 1]["first_reply_minutes"] == 40.0 and t["t2", 1]["is_one_touch"] is True
+
+
+def test_agent_days_in_tenant_time_zone(warehouse):
+    d = agent_days(warehouse)
+    a, b, c = (key("t1", "user", n) for n in (1001, 1002, 1003))
+    dd = key("t2", "user", 1001)
+    jan = {n: date(2024, 1, n) for n in (9, 10, 11, 12)}
+    assert set(d) == {
+        ("t1", a, jan[10]), ("t1", a, jan[11]), ("t1", a, jan[12]),
+        ("t1", b, jan[10]), ("t1", b, jan[11]), ("t1", c, jan[10]),
+        ("t2", dd, jan[11]),
+    }
+    # A: ticket 2 solved 00:30 New York time counts on the 10th; ticket 5 is deleted
+    a10 = d["t1", a, jan[10]]
+    assert (a10["tickets_solved"], a10["public_replies"], a10["first_replies"]) == (2, 1, 0)
+    assert (a10["one_touch_solved"], a10["reopened_after_solve"]) == (0, 0)
+    assert (a10["csat_good"], a10["csat_bad"], a10["csat_pct"]) == (0, 0, None)
+    assert a10["median_first_reply_minutes"] is None
+    # ratings land on the New York day: good at 03:00Z is still the 11th
+    assert (d["t1", a, jan[11]]["csat_good"], d["t1", a, jan[11]]["csat_pct"]) == (1, 1.0)
+    assert (d["t1", a, jan[12]]["csat_bad"], d["t1", a, jan[12]]["csat_pct"]) == (1, 0.0)
+    # B: first replies of 70 and 40 minutes; the reassign-and-solve audit credits B
+    b10 = d["t1", b, jan[10]]
+    assert (b10["public_replies"], b10["first_replies"], b10["tickets_solved"]) == (2, 2, 1)
+    assert (b10["median_first_reply_minutes"], b10["p90_first_reply_minutes"]) == (55.0, 67.0)
+    assert b10["one_touch_solved"] == 1
+    b11 = d["t1", b, jan[11]]
+    assert (b11["tickets_solved"], b11["public_replies"], b11["reopened_after_solve"]) == (1, 1, 0)
+    # C was downgraded to end-user later and still counts; its solve was reopened
+    c10 = d["t1", c, jan[10]]
+    assert (c10["tickets_solved"], c10["reopened_after_solve"], c10["first_replies"]) == (1, 1, 1)
+    assert c10["median_first_reply_minutes"] == c10["p90_first_reply_minutes"] == 20.0
+    # t2's day comes from its default schedule (Amsterdam): 23:10Z is the 11th there
+    d11 = d["t2", dd, jan[11]]
+    assert (d11["tickets_solved"], d11["first_replies"], d11["one_touch_solved"]) == (1, 1, 1)
+
+
+def test_tenant_missing_tables_still_builds(warehouse):
+    zones = rows(warehouse, "select * from intermediate.int_tenant_time_zones__tenant "
+                            "order by tenant_id")
+    assert [(z["tenant_id"], z["time_zone"], z["time_zone_source"]) for z in zones] == [
+        ("t1", "America/New_York", "tenant_config"),
+        ("t2", "Europe/Amsterdam", "default_schedule"),
+    ]
+    ratings = rows(warehouse, "select tenant_id, count(*) as n "
+                              "from staging.stg_zendesk__satisfaction_ratings group by 1")
+    assert ratings == [{"tenant_id": "t1", "n": 5}]
