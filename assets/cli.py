@@ -6,6 +6,7 @@ Prints for people (progress, summaries); logs go to ``$DESKPULSE_HOME/logs/deskp
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import subprocess
@@ -22,7 +23,17 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _progress(message: str) -> None:
-    print(message, flush=True)
+    print(message, file=sys.__stdout__, flush=True)
+
+
+@contextlib.contextmanager
+def _run_log():
+    """Send Dagster's and dbt's console chatter to a run log; people see progress and a summary."""
+    path = logs_dir() / f"run-{datetime.now():%Y%m%dT%H%M%S}.log"
+    with path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
+            contextlib.redirect_stderr(log):
+        _progress(f"Run log: {path}")
+        yield
 
 
 def _report(outcome, started: float) -> int:
@@ -37,7 +48,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from assets.runner import run_graph
 
     started = time.monotonic()
-    outcome = run_graph(tenants_path(args.tenants), progress=_progress)
+    with _run_log():
+        outcome = run_graph(tenants_path(args.tenants), progress=_progress)
     print(f"Warehouse: {warehouse_path()} (marts in schema 'marts')")
     return _report(outcome, started)
 
@@ -47,7 +59,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from assets.runner import run_graph
 
     started = time.monotonic()
-    with demo_tenants(args.tickets) as demo:
+    with demo_tenants(args.tickets) as demo, _run_log():
         _progress(f"Demo APIs up; tenant file {demo.tenant_file}")
         outcome = run_graph(demo.tenant_file, progress=_progress)
     if outcome.transformed:
@@ -55,8 +67,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(summary())
         print()
         print(f"Warehouse: {warehouse_path()}")
-        print(f"  try: duckdb -readonly {warehouse_path()} "
-              "\"select * from marts.agent_daily_performance limit 5\"")
+        print(f"  try: {Path(sys.executable).parent}/python -c \"import duckdb; print(duckdb.connect("
+              f"'{warehouse_path()}', read_only=True).sql('from marts.agent_daily_performance limit 5'))\"")
     return _report(outcome, started)
 
 
