@@ -19,7 +19,6 @@ import yaml
 
 from pipelines.keys import check_secret
 
-PLATFORMS = ("zendesk",)
 TENANT_ID = re.compile(r"^[a-z0-9_]{1,48}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_RETENTION_DAYS = 730
@@ -115,9 +114,11 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
     if unknown:
         raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
 
+    from pipelines.platforms import PLATFORMS  # the registry imports this module
+
     platform = entry.get("platform")
     if platform not in PLATFORMS:
-        raise fail("platform", f"must be one of {', '.join(PLATFORMS)}")
+        raise fail("platform", f"must be one of {', '.join(sorted(PLATFORMS))}")
 
     base_url = entry.get("base_url")
     parsed = urlparse(base_url) if isinstance(base_url, str) else None
