@@ -78,8 +78,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
     with demo_tenants(args.tickets) as demo:
         os.environ["DESKPULSE_TENANTS"] = str(demo.tenant_file)
         _progress(f"Demo APIs up; tenant file {demo.tenant_file}; starting dagster dev")
-        dagster = Path(sys.executable).with_name("dagster")
-        return subprocess.call([str(dagster), "dev", "-w", str(REPO / "workspace.yaml")], cwd=REPO)
+        # dagster dev re-parses the dbt project: the venv's dbt must be on its PATH
+        bin_dir = str(Path(sys.executable).parent)
+        env = {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
+        return subprocess.call([f"{bin_dir}/dagster", "dev", "-w", str(REPO / "workspace.yaml")],
+                               cwd=REPO, env=env)
 
 
 def cmd_fake_api(args: argparse.Namespace) -> int:
