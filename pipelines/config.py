@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from pipelines.keys import check_secret
+from pipelines.keys import check_secret, read_secret_file
 
 TENANT_ID = re.compile(r"^[a-z0-9_]{1,48}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -54,13 +54,17 @@ class TenantConfig:
     platform: str
     base_url: str
     credentials: Credentials
-    secret_env: str
+    secret_env: str | None = None
+    secret_file: Path | None = None  # the alternative to secret_env: a file only its owner can read
     timezone: str | None = None
     retention_days: int = DEFAULT_RETENTION_DAYS
     start_date: datetime = field(default=datetime(2000, 1, 1, tzinfo=UTC))
+    custom_fields: tuple[int, ...] = ()  # ticket field ids whose values may be loaded (free text may be PII)
 
     def secret(self) -> bytes:
         """The tenant's pseudonymisation key, checked for presence and length."""
+        if self.secret_file is not None:
+            return read_secret_file(self.secret_file, tenant_id=self.id)
         return check_secret(
             os.environ.get(self.secret_env),
             tenant_id=self.id,
@@ -108,8 +112,10 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
 
     if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
         raise fail("id", "required, 1-48 characters of lowercase a-z, 0-9 and _")
-    known = {"id", "platform", "base_url", "credentials", "secret_env", "timezone",
-             "retention_days", "start_date"}
+    if tenant_id.endswith("_staging"):
+        raise fail("id", "must not end in _staging: raw_<id>_staging is dlt's staging copy of raw_<id>")
+    known = {"id", "platform", "base_url", "credentials", "secret_env", "secret_file", "timezone",
+             "retention_days", "start_date", "custom_fields"}
     unknown = sorted(set(entry) - known)
     if unknown:
         raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
@@ -134,9 +140,13 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
         if not isinstance(credentials.get(key), str) or not ENV_NAME.match(credentials[key]):
             raise fail(f"credentials.{key}", "must name an environment variable")
 
-    secret_env = entry.get("secret_env")
-    if not isinstance(secret_env, str) or not ENV_NAME.match(secret_env):
+    secret_env, secret_file = entry.get("secret_env"), entry.get("secret_file")
+    if (secret_env is None) == (secret_file is None):
+        raise fail("secret_env", "give exactly one of secret_env and secret_file")
+    if secret_env is not None and (not isinstance(secret_env, str) or not ENV_NAME.match(secret_env)):
         raise fail("secret_env", "must name the environment variable holding the tenant secret")
+    if secret_file is not None and (not isinstance(secret_file, str) or not secret_file.strip()):
+        raise fail("secret_file", "must be the path of a file holding the tenant secret")
 
     timezone = entry.get("timezone")
     if timezone is not None:
@@ -158,13 +168,20 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
     if start_date.tzinfo is None:
         start_date = start_date.replace(tzinfo=UTC)
 
+    custom_fields = entry.get("custom_fields", [])
+    if not isinstance(custom_fields, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in custom_fields):
+        raise fail("custom_fields", "must be a list of ticket field ids, such as [360001234567]")
+
     return TenantConfig(
         id=tenant_id,
         platform=platform,
         base_url=base_url.rstrip("/"),
         credentials=Credentials(credentials["email_env"], credentials["token_env"]),
         secret_env=secret_env,
+        secret_file=path.parent / secret_file if secret_file is not None else None,
         timezone=timezone,
         retention_days=retention_days,
         start_date=start_date,
+        custom_fields=tuple(custom_fields),
     )

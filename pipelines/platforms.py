@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from dlt.extract.source import DltSource
 
-from pipelines.config import TenantConfig
 from pipelines.zendesk import settings as zendesk_settings
 from pipelines.zendesk import zendesk_source
 from pipelines.zendesk.fake_api import FakeZendesk
@@ -18,10 +17,11 @@ from pipelines.zendesk.fake_api import FakeZendesk
 
 @dataclass(frozen=True)
 class Platform:
-    """A platform's dlt source function, the fake API class that stands in for its service, and
-    the API path that feeds each raw table (tables not listed come from the tenant config)."""
+    """A platform's dlt source function (a tenant, and a backfill date range or None), the fake API
+    class that stands in for its service, and the API path that feeds each raw table (tables not
+    listed come from the tenant config)."""
 
-    source: Callable[[TenantConfig], DltSource]
+    source: Callable[..., DltSource]
     fake_api: type
     endpoints: dict[str, str]
 

@@ -5,6 +5,7 @@ Expected values come from the world objects, never from the server's own code.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,8 @@ from pipelines.world.model import Audit, Event, Ticket
 from pipelines.zendesk import settings
 from pipelines.zendesk.client import ZendeskClient
 from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
+from pipelines.zendesk.fake_http import FAULT_KINDS, Faults, RateLimits
+from pipelines.zendesk.fake_metrics import metric_events
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +42,10 @@ def get(api: FakeZendesk, path: str, **params: object) -> dict:
 
 def unix(at: datetime) -> int:
     return int(at.timestamp())
+
+
+def iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def export_all(api: FakeZendesk, **params: object) -> list[list[dict]]:
@@ -190,6 +197,14 @@ class BurstWorld:
     def ticket(self, ticket_id: int) -> Ticket:
         return self._tickets[ticket_id]
 
+    agent_ids = frozenset({7})
+
+    def ticket_fields(self) -> list:
+        return []
+
+    def sla_policies(self) -> list:
+        return []
+
 
 def test_a_crowded_second_is_never_split(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 7)
@@ -240,3 +255,113 @@ def test_a_bad_cursor_is_a_clear_400(api: FakeZendesk) -> None:
     response = requests.get(api.base_url + settings.TICKETS_EXPORT, params={"cursor": "not-ours"}, auth=AUTH)
     assert response.status_code == 400
     assert response.json()["error"] == "InvalidValue"
+
+
+def test_incremental_exports_leave_out_the_last_minute_and_say_where_to_resume(
+    api: FakeZendesk, world: World
+) -> None:
+    ticket = world.ticket(40)
+    api.as_of = ticket.audits[1].at + timedelta(seconds=30)
+    body = get(api, settings.TICKETS_EXPORT, start_time=unix(ticket.created_at) - 1)
+    assert ticket.id not in [t["id"] for t in body["tickets"]]  # changed 30 s ago: not yet
+    assert all(t["generated_timestamp"] <= unix(api.as_of) - 60 for t in body["tickets"])
+    assert body["end_of_stream"] and body["after_cursor"]
+    assert ticket.audits[1].id not in [a["id"] for a in get(
+        api, settings.TICKET_EVENTS_EXPORT, start_time=unix(ticket.audits[0].at))["ticket_events"]]
+    api.as_of += timedelta(minutes=2)
+    later = get(api, settings.TICKETS_EXPORT, cursor=body["after_cursor"])
+    assert ticket.id in [t["id"] for t in later["tickets"]]
+
+
+def test_rate_limits_answer_429_with_retry_after_and_every_response_says_what_is_left(world: World) -> None:
+    limits = RateLimits(incremental=10, account=700, time_scale=120)  # a "minute" lasts half a second
+    with FakeZendesk(world, rate_limits=limits) as api:
+        answers = [requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
+                   for _ in range(12)]
+        assert [a.status_code for a in answers] == [200] * 10 + [429] * 2
+        assert [int(a.headers["ratelimit-remaining"]) for a in answers[:10]] == list(range(9, -1, -1))
+        assert all(a.headers["X-Rate-Limit"] == "10" and float(a.headers["ratelimit-reset"]) <= 0.5
+                   for a in answers)
+        assert answers[10].json()["error"] == "APIRateLimitExceeded"
+        wait = float(answers[10].headers["Retry-After"])
+        assert 0 < wait <= 0.5
+        other = requests.get(api.base_url + settings.GROUPS, auth=AUTH)  # a bucket of its own
+        assert other.status_code == 200 and other.headers["ratelimit-limit"] == "700"
+        refused = requests.get(api.base_url + settings.GROUPS, auth=("nobody/token", "x"))
+        assert refused.status_code == 401 and "ratelimit-remaining" in refused.headers
+        time.sleep(wait + 0.01)
+        assert requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0},
+                            auth=AUTH).status_code == 200
+        assert api.traffic["rate_limited"] == 2
+
+
+def _outcome(url: str) -> str:
+    """What a plain HTTP client meets at ``url``: a status, or the kind of failure."""
+    try:
+        response = requests.get(url, auth=AUTH, timeout=0.5)
+        response.json()
+    except requests.exceptions.JSONDecodeError:
+        return "malformed"
+    except requests.exceptions.ChunkedEncodingError:
+        return "truncated"
+    except requests.Timeout:
+        return "timeout"
+    except requests.ConnectionError:
+        return "reset"
+    return f"http_{response.status_code}"
+
+
+def test_faults_are_injected_at_the_chosen_rate_reproducibly_from_a_seed(world: World) -> None:
+    faults = Faults(rate=0.3, seed=11, stall_seconds=1.0)
+    paths = [f"{settings.GROUPS}?page%5Bsize%5D={size}" for size in range(1, 61)]
+    seen = []
+    for _ in range(2):
+        with FakeZendesk(world, faults=faults) as api:
+            seen.append([_outcome(api.base_url + path) for path in paths])
+            traffic = api.traffic
+    assert seen[0] == seen[1]
+    failed = [outcome for outcome in seen[0] if outcome != "http_200"]
+    assert set(failed) == set(FAULT_KINDS)
+    assert 0.15 < len(failed) / len(paths) < 0.45
+    assert sum(traffic["faults"].values()) == len(failed)
+
+
+def test_tickets_carry_tags_custom_fields_brand_organisation_and_metric_sets(
+    api: FakeZendesk, world: World
+) -> None:
+    body = get(api, settings.TICKETS_EXPORT, start_time=0, include="metric_sets")
+    assert len(body["metric_sets"]) == len(body["tickets"])
+    for item, metrics in zip(body["tickets"], body["metric_sets"], strict=True):
+        ticket = world.ticket(item["id"])
+        assert item["tags"] == list(ticket.tags)
+        assert {f["id"]: f["value"] for f in item["custom_fields"]} == dict(ticket.custom_fields)
+        assert (item["brand_id"], item["organization_id"]) == (ticket.brand_id, ticket.organization_id)
+        assert metrics["ticket_id"] == item["id"]
+        assert set(metrics["reply_time_in_minutes"]) == {"calendar", "business"}
+    assert "metric_sets" not in get(api, settings.TICKETS_EXPORT, start_time=0)
+    brands = get(api, settings.BRANDS)["brands"]
+    assert [(b["id"], b["default"]) for b in brands] == [(b.id, b.id == 1) for b in world.brands()]
+    fields = get(api, settings.TICKET_FIELDS)["ticket_fields"]
+    assert [(f["id"], f["removable"]) for f in fields] == [(f.id, f.is_custom) for f in world.ticket_fields()]
+    policies = get(api, settings.SLA_POLICIES)["sla_policies"]
+    assert [[(m["priority"], m["metric"], m["target"]) for m in p["policy_metrics"]] for p in policies] == [
+        [(t.priority, t.metric, t.minutes) for t in p.targets] for p in world.sla_policies()]
+
+
+def test_ticket_metric_events_are_a_time_based_export(api: FakeZendesk, world: World) -> None:
+    visible = api.as_of - timedelta(minutes=1)
+    expected = {e.id: e for t in world.tickets()
+                for e in metric_events(t, world.sla_policies(), world.agent_ids, visible)}
+    served, start_time = {}, 0
+    while True:
+        body = get(api, settings.TICKET_METRIC_EVENTS_EXPORT, start_time=start_time)
+        served |= {e["id"]: e for e in body["ticket_metric_events"]}
+        if body["end_of_stream"]:
+            break
+        start_time = body["end_time"]
+    assert set(served) == set(expected)
+    for event_id, item in served.items():
+        event = expected[event_id]
+        assert (item["metric"], item["type"], item["time"]) == (event.metric, event.type, iso(event.at))
+        assert ("sla" in item) == (event.type == "apply_sla")
+        assert ("status" in item) == (event.type == "update_status")

@@ -10,20 +10,20 @@ import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import pytest
 
-from pipelines import home
 from pipelines.config import Credentials, TenantConfig
 from pipelines.keys import pseudonym
 from pipelines.load import load_tenant, tenant_pipeline
-from pipelines.world import World, WorldConfig
-from pipelines.zendesk import event_rows, zendesk_source
-from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
+from pipelines.world import ORDER_NOTE_FIELD, PRODUCT_FIELD, World, WorldConfig
+from pipelines.zendesk import event_rows, settings, zendesk_source
+from pipelines.zendesk.fake_api import FakeZendesk
+from pipelines.zendesk.fake_metrics import metric_events
+from tests.ingest_support import SECRETS, query, tenant, use_environment
 
 CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "raw_contract.md"
-SECRETS = {"acme": "acme-secret-0123456789abcdef0123456789", "beta": "beta-secret-0123456789abcdef0123456789"}
 FREE_TEXT_COLUMNS = {"subject", "raw_subject", "description", "body", "html_body", "comment", "tags",
                      "custom_fields", "email", "phone"}
 PEOPLE_TABLES = ("tickets", "ticket_events", "users", "satisfaction_ratings")
@@ -36,27 +36,9 @@ def world() -> World:
 
 @pytest.fixture
 def api(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DESKPULSE_HOME", str(tmp_path))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-    monkeypatch.setenv("ZENDESK_EMAIL", DEFAULT_EMAIL)
-    monkeypatch.setenv("ZENDESK_TOKEN", DEFAULT_TOKEN)
-    for tenant_id, secret in SECRETS.items():
-        monkeypatch.setenv(f"{tenant_id.upper()}_SECRET", secret)
+    use_environment(monkeypatch, tmp_path)
     with FakeZendesk(world) as server:
         yield server
-
-
-def tenant(api: FakeZendesk, tenant_id: str = "acme") -> TenantConfig:
-    return TenantConfig(
-        id=tenant_id, platform="zendesk", base_url=api.base_url,
-        credentials=Credentials("ZENDESK_EMAIL", "ZENDESK_TOKEN"), secret_env=f"{tenant_id.upper()}_SECRET",
-        timezone="Europe/Amsterdam", retention_days=365,
-    )
-
-
-def query(sql: str) -> list[tuple]:
-    with duckdb.connect(str(home.warehouse_path()), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def contract() -> dict[str, set[str]]:
@@ -87,9 +69,11 @@ def loaded_columns(dataset: str) -> dict[str, dict[str, str]]:
 def test_a_load_matches_the_contract_and_holds_no_free_text_or_identity(
     api: FakeZendesk, world: World
 ) -> None:
-    load_tenant(tenant(api))
+    load_tenant(tenant(api, custom_fields=(PRODUCT_FIELD,)))
     columns = loaded_columns("raw_acme")
-    assert {t: set(c) for t, c in columns.items()} == contract()
+    expected = contract()
+    del expected["quarantine"]  # nothing to quarantine in a clean load
+    assert {t: set(c) for t, c in columns.items()} == expected
     for table, table_columns in columns.items():
         assert not FREE_TEXT_COLUMNS & set(table_columns), table
         if table in PEOPLE_TABLES:
@@ -122,9 +106,11 @@ def test_rows_match_the_world(api: FakeZendesk, world: World) -> None:
     assert query("select count(*) from raw_acme.satisfaction_ratings") == [(ratings,)]
 
     people = {u.id: u for u in world.users() if u.version_at(as_of) is not None}
-    tokens = {row[0]: row[1:] for row in query("select id, email_token, role, user_key from raw_acme.users")}
+    tokens = {row[0]: row[1:] for row in query(
+        "select id, email_token, role, user_key, organization_id from raw_acme.users")}
     assert tokens == {
-        i: (pseudonym(secret, "email", u.email), u.version_at(as_of).role, pseudonym(secret, "user", i))
+        i: (pseudonym(secret, "email", u.email), u.version_at(as_of).role, pseudonym(secret, "user", i),
+            u.organization_id)
         for i, u in people.items()
     }
     assert query("select count(*) from raw_acme.groups") == [(len(world.groups()),)]
@@ -136,8 +122,54 @@ def test_rows_match_the_world(api: FakeZendesk, world: World) -> None:
         ("acme", "zendesk", "Europe/Amsterdam", 365)]
 
 
+def test_tags_brands_organisations_fields_and_slas_match_the_world(api: FakeZendesk, world: World) -> None:
+    load_tenant(tenant(api, custom_fields=(PRODUCT_FIELD,)))
+    tickets = [t for t in world.tickets() if t.state_at(api.as_of) is not None]
+    assert sorted(query("select ticket_id, tag from raw_acme.ticket_tags")) == sorted(
+        (t.id, tag) for t in tickets for tag in t.tags)
+    assert any(not t.tags for t in tickets), "some tickets should have no tags"
+    assert dict(query("select id, brand_id from raw_acme.tickets")) == {t.id: t.brand_id for t in tickets}
+    assert dict(query("select id, organization_id from raw_acme.tickets")) == {
+        t.id: t.organization_id for t in tickets}
+    brand_ids = {b for (b,) in query("select distinct brand_id from raw_acme.tickets")}
+    assert brand_ids == {b.id for b in world.brands()}
+    assert query("select id, name, is_default from raw_acme.brands order by id") == [
+        (b.id, b.name, b.id == 1) for b in world.brands()]
+
+    assert sorted(query("select ticket_id, field_id, value from raw_acme.ticket_field_values")) == sorted(
+        (t.id, PRODUCT_FIELD, dict(t.custom_fields)[PRODUCT_FIELD]) for t in tickets)
+    loaded_fields = dict(query("select id, values_loaded from raw_acme.ticket_fields"))
+    assert loaded_fields == {f.id: f.id == PRODUCT_FIELD for f in world.ticket_fields()}
+    assert ORDER_NOTE_FIELD in loaded_fields  # described, never its values
+
+    targets = {(p.id, t.priority, t.metric): t.minutes for p in world.sla_policies() for t in p.targets}
+    assert {row[:3]: row[3] for row in query(
+        "select policy_id, priority, metric, target_minutes from raw_acme.sla_policy_metrics")} == targets
+    assert query("select id, title from raw_acme.sla_policies order by position") == [
+        (p.id, p.title) for p in world.sla_policies()]
+
+
+def test_zendesk_metrics_and_metric_events_are_loaded(api: FakeZendesk, world: World) -> None:
+    load_tenant(tenant(api))
+    cutoff = api.as_of - timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    expected = Counter((e.metric, e.type) for t in world.tickets()
+                       for e in metric_events(t, world.sla_policies(), world.agent_ids, cutoff))
+    loaded = query("select metric, type, count(*) from raw_acme.ticket_metric_events group by 1, 2")
+    assert {(m, t): n for m, t, n in loaded} == expected
+    assert {"apply_sla", "breach", "fulfill", "pause"} <= {t for _, t in expected}
+    sla = query("select count(*) from raw_acme.ticket_metric_events"
+                " where type = 'apply_sla' and (sla_policy_id is null or sla_target_minutes is null)")
+    assert sla == [(0,)]
+
+    metrics = query("select count(*), count(distinct ticket_id), count(reply_time_in_minutes_calendar),"
+                    " count(reply_time_in_minutes_business) from raw_acme.ticket_metrics")
+    tickets = query("select count(*) from raw_acme.tickets")[0][0]
+    assert metrics[0][:2] == (tickets, tickets) and metrics[0][2] > tickets // 2 and metrics[0][3] == 0
+
+
 def test_a_second_load_fetches_only_what_changed(api: FakeZendesk, world: World) -> None:
     before, after = world.start + timedelta(days=50), world.start + timedelta(days=90)
+    delay = timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
     api.as_of = before
     load_tenant(tenant(api))
     api.as_of = after
@@ -146,45 +178,140 @@ def test_a_second_load_fetches_only_what_changed(api: FakeZendesk, world: World)
     stats = api.stats
 
     tickets = list(world.tickets())
-    changed = [t for t in tickets if t.updated_at(after) != t.updated_at(before)]
+    changed = [t for t in tickets if t.updated_at(after - delay) != t.updated_at(before - delay)]
     assert stats["tickets"] == {"requests": 1, "items": len(changed)}
     people = list(world.users())
     versions = {(u.id, v.at) for u in people for v in (u.version_at(before), u.version_at(after)) if v}
     new_versions = {u.id for u in people if u.version_at(after) != u.version_at(before)}
     assert len(versions) > len({u for u, _ in versions}), "an agent should change role in the window"
     assert stats["users"] == {"requests": 1, "items": len(new_versions)}
-    last_second = max(int(a.at.timestamp()) for t in tickets for a in t.audits_at(before))
-    new_audits = sum(1 for t in tickets for a in t.audits_at(after) if int(a.at.timestamp()) >= last_second)
+    last_second = max(int(a.at.timestamp()) for t in tickets for a in t.audits_at(before - delay))
+    new_audits = sum(1 for t in tickets for a in t.audits_at(after - delay)
+                     if int(a.at.timestamp()) >= last_second)
     served, requests = stats["ticket_events"]["items"], stats["ticket_events"]["requests"]
     assert new_audits <= served <= new_audits + 5 * requests  # boundary seconds come twice
 
-    events = sum(len(a.events) for t in tickets for a in t.audits_at(after))
+    visible = after - delay
+    events = sum(len(a.events) for t in tickets for a in t.audits_at(visible))
     ratings = sum(len(t.ratings_at(after)) for t in tickets)
-    visible = [t for t in tickets if t.state_at(after) is not None]
-    assert len(visible) < len(tickets)
-    assert query("select count(*), count(distinct id) from raw_acme.tickets") == [(len(visible),) * 2]
+    shown = [t for t in tickets if t.state_at(visible) is not None]
+    assert len(shown) < len(tickets)
+    assert query("select count(*), count(distinct id) from raw_acme.tickets") == [(len(shown),) * 2]
     assert query("select count(*), count(distinct id) from raw_acme.ticket_events") == [(events,) * 2]
     assert query("select count(*), count(distinct id) from raw_acme.satisfaction_ratings") == [(ratings,) * 2]
     assert query("select count(*), count(distinct (id, updated_at)) from raw_acme.users") == [
         (len(versions),) * 2]
     statuses = dict(query("select id, status from raw_acme.tickets"))
-    assert statuses == {t.id: t.state_at(after)["status"] for t in visible}
+    assert statuses == {t.id: t.state_at(visible)["status"] for t in shown}
 
     api.reset_stats()
     load_tenant(tenant(api))  # nothing changed: only the last second of events comes again
-    last_second = max(int(a.at.timestamp()) for t in tickets for a in t.audits_at(after))
-    repeated = sum(1 for t in tickets for a in t.audits_at(after) if int(a.at.timestamp()) == last_second)
+    last_second = max(int(a.at.timestamp()) for t in tickets for a in t.audits_at(visible))
+    repeated = sum(1 for t in tickets for a in t.audits_at(visible) if int(a.at.timestamp()) == last_second)
     assert {k: api.stats[k]["items"] for k in ("tickets", "users", "ticket_events")} == {
         "tickets": 0, "users": 0, "ticket_events": repeated}
+
+
+def test_what_changed_in_the_last_minute_comes_with_the_next_load(api: FakeZendesk, world: World) -> None:
+    audit = world.ticket(40).audits[2]
+    api.as_of = audit.at + timedelta(seconds=30)
+    load_tenant(tenant(api))
+    assert query(f"select count(*) from raw_acme.ticket_events where audit_id = {audit.id}") == [(0,)]
+    api.as_of = audit.at + timedelta(minutes=2)
+    load_tenant(tenant(api))
+    assert query(f"select count(*) from raw_acme.ticket_events where audit_id = {audit.id}") == [
+        (len(audit.events),)]
+
+
+class Retagging(FakeZendesk):
+    """Serves some tickets without their tags."""
+
+    untagged: frozenset[int] = frozenset()
+
+    def _ticket_json(self, row: dict[str, Any], custom_field_ids: tuple[int, ...]) -> dict[str, Any]:
+        item = super()._ticket_json(row, custom_field_ids)
+        return {**item, "tags": [] if item["id"] in self.untagged else item["tags"][:1]}
+
+
+def test_a_ticket_exported_again_replaces_its_tags(world: World, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    use_environment(monkeypatch, tmp_path)
+    before = world.start + timedelta(days=50)
+    with Retagging(world, as_of=before) as api:
+        load_tenant(tenant(api))
+        tagged = dict(query("select ticket_id, count(*) from raw_acme.ticket_tags group by 1"))
+        api.as_of = world.end
+        changed = {t.id for t in world.tickets() if t.updated_at(world.end) != t.updated_at(before)}
+        api.untagged = frozenset(changed & set(tagged))
+        assert api.untagged
+        load_tenant(tenant(api))
+    after = dict(query("select ticket_id, count(*) from raw_acme.ticket_tags group by 1"))
+    assert not set(after) & api.untagged
+    assert all(count == 1 for count in after.values())
+    assert query("select count(*) from raw_acme.ticket_tags where cleared or tag = ''") == [(0,)]
+
+
+class Corrupting(FakeZendesk):
+    """Serves a few records that cannot be typed, and a new figure in every metric set."""
+
+    def _ticket_json(self, row: dict[str, Any], custom_field_ids: tuple[int, ...]) -> dict[str, Any]:
+        item = super()._ticket_json(row, custom_field_ids)
+        broken = {5: {"created_at": "yesterday-ish"}, 6: {"assignee_id": "the usual one"}, 7: {"id": None}}
+        return {**item, **broken.get(item["id"], {})}
+
+    def _rating_json(self, row: dict[str, Any]) -> dict[str, Any]:
+        item = super()._rating_json(row)
+        return {**item, "score": ["good"]} if item["ticket_id"] == 9 else item
+
+    def _metric_set_json(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {**super()._metric_set_json(row), "sla_paused": False, "note": "free text is never loaded",
+                "escalation_time_in_minutes": {"calendar": 3, "business": 2}}
+
+
+def test_records_that_cannot_be_typed_are_quarantined_with_the_reason(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_environment(monkeypatch, tmp_path)
+    with Corrupting(world) as api:
+        load_tenant(tenant(api))
+        served = api.stats
+    quarantined = query("select table_name, record_id, reason from raw_acme.quarantine")
+    ratings_of_9 = [r.id for r in world.ticket(9).ratings_at(api.as_of)]
+    tags_of_7 = max(1, len(world.ticket(7).tags))
+    assert ratings_of_9
+    assert sorted(quarantined, key=repr) == sorted([
+        *[("satisfaction_ratings", rating_id, "score: expected text") for rating_id in ratings_of_9],
+        *[("ticket_tags", None, "ticket_id: missing")] * tags_of_7,
+        ("tickets", 5, "created_at: expected an ISO 8601 time"),
+        ("tickets", 6, "assignee_id: expected a whole number"),
+        ("tickets", None, "id: missing"),
+    ], key=repr)
+    assert query("select count(*) from raw_acme.tickets where id in (5, 6, 7)") == [(0,)]
+    for table, endpoint in (("tickets", "tickets"), ("satisfaction_ratings", "satisfaction_ratings")):
+        loaded = query(f"select count(*) from raw_acme.{table}")[0][0]
+        parked = query(f"select count(*) from raw_acme.quarantine where table_name = '{table}'")[0][0]
+        assert loaded + parked == served[endpoint]["items"], table
+    keys = query("select record_key from raw_acme.quarantine")
+    assert all(len(key) == 64 for (key,) in keys)
+
+    # schema drift: a figure the API added becomes columns; free text it added does not
+    columns = {c for (c,) in query("select column_name from information_schema.columns"
+                                   " where table_schema = 'raw_acme' and table_name = 'ticket_metrics'")}
+    added = {"escalation_time_in_minutes_calendar", "escalation_time_in_minutes_business", "sla_paused"}
+    assert added <= columns
+    assert "note" not in columns
+    figures = query("select distinct escalation_time_in_minutes_calendar from raw_acme.ticket_metrics")
+    assert figures == [(3.0,)]
 
 
 def test_a_rerun_after_a_crash_before_loading_gives_the_clean_rows(api: FakeZendesk, world: World) -> None:
     acme = tenant(api)
     tenant_pipeline(acme).extract(zendesk_source(acme))  # the process dies before normalise and load
     load_tenant(acme)
-    events = sum(len(a.events) for t in world.tickets() for a in t.audits_at(api.as_of))
+    visible = api.as_of - timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    events = sum(len(a.events) for t in world.tickets() for a in t.audits_at(visible))
     assert query("select count(*), count(distinct id) from raw_acme.ticket_events") == [(events,) * 2]
-    tickets = sum(1 for t in world.tickets() if t.state_at(api.as_of) is not None)
+    tickets = sum(1 for t in world.tickets() if t.state_at(visible) is not None)
     assert query("select count(*), count(distinct id) from raw_acme.tickets") == [(tickets,) * 2]
 
 
@@ -205,7 +332,7 @@ def test_building_the_source_reads_no_credentials(monkeypatch: pytest.MonkeyPatc
         id="acme", platform="zendesk", base_url="https://acme.zendesk.com",
         credentials=Credentials("ZENDESK_EMAIL", "ZENDESK_TOKEN"), secret_env="ACME_SECRET",
     )
-    assert set(zendesk_source(placeholder).resources) == set(contract())
+    assert set(zendesk_source(placeholder).selected_resources) == set(contract()) - {"quarantine"}
 
 
 def test_event_rows_keep_only_allowed_fields_and_no_comment_text() -> None:
@@ -219,6 +346,9 @@ def test_event_rows_keep_only_allowed_fields_and_no_comment_text() -> None:
             {"id": 4, "event_type": "Comment", "author_id": 3, "public": True, "body": "Hi, I'm Jane",
              "html_body": "<p>Hi, I'm Jane</p>"},
             {"id": 5, "event_type": "Notification", "subject": "Your request", "body": "Dear Jane"},
+            {"id": 6, "event_type": "Change", "field_name": "360002", "value": ["b", "a"],
+             "previous_value": None},
+            "not an event",
         ],
     }
     rows = list(event_rows("acme", audit))
@@ -227,3 +357,5 @@ def test_event_rows_keep_only_allowed_fields_and_no_comment_text() -> None:
     assert rows[1]["author_id"] == 3 and rows[1]["is_public"] is True
     assert all(r["via_channel"] == "email" and r["tenant_id"] == "acme" for r in rows)
     assert "Jane" not in repr(rows)
+    allowed = list(event_rows("acme", audit, settings.EVENT_FIELDS | {"360002"}))
+    assert [(r["id"], r["value"]) for r in allowed if r["field_name"] == "360002"] == [(6, "b a")]

@@ -14,8 +14,19 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from pipelines.world.lifecycle import Roster, simulate
-from pipelines.world.model import Group, Holiday, RoleChange, Schedule, Ticket, User
+from pipelines.world.lifecycle import Roster, TicketDetails, simulate
+from pipelines.world.model import (
+    Brand,
+    Group,
+    Holiday,
+    RoleChange,
+    Schedule,
+    SlaPolicy,
+    SlaTarget,
+    Ticket,
+    TicketField,
+    User,
+)
 from pipelines.world.people import person
 
 # The world's own IANA → Rails names (Zendesk sends Rails names); the pipeline maps them back
@@ -36,6 +47,14 @@ AGENT_ID_BASE = 1_000
 CUSTOMER_ID_BASE = 1_000_000
 GROUP_ID_BASE = 100
 SCHEDULE_ID = 50
+ORGANIZATION_ID_BASE = 5_000
+CUSTOMERS_PER_ORGANIZATION = 40
+TAGS = ("vip", "billing", "refund", "bug", "feature_request", "mobile_app", "escalated",
+        "returning_customer", "onboarding", "hardware")
+# Custom ticket fields: a free-text one (never loaded unless a tenant allow-lists it), a drop-down
+# and a number.
+ORDER_NOTE_FIELD, PRODUCT_FIELD, ORDER_VALUE_FIELD = 360_001, 360_002, 360_003
+PRODUCTS = ("product_basic", "product_plus", "product_pro")
 
 
 @dataclass(frozen=True)
@@ -124,8 +143,15 @@ class World:
         created = self.start - timedelta(days=1 + self._rng("customer", index).randint(0, 365))
         return User(
             id=CUSTOMER_ID_BASE + index, name=name, email=email, phone=phone, created_at=created,
-            roles=(RoleChange(created, "end-user", True),),
+            roles=(RoleChange(created, "end-user", True),), organization_id=self.organization_of(index),
         )
+
+    def organization_of(self, customer_index: int) -> int | None:
+        """The organisation of customer ``customer_index``: three in five customers belong to one."""
+        if (customer_index * 2_654_435_761 + self.config.seed) % 5 >= 3:
+            return None
+        n = max(3, self.n_customers // CUSTOMERS_PER_ORGANIZATION)
+        return ORGANIZATION_ID_BASE + customer_index % n
 
     def users(self) -> Iterator[User]:
         """Agents first, then customers, generated lazily."""
@@ -155,6 +181,37 @@ class World:
             Schedule(SCHEDULE_ID + 1, "Around the clock", rails, self.config.timezone,
                      ((0, 7 * 1440),), (), created),
         ]
+
+    def brands(self) -> list[Brand]:
+        """The tenant's main brand and a second one that a fifth of the tickets come in through."""
+        created = self.start - timedelta(days=400)
+        tenant = self.config.tenant_id
+        return [Brand(1, f"{tenant.title()} Support", tenant.replace("_", "-"), created),
+                Brand(2, f"{tenant.title()} Pro", f"{tenant.replace('_', '-')}-pro", created)]
+
+    def ticket_fields(self) -> list[TicketField]:
+        """System fields, then the custom ones whose values tickets carry."""
+        created = self.start - timedelta(days=400)
+        system = [TicketField(20_001 + i, kind, title, created) for i, (kind, title) in enumerate((
+            ("subject", "Subject"), ("description", "Description"), ("status", "Status"),
+            ("tickettype", "Type"), ("priority", "Priority"), ("group", "Group"), ("assignee", "Assignee"),
+        ))]
+        return [*system,
+                TicketField(ORDER_NOTE_FIELD, "text", "Order note", created, is_custom=True),
+                TicketField(PRODUCT_FIELD, "tagger", "Product", created, is_custom=True),
+                TicketField(ORDER_VALUE_FIELD, "decimal", "Order value", created, is_custom=True)]
+
+    def sla_policies(self) -> list[SlaPolicy]:
+        """Tight first-reply and wait targets for urgent and high tickets, looser ones for the rest."""
+        created = self.start - timedelta(days=300)
+
+        def targets(priorities: tuple[str, ...], reply: int, wait: int) -> tuple[SlaTarget, ...]:
+            return tuple(t for p in priorities for t in (
+                SlaTarget(p, "first_reply_time", reply, True),
+                SlaTarget(p, "requester_wait_time", wait, True)))
+
+        return [SlaPolicy(801, "Urgent and high", 1, targets(("urgent", "high"), 60, 480), created),
+                SlaPolicy(802, "Normal and low", 2, targets(("normal", "low"), 480, 1440), created)]
 
     def _default_holidays(self) -> tuple[tuple[str, date], ...]:
         """A holiday on the first Monday of each month of the world."""
@@ -196,13 +253,27 @@ class World:
         # The first tickets go round the agents, so every agent is an assignee before any
         # deactivation or downgrade: an agent's past work stays theirs.
         forced = self.agents[index].id if index < self.n_agents else None
+        customer = rng.randrange(self.n_customers)
         return simulate(
             ticket_id, created, rng,
             roster=self._roster,
             group_ids=self._group_ids,
-            requester_id=CUSTOMER_ID_BASE + rng.randrange(self.n_customers),
+            requester_id=CUSTOMER_ID_BASE + customer,
             forced_assignee=forced,
             agent_active=lambda agent_id, at: self._agent_active(self.user(agent_id), at),
+            details=lambda details_rng: self._details(details_rng, ticket_id, customer),
+        )
+
+    def _details(self, rng: random.Random, ticket_id: int, customer: int) -> TicketDetails:
+        """Organisation (the requester's), brand, tags and custom field values."""
+        note = f"Generated order note for ticket {ticket_id}" if rng.random() < 0.5 else None
+        value = f"{rng.uniform(5, 500):.2f}" if rng.random() < 0.7 else None
+        return TicketDetails(
+            organization_id=self.organization_of(customer),
+            brand_id=2 if rng.random() < 0.2 else 1,
+            tags=tuple(sorted(rng.sample(TAGS, rng.choice((0, 1, 1, 2, 3))))),
+            custom_fields=((ORDER_NOTE_FIELD, note), (PRODUCT_FIELD, rng.choice(PRODUCTS)),
+                           (ORDER_VALUE_FIELD, value)),
         )
 
     def tickets(self) -> Iterator[Ticket]:

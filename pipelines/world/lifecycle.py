@@ -12,6 +12,7 @@ import math
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pipelines.world.model import SYSTEM_USER_ID, Audit, Event, Rating, Ticket
@@ -20,6 +21,16 @@ CHANNELS = (("web", 40), ("email", 35), ("chat", 10), ("mobile", 10), ("api", 5)
 PRIORITIES = (("low", 20), ("normal", 55), ("high", 20), ("urgent", 5))
 TYPES = (("question", 45), ("incident", 30), ("problem", 10), ("task", 15))
 CLOSE_AFTER = timedelta(days=4)  # Zendesk's default automation closes solved tickets after 4 days
+
+
+@dataclass(frozen=True)
+class TicketDetails:
+    """What a ticket carries besides its lifecycle."""
+
+    organization_id: int | None = None
+    brand_id: int | None = 1
+    tags: tuple[str, ...] = ()
+    custom_fields: tuple[tuple[int, str | None], ...] = ()
 
 
 class Roster:
@@ -113,8 +124,11 @@ def simulate(
     requester_id: int,
     forced_assignee: int | None,
     agent_active: Callable[[int, datetime], bool],
+    details: Callable[[random.Random], TicketDetails] = lambda _: TicketDetails(),
 ) -> Ticket:
-    """The whole life of one ticket, from its creating audit to close, rating or deletion."""
+    """The whole life of one ticket, from its creating audit to close, rating or deletion. ``details``
+    draws, after the lifecycle so lifecycles stay as they were, the facts that do not change during
+    it (organisation, brand, tags, custom field values)."""
     b = _Builder(ticket_id, created_at)
     channel = _weighted(rng, CHANNELS)
     group_id = rng.choice(group_ids)
@@ -213,6 +227,7 @@ def simulate(
         deleted_at = created_at + timedelta(seconds=int(rng.uniform(3600, 10 * 86400)))
         audits = tuple(a for a in audits if a.at < deleted_at)
         ratings = [r for r in ratings if r.created_at < deleted_at]
+    extra = details(rng)
     return Ticket(
         id=ticket_id,
         created_at=created_at,
@@ -220,8 +235,10 @@ def simulate(
         audits=audits,
         ratings=tuple(ratings),
         deleted_at=deleted_at,
-        organization_id=None,
-        brand_id=1,
+        organization_id=extra.organization_id,
+        brand_id=extra.brand_id,
+        tags=extra.tags,
+        custom_fields=extra.custom_fields,
     )
 
 

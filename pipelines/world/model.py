@@ -33,6 +33,7 @@ class User:
     roles: tuple[RoleChange, ...]
     default_group_id: int | None = None
     time_zone: str = "UTC"  # Rails name, as Zendesk sends it
+    organization_id: int | None = None
 
     def version_at(self, as_of: datetime) -> RoleChange | None:
         """The role entry in force at ``as_of``, or None when the user does not exist yet."""
@@ -51,6 +52,47 @@ class User:
 class Group:
     id: int
     name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Brand:
+    id: int
+    name: str
+    subdomain: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketField:
+    """A ticket field: a system one (subject, status, ...) or a custom one whose values tickets carry."""
+
+    id: int
+    type: str  # Zendesk field types: "subject", "status", "text", "tagger", "decimal", ...
+    title: str
+    created_at: datetime
+    is_custom: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    """One SLA target: tickets of ``priority`` should meet ``metric`` within ``minutes``."""
+
+    priority: str
+    metric: str  # "first_reply_time" | "requester_wait_time" | "agent_work_time" | ...
+    minutes: int
+    business_hours: bool
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """An SLA policy; the first by ``position`` whose targets name a ticket's priority applies."""
+
+    id: int
+    title: str
+    position: int
+    targets: tuple[SlaTarget, ...]
     created_at: datetime
 
 
@@ -129,6 +171,7 @@ class Ticket:
     organization_id: int | None = None
     brand_id: int | None = None
     tags: tuple[str, ...] = field(default=())
+    custom_fields: tuple[tuple[int, str | None], ...] = field(default=())  # (ticket field id, value)
 
     def audits_at(self, as_of: datetime) -> tuple[Audit, ...]:
         """Audits that have happened by ``as_of``."""

@@ -1,21 +1,25 @@
 """Ground truth: what every METRICS.md metric should be for a world as of an instant.
 
 Computed from the world's own lifecycle objects in plain Python, independently of the warehouse
-and its SQL, so the tests can hold the marts to it. Business-hour metrics come with their issue.
+and its SQL, so the tests can hold the marts to it: ticket metrics (calendar and business
+minutes, the latter from the world's ``Schedule`` with ``zoneinfo``), agent days and weeks, team
+weeks, the daily backlog, the agent dimension and the cross-tenant benchmark.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipelines.world import World
-from pipelines.world.model import Ticket
+from pipelines.world.model import Schedule, Ticket
 
 OPEN_STATUSES = ("new", "open", "pending", "hold")
+BENCHMARK_MIN_TENANTS = 3
+BENCHMARK_MIN_TICKETS = 50
 
 
 @dataclass
@@ -34,13 +38,24 @@ class TicketTruth:
     reopens: int
     is_one_touch: bool
     csat_score: str | None
+    created_at: datetime | None = None
+    created_date: date | None = None
+    channel: str | None = None
+    group_id: int | None = None
+    schedule_id: int | None = None
+    first_reply_business_minutes: float | None = None
+    first_resolution_business_minutes: float | None = None
+    full_resolution_business_minutes: float | None = None
 
 
 @dataclass
-class AgentDayTruth:
+class PerformanceTruth:
+    """One cell of agent or team performance: an agent's day or week, a group's week."""
+
     tickets_solved: set[int] = field(default_factory=set)
     public_replies: int = 0
     first_reply_minutes: list[float] = field(default_factory=list)
+    first_reply_business_minutes: list[float] = field(default_factory=list)
     one_touch_solved: int = 0
     reopened_after_solve: int = 0
     csat_good: int = 0
@@ -59,15 +74,60 @@ class AgentDayTruth:
         return percentile_cont(self.first_reply_minutes, 0.9)
 
     @property
+    def median_first_reply_business_minutes(self) -> float | None:
+        return percentile_cont([m for m in self.first_reply_business_minutes if m is not None], 0.5)
+
+    @property
     def csat_pct(self) -> float | None:
         rated = self.csat_good + self.csat_bad
         return self.csat_good / rated if rated else None
 
 
+AgentDayTruth = PerformanceTruth  # the name the first tests use
+
+
+@dataclass
+class BacklogDayTruth:
+    backlog_open: int = 0
+    created: int = 0
+    solved: int = 0
+    reopened: int = 0
+
+
+@dataclass
+class AgentTruth:
+    """An agent of the dimension: today's role and state, and the span of their credited work."""
+
+    latest_role: str | None
+    is_active: bool
+    first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+
 @dataclass
 class Truth:
     tickets: dict[int, TicketTruth]
-    agent_days: dict[tuple[int, date], AgentDayTruth]
+    agent_days: dict[tuple[int, date], PerformanceTruth]
+    agent_weeks: dict[tuple[int, date], PerformanceTruth] = field(default_factory=dict)
+    team_weeks: dict[tuple[int, date], PerformanceTruth] = field(default_factory=dict)
+    backlog: dict[date, BacklogDayTruth] = field(default_factory=dict)
+    agents: dict[int, AgentTruth] = field(default_factory=dict)
+    assignees: frozenset[int] = frozenset()  # everyone ever assigned a ticket
+    work_spans: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)  # first, last work
+
+
+@dataclass(frozen=True)
+class BenchmarkCellTruth:
+    tenants: int
+    tickets: int
+    median_first_reply_minutes: float | None
+    p90_first_reply_minutes: float | None
+    median_first_reply_business_minutes: float | None
+    median_full_resolution_minutes: float | None
+    median_full_resolution_business_minutes: float | None
+    one_touch_rate: float | None
+    reopen_rate: float | None
+    csat_pct: float | None
 
 
 def percentile_cont(values: Iterable[float], p: float) -> float | None:
@@ -85,103 +145,124 @@ def minutes(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else (end - start).total_seconds() / 60
 
 
-def truth(world: World, as_of: datetime | None = None, timezone: str | None = None) -> Truth:
-    """Every ticket's and every agent-day's metrics for ``world`` as of ``as_of`` (default: end)."""
-    return truth_of(world.tickets(), as_of or world.end, timezone or world.config.timezone,
-                    world.agent_ids)
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
 
 
-def truth_of(tickets_in: Iterable[Ticket], as_of: datetime, timezone: str,
-             agents: frozenset[int]) -> Truth:
-    """The metrics of the given tickets; tenant days in ``timezone``; ``agents`` are agent ids."""
-    tz = ZoneInfo(timezone)
-    tickets: dict[int, TicketTruth] = {}
-    days: dict[tuple[int, date], AgentDayTruth] = defaultdict(AgentDayTruth)
+# -- business hours ---------------------------------------------------------------------------------
+def business_seconds(schedule: Schedule, start: datetime, end: datetime) -> float:
+    """Seconds between ``start`` and ``end`` that fall inside ``schedule``'s hours.
 
-    def day(at: datetime) -> date:
-        return at.astimezone(tz).date()
-
-    for ticket in tickets_in:
-        state = ticket.state_at(as_of)
-        if state is None:
-            continue
-        facts = ticket_facts(ticket, as_of, agents)
-        tickets[ticket.id] = facts.truth
-        if facts.truth.is_deleted:
-            continue
-        for author, at in facts.replies:
-            days[(author, day(at))].public_replies += 1
-        if facts.truth.first_reply_agent_id is not None:
-            key = (facts.truth.first_reply_agent_id, day(facts.truth.first_reply_at))
-            days[key].first_reply_minutes.append(facts.truth.first_reply_minutes)
-        last_solve: dict[tuple[int, date], datetime] = {}
-        for assignee, at in facts.solves:
-            if assignee is not None:
-                last_solve[(assignee, day(at))] = at
-        for key, at in last_solve.items():
-            cell = days[key]
-            cell.tickets_solved.add(ticket.id)
-            cell.one_touch_solved += facts.truth.is_one_touch
-            cell.reopened_after_solve += any(r > at for r in facts.reopens)
-        for rating in ticket.ratings_at(as_of):
-            if rating.score in ("good", "bad") and rating.assignee_id is not None:
-                cell = days[(rating.assignee_id, day(rating.created_at))]
-                if rating.score == "good":
-                    cell.csat_good += 1
-                else:
-                    cell.csat_bad += 1
-    return Truth(tickets, dict(days))
+    Each weekly interval (minutes from Sunday 00:00 local) is laid on every local date with that
+    day of the week, its ends read as wall-clock times in the schedule's zone (``zoneinfo``, so
+    daylight saving moves them), holidays' dates dropped, and its overlap with the span summed.
+    """
+    if end <= start:
+        return 0.0
+    zone = ZoneInfo(schedule.iana_time_zone)
+    holidays = {h.start_date + timedelta(days=n) for h in schedule.holidays
+                for n in range((h.end_date - h.start_date).days + 1)}
+    total = 0.0
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date() + timedelta(days=1)
+    while day <= last:
+        if day not in holidays:
+            weekday = (day.weekday() + 1) % 7  # Sunday = 0, as Zendesk counts
+            midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+            for interval_start, interval_end in schedule.intervals:
+                low = max(interval_start, weekday * 1440) - weekday * 1440
+                high = min(interval_end, (weekday + 1) * 1440) - weekday * 1440
+                if low >= high:
+                    continue
+                opens = (midnight + timedelta(minutes=low)).astimezone(UTC)
+                closes = (midnight + timedelta(minutes=high)).astimezone(UTC)
+                total += max(0.0, (min(closes, end) - max(opens, start)).total_seconds())
+        day += timedelta(days=1)
+    return total
 
 
+def business_minutes(schedule: Schedule | None, start: datetime | None,
+                     end: datetime | None) -> float | None:
+    if schedule is None or start is None or end is None:
+        return None
+    return business_seconds(schedule, start, end) / 60
+
+
+# -- one ticket ----------------------------------------------------------------------------------------
 @dataclass
 class TicketFacts:
     truth: TicketTruth
     replies: list[tuple[int, datetime]]
     solves: list[tuple[int | None, datetime]]
     reopens: list[datetime]
+    reply_groups: list[int | None] = field(default_factory=list)
+    solve_groups: list[int | None] = field(default_factory=list)
+    first_reply_group: int | None = None
+    statuses: list[tuple[datetime, str]] = field(default_factory=list)
+    assignees: set[int] = field(default_factory=set)
 
 
-def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int]) -> TicketFacts:
-    """One ticket's metrics and the dated replies, solves and reopens that feed agent days."""
+def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
+                 schedule: Schedule | None = None, zone: ZoneInfo | None = None) -> TicketFacts:
+    """One ticket's metrics and the dated replies, solves, reopens and statuses behind them."""
     audits = ticket.audits_at(as_of)
-    status = ticket.state_at(as_of)["status"]
+    state = ticket.state_at(as_of)
+    status = state["status"]
     first_customer_comment = None
     replies: list[tuple[int, datetime]] = []
+    reply_groups: list[int | None] = []
     solves: list[tuple[int | None, datetime]] = []
+    solve_groups: list[int | None] = []
     reopens: list[datetime] = []
-    assignee = None
+    statuses: list[tuple[datetime, str]] = []
+    assignees: set[int] = set()
+    assignee = group = None
     for position, audit in enumerate(audits):
         for event in audit.events:
-            if event.field_name == "assignee_id" and event.type in ("Create", "Change"):
+            if event.type not in ("Create", "Change"):
+                continue
+            if event.field_name == "assignee_id":
                 assignee = int(event.value) if event.value is not None else None
+                assignees.update(int(v) for v in (event.value, event.previous_value) if v is not None)
+            elif event.field_name == "group_id":
+                group = int(event.value) if event.value is not None else None
+            elif event.field_name == "status":
+                statuses.append((audit.at, event.value))
         for event in audit.events:
             if event.type == "Comment" and event.public:
                 if event.author_id in agents:
                     if position > 0:
                         replies.append((event.author_id, audit.at))
-                elif first_customer_comment is None:
+                        reply_groups.append(group)
+                elif first_customer_comment is None and event.author_id != -1:
                     first_customer_comment = audit.at
             elif event.type == "Change" and event.field_name == "status":
                 if event.value == "solved":
                     solves.append((assignee, audit.at))
+                    solve_groups.append(group)
                 elif event.previous_value == "solved" and event.value in OPEN_STATUSES:
                     reopens.append(audit.at)
+    if state.get("assignee_id") is not None:
+        assignees.add(state["assignee_id"])
 
-    first_reply = None
+    first_reply = first_reply_group = None
     if first_customer_comment is not None:
-        first_reply = next(((a, at) for a, at in replies if at > first_customer_comment), None)
+        later = [(r, g) for r, g in zip(replies, reply_groups, strict=True) if r[1] > first_customer_comment]
+        if later:
+            first_reply, first_reply_group = later[0]
     first_solved = solves[0][1] if solves else None
     final_solved = solves[-1][1] if solves and status in ("solved", "closed") else None
     ratings = [r for r in ticket.ratings_at(as_of) if r.score in ("good", "bad")]
     latest = max(ratings, key=lambda r: (r.created_at, r.id)) if ratings else None
+    reply_at = first_reply[1] if first_reply else None
     return TicketFacts(
         truth=TicketTruth(
             ticket_id=ticket.id,
             status=status,
             is_deleted=status == "deleted",
-            first_reply_at=first_reply[1] if first_reply else None,
-            first_reply_minutes=minutes(first_customer_comment, first_reply[1]) if first_reply
-            else None,
+            first_reply_at=reply_at,
+            first_reply_minutes=minutes(first_customer_comment, reply_at),
             first_reply_agent_id=first_reply[0] if first_reply else None,
             first_solved_at=first_solved,
             final_solved_at=final_solved,
@@ -191,8 +272,212 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int]) -> Tic
             reopens=len(reopens),
             is_one_touch=status in ("solved", "closed") and len(replies) == 1,
             csat_score=latest.score if latest else None,
+            created_at=ticket.created_at,
+            created_date=ticket.created_at.astimezone(zone).date() if zone else None,
+            channel=ticket.channel,
+            group_id=state.get("group_id"),
+            schedule_id=schedule.id if schedule else None,
+            first_reply_business_minutes=business_minutes(schedule, first_customer_comment, reply_at),
+            first_resolution_business_minutes=business_minutes(schedule, ticket.created_at, first_solved),
+            full_resolution_business_minutes=business_minutes(schedule, ticket.created_at, final_solved),
         ),
         replies=replies,
         solves=solves,
         reopens=reopens,
+        reply_groups=reply_groups,
+        solve_groups=solve_groups,
+        first_reply_group=first_reply_group,
+        statuses=statuses,
+        assignees=assignees,
     )
+
+
+# -- a tenant ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Work:
+    """One piece of credited work: what, by whom (agent, group), when, on which ticket."""
+
+    kind: str  # reply | first_reply | solve | rating
+    ticket_id: int
+    agent: int | None
+    group: int | None
+    at: datetime
+    minutes: float | None = None
+    business_minutes: float | None = None
+    score: str | None = None
+
+
+def _work(ticket: Ticket, facts: TicketFacts, as_of: datetime) -> list[_Work]:
+    work = [_Work("reply", ticket.id, author, group, at)
+            for (author, at), group in zip(facts.replies, facts.reply_groups, strict=True)]
+    truth = facts.truth
+    if truth.first_reply_agent_id is not None:
+        work.append(_Work("first_reply", ticket.id, truth.first_reply_agent_id, facts.first_reply_group,
+                          truth.first_reply_at, truth.first_reply_minutes,
+                          truth.first_reply_business_minutes))
+    work += [_Work("solve", ticket.id, assignee, group, at)
+             for (assignee, at), group in zip(facts.solves, facts.solve_groups, strict=True)]
+    work += [_Work("rating", ticket.id, r.assignee_id, r.group_id, r.created_at, score=r.score)
+             for r in ticket.ratings_at(as_of) if r.score in ("good", "bad")]
+    return work
+
+
+def _roll_up(work: list[_Work], key: Callable[[_Work], Hashable | None],
+             facts: dict[int, TicketFacts]) -> dict[Hashable, PerformanceTruth]:
+    """Cells keyed by ``key`` (None: not counted), each figure from the ticket-level work."""
+    cells: dict[Hashable, PerformanceTruth] = defaultdict(PerformanceTruth)
+    last_solve: dict[tuple[Hashable, int], datetime] = {}
+    for item in work:
+        cell_key = key(item)
+        if cell_key is None:
+            continue
+        cell = cells[cell_key]
+        if item.kind == "reply":
+            cell.public_replies += 1
+        elif item.kind == "first_reply":
+            cell.first_reply_minutes.append(item.minutes)
+            cell.first_reply_business_minutes.append(item.business_minutes)
+        elif item.kind == "solve":
+            previous = last_solve.get((cell_key, item.ticket_id))
+            last_solve[(cell_key, item.ticket_id)] = max(item.at, previous or item.at)
+        elif item.score == "good":
+            cell.csat_good += 1
+        else:
+            cell.csat_bad += 1
+    for (cell_key, ticket_id), at in last_solve.items():
+        cell = cells[cell_key]
+        cell.tickets_solved.add(ticket_id)
+        cell.one_touch_solved += facts[ticket_id].truth.is_one_touch
+        cell.reopened_after_solve += any(r > at for r in facts[ticket_id].reopens)
+    return dict(cells)
+
+
+def truth(world: World, as_of: datetime | None = None, timezone: str | None = None) -> Truth:
+    """Every figure of ``world`` as of ``as_of`` (default: its end); tickets measured on the
+    default schedule (the first the API lists), since the world assigns no other."""
+    as_of = as_of or world.end
+    result = truth_of(world.tickets(), as_of, timezone or world.config.timezone, world.agent_ids,
+                      schedule=world.schedules()[0])
+    ever_agents = {a.id for a in world.agents if a.ever_agent(as_of)}
+    for agent_id in sorted(ever_agents | result.assignees):
+        version = world.user(agent_id).version_at(as_of)
+        first, last = result.work_spans.get(agent_id, (None, None))
+        result.agents[agent_id] = AgentTruth(
+            latest_role=version.role if version else None,
+            is_active=bool(version and version.active and version.role in ("agent", "admin")),
+            first_seen_at=first,
+            last_seen_at=last,
+        )
+    return result
+
+
+def truth_of(tickets_in: Iterable[Ticket], as_of: datetime, timezone: str,
+             agents: frozenset[int], schedule: Schedule | None = None) -> Truth:
+    """The figures of the given tickets; tenant days in ``timezone``; ``agents`` are agent ids;
+    business minutes on ``schedule`` (none without one)."""
+    zone = ZoneInfo(timezone)
+    tickets: dict[int, TicketTruth] = {}
+    facts_by_ticket: dict[int, TicketFacts] = {}
+    work: list[_Work] = []
+    assignees: set[int] = set()
+
+    def day(at: datetime) -> date:
+        return at.astimezone(zone).date()
+
+    for ticket in tickets_in:
+        if ticket.state_at(as_of) is None:
+            continue
+        facts = ticket_facts(ticket, as_of, agents, schedule, zone)
+        tickets[ticket.id] = facts.truth
+        assignees |= facts.assignees
+        if facts.truth.is_deleted:
+            continue
+        facts_by_ticket[ticket.id] = facts
+        work += _work(ticket, facts, as_of)
+
+    result = Truth(
+        tickets=tickets,
+        agent_days=_roll_up(work, lambda w: (w.agent, day(w.at)) if w.agent is not None else None,
+                            facts_by_ticket),
+        agent_weeks=_roll_up(work, lambda w: (w.agent, week_start(day(w.at)))
+                             if w.agent is not None else None, facts_by_ticket),
+        team_weeks=_roll_up(work, lambda w: (w.group, week_start(day(w.at)))
+                            if w.group is not None else None, facts_by_ticket),
+        backlog=_backlog(facts_by_ticket, day),
+        assignees=frozenset(assignees),
+    )
+    for item in work:
+        if item.agent is not None:
+            first, last = result.work_spans.get(item.agent, (item.at, item.at))
+            result.work_spans[item.agent] = (min(first, item.at), max(last, item.at))
+    return result
+
+
+def _backlog(facts: dict[int, TicketFacts], day: Callable[[datetime], date]) -> dict[date, BacklogDayTruth]:
+    """Per tenant day, from the first ticket to the last audit of a ticket not deleted: tickets
+    open at the day's end, and tickets created, solved and reopened that day."""
+    if not facts:
+        return {}
+    first = min(day(f.truth.created_at) for f in facts.values())
+    last = max(day(at) for f in facts.values() for at, _ in f.statuses)
+    days: dict[date, BacklogDayTruth] = {}
+    current = first
+    while current <= last:
+        days[current] = BacklogDayTruth()
+        current += timedelta(days=1)
+    for ticket_facts_ in facts.values():
+        days[day(ticket_facts_.truth.created_at)].created += 1
+        for solved_day in {day(at) for _, at in ticket_facts_.solves}:
+            days[solved_day].solved += 1
+        for reopened_day in {day(at) for at in ticket_facts_.reopens}:
+            days[reopened_day].reopened += 1
+        statuses = ticket_facts_.statuses
+        for current, cell in days.items():
+            at_end = [status for at, status in statuses if day(at) <= current]
+            if at_end and at_end[-1] in OPEN_STATUSES:
+                cell.backlog_open += 1
+    return days
+
+
+# -- across tenants -----------------------------------------------------------------------------------
+def benchmark(tenants: Iterable[Truth], min_tenants: int = BENCHMARK_MIN_TENANTS,
+              min_tickets: int = BENCHMARK_MIN_TICKETS,
+              ) -> tuple[dict[tuple[date, str], BenchmarkCellTruth], dict[tuple[date, str], tuple[int, int]]]:
+    """The benchmark's cells (month of creation, channel) pooling every tenant's tickets that are
+    not deleted, and the (tenants, tickets) size of every cell, shown or suppressed."""
+    pooled: dict[tuple[date, str], list[tuple[int, TicketTruth]]] = defaultdict(list)
+    for index, tenant in enumerate(tenants):
+        for ticket in tenant.tickets.values():
+            if not ticket.is_deleted:
+                month = ticket.created_date.replace(day=1)
+                pooled[(month, ticket.channel or "unknown")].append((index, ticket))
+    sizes = {cell: (len({i for i, _ in rows}), len(rows)) for cell, rows in pooled.items()}
+    shown = {}
+    for cell, rows in pooled.items():
+        tenant_count, ticket_count = sizes[cell]
+        if tenant_count < min_tenants or ticket_count < min_tickets:
+            continue
+        tickets = [t for _, t in rows]
+        resolved = [t for t in tickets if t.status in ("solved", "closed")]
+        solved = [t for t in tickets if t.first_solved_at is not None]
+        rated = [t for t in tickets if t.csat_score in ("good", "bad")]
+        shown[cell] = BenchmarkCellTruth(
+            tenants=tenant_count,
+            tickets=ticket_count,
+            median_first_reply_minutes=percentile_cont(_present(t.first_reply_minutes for t in tickets), 0.5),
+            p90_first_reply_minutes=percentile_cont(_present(t.first_reply_minutes for t in tickets), 0.9),
+            median_first_reply_business_minutes=percentile_cont(
+                _present(t.first_reply_business_minutes for t in tickets), 0.5),
+            median_full_resolution_minutes=percentile_cont(
+                _present(t.full_resolution_minutes for t in tickets), 0.5),
+            median_full_resolution_business_minutes=percentile_cont(
+                _present(t.full_resolution_business_minutes for t in tickets), 0.5),
+            one_touch_rate=sum(t.is_one_touch for t in resolved) / len(resolved) if resolved else None,
+            reopen_rate=sum(t.reopens > 0 for t in solved) / len(solved) if solved else None,
+            csat_pct=sum(t.csat_score == "good" for t in rated) / len(rated) if rated else None,
+        )
+    return shown, sizes
+
+
+def _present(values: Iterable[float | None]) -> list[float]:
+    return [v for v in values if v is not None]

@@ -1,34 +1,97 @@
-"""The one small HTTP client for the Zendesk Support API: auth, paging styles and retries.
+"""The one small HTTP client for the Zendesk Support API: auth, paging styles, pacing and retries.
 
-Retries connection resets, timeouts and 5xx answers with exponential backoff, waits out 429s as
-their ``Retry-After`` asks, and fails with a message that names the tenant and the path only.
+Requests are paced from the rate-limit headers of earlier answers so the limit is not hit; a 429
+is waited out for its ``Retry-After``; connection resets, timeouts, 5xx answers and pages that are
+cut short or are not the JSON document they should be are retried with exponential backoff. Any
+other answer fails at once with a one-line message naming the tenant, the path and the HTTP
+status, never credentials or data. Exports fetch their next page while the caller works on the
+current one.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NamedTuple, TypeVar
 
 import requests
+from dlt.common import json
 
 from pipelines.zendesk import settings
 
 logger = logging.getLogger(__name__)
 
 RETRIED_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+T = TypeVar("T")
 
 
 class ZendeskApiError(RuntimeError):
     """The API refused a request or kept failing; the message never holds credentials or data."""
 
 
-class Page(NamedTuple):
-    """One page of an export and where to resume after it (a cursor or a unix start time)."""
+class MalformedPage(ValueError):
+    """A 200 answer whose body is not the JSON document the endpoint promises."""
 
-    items: list[dict[str, Any]]
+
+class Retry(Exception):
+    """An attempt failed in a way worth retrying, after ``seconds`` (0: the usual backoff)."""
+
+    def __init__(self, problem: str, seconds: float = 0.0):
+        super().__init__(problem)
+        self.problem, self.seconds = problem, seconds
+
+
+class RateLimited(Retry):
+    """The API answered 429: wait ``seconds`` (its Retry-After) before asking again."""
+
+
+class Page(NamedTuple):
+    """One page of an export or list, and where to resume after it (a cursor or a unix time)."""
+
+    items: list[Any]
+    body: dict[str, Any]
     position: str | int | None
+
+
+class Pacer:
+    """Keeps each rate-limit bucket under its limit: after the answers said none are left in the
+    current window, the next request waits for the window to reset."""
+
+    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]):
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._left: dict[str, tuple[int, float]] = {}  # bucket -> (requests left, window resets at)
+
+    def acquire(self, bucket: str) -> None:
+        """Wait, if needed, until a request to ``bucket`` fits in its window; then count it."""
+        while True:
+            with self._lock:
+                left, resets_at = self._left.get(bucket, (1, 0.0))
+                wait = resets_at - self._clock()
+                if left > 0 or wait <= 0:
+                    self._left[bucket] = (left - 1 if wait > 0 else 0, resets_at if wait > 0 else 0.0)
+                    return
+            self._sleep(wait)
+
+    def observe(self, bucket: str, headers: Any) -> None:
+        """Learn what is left from an answer's ``ratelimit-remaining`` and ``ratelimit-reset``."""
+        try:
+            left = int(headers["ratelimit-remaining"])
+            resets_at = self._clock() + float(headers["ratelimit-reset"])
+        except (KeyError, ValueError, TypeError):
+            return
+        with self._lock:
+            known, known_reset = self._left.get(bucket, (left, 0.0))
+            same_window = abs(resets_at - known_reset) < 0.5 * max(resets_at - self._clock(), 0.001)
+            self._left[bucket] = (min(left, known) if same_window else left, resets_at)
+
+    def hold(self, bucket: str, seconds: float) -> None:
+        """After a 429: nothing is left until ``seconds`` from now."""
+        with self._lock:
+            self._left[bucket] = (0, self._clock() + seconds)
 
 
 class ZendeskClient:
@@ -42,57 +105,89 @@ class ZendeskClient:
         *,
         tenant_id: str,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.base_url = base_url.rstrip("/")
         self.tenant_id = tenant_id
-        self._session = requests.Session()
-        self._session.auth = (f"{email}/token", token)
-        self._session.headers["Accept"] = "application/json"
+        self._auth = (f"{email}/token", token)
+        self._local = threading.local()  # one session per thread: exports fetch ahead in threads
         self._sleep = sleep
+        self._pacer = Pacer(clock, sleep)
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """GET a JSON document, retrying what is worth retrying."""
-        for attempt in range(1, settings.MAX_ATTEMPTS + 1):
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.auth = self._auth
+            session.headers["Accept"] = "application/json"
+        return session
+
+    def get(self, path: str, params: dict[str, Any] | None = None, *, envelope: str | None = None) -> dict:
+        """GET a JSON document (with a list under ``envelope``, if given), retrying what is worth it."""
+        bucket, failures, waits = settings.rate_limit_bucket(path), 0, 0
+        while True:
+            self._pacer.acquire(bucket)
             try:
-                response = self._session.get(
-                    self.base_url + path,
-                    params=params,
-                    timeout=(settings.CONNECT_TIMEOUT_SECONDS, settings.READ_TIMEOUT_SECONDS),
-                )
-            except RETRIED_ERRORS as exc:
-                problem, wait = exc.__class__.__name__, backoff(attempt)
-            else:
-                if response.status_code == 429:
-                    problem, wait = "HTTP 429", retry_after(response, attempt)
-                elif response.status_code >= 500:
-                    problem, wait = f"HTTP {response.status_code}", backoff(attempt)
-                elif response.ok:
-                    return response.json()
-                else:
+                return self._attempt(path, params, envelope, bucket)
+            except RateLimited as limited:
+                waits += 1
+                if waits > settings.MAX_RATE_LIMIT_WAITS:
                     raise ZendeskApiError(
-                        f"tenant {self.tenant_id!r}: GET {path} returned HTTP {response.status_code}"
-                    )
-            if attempt == settings.MAX_ATTEMPTS:
-                break
-            logger.warning("tenant %s: GET %s failed (%s), retry %d in %.1f s",
-                           self.tenant_id, path, problem, attempt, wait)
-            self._sleep(wait)
-        raise ZendeskApiError(
-            f"tenant {self.tenant_id!r}: GET {path} failed {settings.MAX_ATTEMPTS} times, last: {problem}"
-        )
+                        f"tenant {self.tenant_id!r}: GET {path} kept answering HTTP 429") from None
+                self._pacer.hold(bucket, limited.seconds)
+            except Retry as retry:
+                failures += 1
+                if failures >= settings.MAX_ATTEMPTS:
+                    raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} failed {failures} times,"
+                                          f" last: {retry.problem}") from None
+                wait = retry.seconds or backoff(failures)
+                logger.warning("tenant %s: GET %s failed (%s), retry %d in %.2f s",
+                               self.tenant_id, path, retry.problem, failures, wait)
+                self._sleep(wait)
+
+    def _attempt(self, path: str, params: dict[str, Any] | None, envelope: str | None, bucket: str) -> dict:
+        """One request: the document, or Retry / RateLimited / ZendeskApiError."""
+        try:
+            response = self._session().get(
+                self.base_url + path, params=params,
+                timeout=(settings.CONNECT_TIMEOUT_SECONDS, settings.READ_TIMEOUT_SECONDS),
+            )
+            content = response.content
+        except RETRIED_ERRORS as exc:
+            raise Retry(exc.__class__.__name__) from None
+        self._pacer.observe(bucket, response.headers)
+        status = response.status_code
+        if status == 429:
+            raise RateLimited("HTTP 429", retry_after(response, 1))
+        if status >= 500:
+            asked = "Retry-After" in response.headers
+            raise Retry(f"HTTP {status}", retry_after(response, 1) if asked else 0)
+        if not response.ok:
+            raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} returned HTTP {status}")
+        try:
+            return parse(content, envelope)
+        except MalformedPage as exc:
+            raise Retry(str(exc)) from None
 
     def cursor_export(
-        self, path: str, key: str, *, start_time: int, cursor: str | None = None
+        self, path: str, key: str, *, start_time: int, cursor: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> Iterator[Page]:
         """A cursor-based incremental export, from ``cursor`` if given, else from ``start_time``."""
-        params: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": start_time}
-        while True:
-            body = self.get(path, {"per_page": settings.EXPORT_PAGE_SIZE, **params})
-            cursor = body.get("after_cursor") or cursor
-            yield Page(body.get(key) or [], cursor)
-            if body.get("end_of_stream") or not body.get("after_cursor"):
-                return
-            params = {"cursor": cursor}
+        def pages() -> Iterator[Page]:
+            query: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": start_time}
+            position = cursor
+            while True:
+                body = self.get(path, {**(params or {}), "per_page": settings.EXPORT_PAGE_SIZE, **query},
+                                envelope=key)
+                position = body.get("after_cursor") or position
+                done = bool(body.get("end_of_stream")) or not body.get("after_cursor")
+                yield Page(body[key], body, position)
+                if done:
+                    return
+                query = {"cursor": position}
+
+        return fetch_ahead(pages())
 
     def time_export(
         self, path: str, key: str, *, start_time: int, params: dict[str, Any] | None = None
@@ -102,27 +197,55 @@ class ZendeskClient:
         Pages end on a whole second and the next page starts at that second again, so items at
         the boundary come twice; callers merge on their keys.
         """
-        while True:
-            body = self.get(path, {**(params or {}), "start_time": start_time})
-            end_time = int(body.get("end_time") or start_time)
-            if body.get("end_of_stream"):
-                yield Page(body.get(key) or [], max(end_time, start_time))
-                return
-            # A full page inside one second holds that whole second: step past it.
-            next_start = end_time if end_time > start_time else start_time + 1
-            yield Page(body.get(key) or [], next_start)
-            start_time = next_start
+        def pages() -> Iterator[Page]:
+            start = start_time
+            while True:
+                body = self.get(path, {**(params or {}), "start_time": start}, envelope=key)
+                end_time = int(body.get("end_time") or start)
+                if body.get("end_of_stream"):
+                    yield Page(body[key], body, max(end_time, start))
+                    return
+                # A full page inside one second holds that whole second: step past it.
+                start = end_time if end_time > start else start + 1
+                yield Page(body[key], body, start)
 
-    def list_pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
+        return fetch_ahead(pages())
+
+    def list_pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
         """A list endpoint with cursor pagination (``page[size]``, ``page[after]``, ``meta.has_more``)."""
-        query = {**(params or {}), "page[size]": settings.LIST_PAGE_SIZE}
-        while True:
-            body = self.get(path, query)
-            yield body.get(key) or []
-            meta = body.get("meta") or {}
-            if not meta.get("has_more") or not meta.get("after_cursor"):
-                return
-            query = {**query, "page[after]": meta["after_cursor"]}
+        def pages() -> Iterator[Page]:
+            query = {**(params or {}), "page[size]": settings.LIST_PAGE_SIZE}
+            while True:
+                body = self.get(path, query, envelope=key)
+                meta = body.get("meta") or {}
+                done = not meta.get("has_more") or not meta.get("after_cursor")
+                yield Page(body[key], body, meta.get("after_cursor"))
+                if done:
+                    return
+                query = {**query, "page[after]": meta["after_cursor"]}
+
+        return fetch_ahead(pages())
+
+
+def parse(content: bytes, envelope: str | None) -> dict[str, Any]:
+    """The JSON document of an answer, checked to hold a list under ``envelope``."""
+    try:
+        body = json.loadb(content)
+    except ValueError:
+        raise MalformedPage("body is not valid JSON") from None
+    if not isinstance(body, dict) or (envelope is not None and not isinstance(body.get(envelope), list)):
+        raise MalformedPage(f"body has no {envelope!r} list")
+    return body
+
+
+def fetch_ahead(pages: Iterator[T]) -> Iterator[T]:
+    """Fetch the next page in a worker thread while the caller works on the current one."""
+    done = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zendesk-fetch") as worker:
+        upcoming = worker.submit(next, pages, done)
+        while (page := upcoming.result()) is not done:
+            upcoming = worker.submit(next, pages, done)
+            yield page
 
 
 def backoff(attempt: int) -> float:
@@ -131,8 +254,8 @@ def backoff(attempt: int) -> float:
 
 
 def retry_after(response: requests.Response, attempt: int) -> float:
-    """The wait a 429 asks for, or the usual backoff when it names none."""
+    """The wait an answer asks for in ``Retry-After``, or the usual backoff when it names none."""
     try:
         return max(0.0, float(response.headers["Retry-After"]))
     except (KeyError, ValueError):
-        return backoff(attempt)
+        return backoff(max(attempt, 1))

@@ -1,4 +1,4 @@
-"""Zendesk Support API constants: endpoint paths, page sizes, retry policy and the loaded allow-lists.
+"""Zendesk Support API constants: endpoint paths, page sizes, rate limits, retry policy, allow-lists.
 
 The source, its client and the fake API all read these, so an endpoint is spelled in one place.
 """
@@ -13,21 +13,40 @@ GROUPS = "/api/v2/groups.json"
 SATISFACTION_RATINGS = "/api/v2/satisfaction_ratings.json"
 SCHEDULES = "/api/v2/business_hours/schedules.json"
 SCHEDULE_HOLIDAYS = "/api/v2/business_hours/schedules/{schedule_id}/holidays.json"
+TICKET_METRIC_EVENTS_EXPORT = "/api/v2/incremental/ticket_metric_events.json"
+BRANDS = "/api/v2/brands.json"
+TICKET_FIELDS = "/api/v2/ticket_fields.json"
+SLA_POLICIES = "/api/v2/slas/policies.json"
+INCREMENTAL_PREFIX = "/api/v2/incremental/"  # these paths share the incremental-export rate limit
+
+
+def rate_limit_bucket(path: str) -> str:
+    """Which rate limit a path counts against: incremental exports have their own, tighter one."""
+    return "incremental" if path.startswith(INCREMENTAL_PREFIX) else "account"
 
 # Page sizes: the maxima Zendesk allows per endpoint family.
 EXPORT_PAGE_SIZE = 1000  # cursor-based incremental exports (``per_page``)
 TIME_EXPORT_PAGE_SIZE = 1000  # time-based exports: fixed; a shorter page ends the stream
 LIST_PAGE_SIZE = 100  # cursor pagination of list endpoints (``page[size]``)
 
+# Rate limits (requests per window): incremental exports, and every other endpoint of the account
+# (Enterprise plan). Responses say how many are left and when the window resets.
+INCREMENTAL_RATE_LIMIT = 10
+ACCOUNT_RATE_LIMIT = 700
+RATE_LIMIT_WINDOW_SECONDS = 60.0
+EXPORT_DELAY_SECONDS = 60  # incremental exports leave out what changed in the last minute
+
 # HTTP client behaviour.
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 120
-MAX_ATTEMPTS = 6  # per request, counting the first
+MAX_ATTEMPTS = 6  # per request, counting the first; waits for a 429 are not attempts
+MAX_RATE_LIMIT_WAITS = 30  # 429 answers in a row before giving up
 BACKOFF_SECONDS = 1.0  # doubled on every retry
 MAX_BACKOFF_SECONDS = 60.0
 
 # What the ticket_events table keeps besides comments (without their bodies): Create and Change
-# events of these fields only (subject, description, tags and custom fields may hold free text).
+# events of these fields only (subject and description are free text; tags are loaded from the
+# tickets themselves), and of the custom fields a tenant allow-lists (named by their field id).
 FIELD_EVENT_TYPES = frozenset({"Create", "Change"})
 EVENT_FIELDS = frozenset({
     "status", "priority", "type", "assignee_id", "group_id", "requester_id", "submitter_id",
@@ -37,7 +56,15 @@ EVENT_FIELDS = frozenset({
 # Which endpoint feeds each raw table (for lineage); the ``tenant`` table comes from tenant config.
 RESOURCE_ENDPOINTS = {
     "tickets": TICKETS_EXPORT,
+    "ticket_tags": TICKETS_EXPORT,
+    "ticket_field_values": TICKETS_EXPORT,
+    "ticket_metrics": TICKETS_EXPORT,
     "ticket_events": TICKET_EVENTS_EXPORT,
+    "ticket_metric_events": TICKET_METRIC_EVENTS_EXPORT,
+    "ticket_fields": TICKET_FIELDS,
+    "brands": BRANDS,
+    "sla_policies": SLA_POLICIES,
+    "sla_policy_metrics": SLA_POLICIES,
     "users": USERS_EXPORT,
     "groups": GROUPS,
     "satisfaction_ratings": SATISFACTION_RATINGS,

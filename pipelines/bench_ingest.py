@@ -1,0 +1,178 @@
+"""The ingest benchmark: extract and load a synthetic Zendesk account of N tickets, and measure it.
+
+The fake API runs in a process of its own, packs its world before the clock starts and serves
+without rate limits; its CPU is not the pipeline's, but the two share the machine's cores, and the
+report gives both CPU times so that is visible. The pipeline runs in this process into a fresh
+DESKPULSE_HOME exactly as a tenant load does (``pipelines.load.load_tenant``). Reported: raw rows
+per second (per table and overall), HTTP requests against the minimum possible (items over page
+size, per endpoint) and the pipeline's peak RSS.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from pipelines.zendesk import settings
+
+BENCH_TENANT = "bench"
+BENCH_SECRET = "bench-secret-not-for-production-0123456789"
+PAGE_SIZES = {
+    "tickets": settings.EXPORT_PAGE_SIZE,
+    "users": settings.EXPORT_PAGE_SIZE,
+    "ticket_events": settings.TIME_EXPORT_PAGE_SIZE,
+    "ticket_metric_events": settings.TIME_EXPORT_PAGE_SIZE,
+    "satisfaction_ratings": settings.LIST_PAGE_SIZE,
+    "groups": settings.LIST_PAGE_SIZE,
+    "brands": settings.LIST_PAGE_SIZE,
+    "ticket_fields": settings.LIST_PAGE_SIZE,
+}
+
+
+@dataclass
+class IngestReport:
+    """What one benchmark run measured."""
+
+    tickets: int
+    seconds: float
+    steps: dict[str, float]  # extract, normalize, load: wall seconds
+    rows: dict[str, int]
+    requests: dict[str, int]
+    minimum_requests: dict[str, int]
+    peak_rss_bytes: int
+    pipeline_cpu_seconds: float
+    api_cpu_seconds: float
+    api_prepare_seconds: float
+    api_peak_rss_bytes: int
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total_rows / self.seconds
+
+    @property
+    def request_ratio(self) -> float:
+        return sum(self.requests.values()) / sum(self.minimum_requests.values())
+
+
+def minimum_requests(sizes: dict[str, int]) -> dict[str, int]:
+    """The fewest requests that can read every endpoint: items over page size, at least one each;
+    one per schedule for holidays."""
+    needed = {name: max(1, math.ceil(count / PAGE_SIZES[name]))
+              for name, count in sizes.items() if name in PAGE_SIZES}
+    return {**needed, "sla_policies": 1, "schedules": 1, "holidays": sizes["schedules"]}
+
+
+def run_ingest_benchmark(tickets: int, seed: int = 1, workdir: Path | None = None) -> IngestReport:
+    """Serve a world of ``tickets`` tickets from a fake API process and load it once, timed."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    server = context.Process(target=_serve, args=(tickets, seed, theirs), name="fake-zendesk", daemon=True)
+    server.start()
+    try:
+        base_url, prepare_seconds = ours.recv()
+        with tempfile.TemporaryDirectory(dir=workdir) as home:
+            seconds, steps, rows, cpu = _load(base_url, Path(home))
+            peak = _peak_rss()
+        ours.send("report")
+        stats, sizes, api_cpu, api_peak = ours.recv()
+    finally:
+        ours.send("stop")
+        server.join(timeout=30)
+    return IngestReport(
+        tickets=tickets, seconds=seconds, steps=steps, rows=rows,
+        requests={name: counts["requests"] for name, counts in stats.items()},
+        minimum_requests=minimum_requests(sizes), peak_rss_bytes=peak, pipeline_cpu_seconds=cpu,
+        api_cpu_seconds=api_cpu, api_prepare_seconds=prepare_seconds, api_peak_rss_bytes=api_peak,
+    )
+
+
+def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str, int], float]:
+    """Load the benchmark tenant into ``home``: wall seconds (in all and per step), rows per raw
+    table, CPU seconds."""
+    os.environ.update({
+        "DESKPULSE_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "DESKPULSE_BENCH_EMAIL": "demo@example.com", "DESKPULSE_BENCH_TOKEN": "demo-token",
+        "DESKPULSE_BENCH_SECRET": BENCH_SECRET,
+    })
+    from pipelines.config import Credentials, TenantConfig
+    from pipelines.load import load_tenant, tenant_pipeline
+
+    tenant = TenantConfig(
+        id=BENCH_TENANT, platform="zendesk", base_url=base_url,
+        credentials=Credentials("DESKPULSE_BENCH_EMAIL", "DESKPULSE_BENCH_TOKEN"),
+        secret_env="DESKPULSE_BENCH_SECRET", timezone="UTC",
+    )
+    cpu_before, started = _cpu_seconds(), time.perf_counter()
+    load_tenant(tenant)
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
+    trace = tenant_pipeline(tenant).last_trace
+    steps = {step.step: (step.finished_at - step.started_at).total_seconds() for step in trace.steps
+             if step.step in ("extract", "normalize", "load")}
+    rows = {table: count for table, count in trace.last_normalize_info.row_counts.items()
+            if not table.startswith("_dlt")}
+    return seconds, steps, rows, cpu
+
+
+def _serve(tickets: int, seed: int, conn: Connection) -> None:
+    """The fake API process: pack the world, serve it, report its counters, stop when told."""
+    from pipelines.load import few_collections
+    from pipelines.world import World, WorldConfig
+    from pipelines.zendesk.fake_api import FakeZendesk
+
+    with few_collections():
+        started = time.perf_counter()
+        api = FakeZendesk(World(WorldConfig(tenant_id=BENCH_TENANT, seed=seed, tickets=tickets)))
+        api.prepare()
+        conn.send((api.start(), time.perf_counter() - started))
+        api.reset_stats()
+        cpu_before = _cpu_seconds()
+        while (message := conn.recv()) != "stop":
+            if message == "report":
+                conn.send((api.stats, api.sizes(), _cpu_seconds() - cpu_before, _peak_rss()))
+        api.stop()
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory so far, in bytes."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def format_report(report: IngestReport) -> str:
+    """The report as a short table, for people."""
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.steps.items())
+    lines = [f"Ingest benchmark: {report.tickets:,} tickets, extract + normalise + load in "
+             f"{report.seconds:.1f} s ({steps})", "", f"  {'raw table':<24} {'rows':>12} {'rows/s':>10}"]
+    for table, count in sorted(report.rows.items(), key=lambda item: -item[1]):
+        lines.append(f"  {table:<24} {count:>12,} {count / report.seconds:>10,.0f}")
+    lines += [f"  {'all raw tables':<24} {report.total_rows:>12,} {report.rows_per_second:>10,.0f}", "",
+              f"  {'endpoint':<24} {'requests':>12} {'minimum':>10}"]
+    for name, minimum in sorted(report.minimum_requests.items()):
+        lines.append(f"  {name:<24} {report.requests.get(name, 0):>12,} {minimum:>10,}")
+    lines += [
+        f"  {'all endpoints':<24} {sum(report.requests.values()):>12,} "
+        f"{sum(report.minimum_requests.values()):>10,}  ({report.request_ratio:.3f} x minimum)", "",
+        f"  pipeline peak RSS      {report.peak_rss_bytes / 2**20:,.0f} MiB",
+        f"  pipeline CPU           {report.pipeline_cpu_seconds:,.1f} s "
+        f"(wall {report.seconds:,.1f} s, {os.cpu_count()} cores shared with the fake API)",
+        f"  fake API CPU serving   {report.api_cpu_seconds:,.1f} s "
+        f"(packing the world beforehand took {report.api_prepare_seconds:,.1f} s, not timed; "
+        f"its peak RSS {report.api_peak_rss_bytes / 2**20:,.0f} MiB)",
+        f"  load average at the end {' / '.join(f'{v:.1f}' for v in os.getloadavg())} (1 / 5 / 15 min)",
+    ]
+    return "\n".join(lines)

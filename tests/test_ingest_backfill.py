@@ -1,0 +1,94 @@
+"""Where loads start and what they cover: the first load from the tenant's ``start_date``, a past
+date range backfilled window by window without moving the regular resume positions, and lists that
+come back empty clearing what was loaded before."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pipelines.load import DateRange, backfill_tenant, date_ranges, load_tenant
+from pipelines.world import World, WorldConfig
+from pipelines.zendesk.fake_api import FakeZendesk
+from pipelines.zendesk.fake_http import Reply
+from tests.ingest_support import query, raw_tables, tenant, use_environment
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World(WorldConfig(tenant_id="acme", seed=6, tickets=400))
+
+
+def test_the_first_load_starts_at_the_start_date(world: World, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    use_environment(monkeypatch, tmp_path)
+    start = world.start + timedelta(days=60)
+    with FakeZendesk(world) as api:
+        load_tenant(tenant(api, start_date=start))
+    changed = {t.id for t in world.tickets() if t.updated_at(world.end) >= start}
+    assert {i for (i,) in query("select id from raw_acme.tickets")} == changed
+    before = query(f"select count(*) from raw_acme.ticket_events where created_at < '{start.isoformat()}'")
+    assert before == [(0,)]
+    users = sum(1 for u in world.users() if u.version_at(world.end) is not None)
+    assert query("select count(*) from raw_acme.users") == [(users,)]  # however old
+
+
+def test_a_backfilled_range_completes_the_history_and_leaves_the_resume_positions(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = world.start + timedelta(days=70)
+    with FakeZendesk(world) as api:
+        use_environment(monkeypatch, tmp_path / "full")
+        load_tenant(tenant(api, start_date=world.start))
+        full = raw_tables()
+
+        use_environment(monkeypatch, tmp_path / "backfilled")
+        load_tenant(tenant(api, start_date=start))
+        assert raw_tables() != full
+        loads = backfill_tenant(tenant(api, start_date=start), world.start - timedelta(days=1), start,
+                                step=timedelta(days=30))
+        assert len(loads) == 3
+        assert raw_tables() == full
+
+        api.reset_stats()
+        load_tenant(tenant(api, start_date=start))  # the regular positions are where they were
+        assert api.stats["tickets"]["items"] == 0 and api.stats["users"]["items"] == 0
+
+
+def test_date_ranges_cover_the_span_without_gaps(world: World) -> None:
+    windows = list(date_ranges(world.start, world.end, timedelta(days=50)))
+    assert [w.end - w.start for w in windows] == [timedelta(days=50), timedelta(days=50), timedelta(days=20)]
+    assert all(a.end == b.start for a, b in zip(windows, windows[1:], strict=False))
+    with pytest.raises(ValueError, match="start < end"):
+        DateRange(world.end, world.start)
+
+
+class Emptied(FakeZendesk):
+    """An account whose SLA policies and schedules were all deleted."""
+
+    emptied = False
+
+    def _sla_policies(self, query: dict) -> Reply:
+        reply = super()._sla_policies(query)
+        return Reply(200, {**reply.body, "sla_policies": [], "count": 0}) if self.emptied else reply
+
+    def _schedules(self, query: dict) -> Reply:
+        return Reply(200, {"schedules": []}) if self.emptied else super()._schedules(query)
+
+
+def test_a_list_that_comes_back_empty_clears_its_table(world: World, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    use_environment(monkeypatch, tmp_path)
+    with Emptied(world) as api:
+        load_tenant(tenant(api))
+        assert query("select count(*) from raw_acme.sla_policy_metrics")[0][0] > 0
+        api.emptied = True
+        load_tenant(tenant(api))
+    emptied = ("sla_policies", "sla_policy_metrics", "schedules", "schedule_intervals", "schedule_holidays")
+    for table in emptied:
+        assert query(f"select count(*) from raw_acme.{table}") == [(0,)], table
+    assert query("select count(*) from raw_acme.brands") == [(len(world.brands()),)]
