@@ -1,4 +1,5 @@
-"""Shared test setup: the dbt manifest Dagster needs, parsed once if ``make`` has not done it."""
+"""Shared test setup: the dbt manifest Dagster needs, parsed once if ``make`` has not done it, and
+a demo world (fresh home, two fake tenant APIs) for integration test modules."""
 
 from __future__ import annotations
 
@@ -11,3 +12,17 @@ def dbt_manifest() -> None:
 
     if not DBT_PROJECT.manifest_path.exists():
         dbt_cli().cli(["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
+
+
+@pytest.fixture(scope="module")
+def demo_world(request, tmp_path_factory, dbt_manifest):
+    """The two demo tenants' fake APIs and a fresh ``DESKPULSE_HOME`` for one test module; worlds
+    of the module's ``TICKETS`` tickets (default 150) keep it fast."""
+    from assets.demo import demo_tenants
+
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DESKPULSE_HOME", str(home))
+        mp.delenv("DAGSTER_HOME", raising=False)
+        with demo_tenants(getattr(request.module, "TICKETS", 150)) as demo:
+            yield demo

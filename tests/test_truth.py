@@ -95,3 +95,30 @@ def test_percentile_cont_interpolates_like_sql():
     assert percentile_cont([10, 20, 30, 40], 0.9) == 37
     assert percentile_cont([5], 0.9) == 5
     assert percentile_cont([], 0.5) is None
+
+
+def test_agent_weeks_and_teams_recount_from_the_ticket():
+    result = truth_of([HAND_TICKET], at(10, 0), "UTC", AGENTS)
+    week = date(2026, 3, 2)  # a Monday: the 2nd and 3rd are in the same week
+    assignee, colleague = result.agent_weeks[(ASSIGNEE, week)], result.agent_weeks[(COLLEAGUE, week)]
+    assert assignee.tickets_solved == {7} and assignee.reopened_after_solve == 1
+    assert colleague.tickets_solved == {7} and colleague.reopened_after_solve == 0
+    assert colleague.public_replies == 2 and colleague.first_reply_minutes == [45]
+    assert (colleague.csat_good, colleague.csat_bad) == (1, 1)
+    assert result.team_weeks == {}  # the ticket has no group: no team row
+
+
+def test_backlog_by_day_end_status():
+    result = truth_of([HAND_TICKET], at(10, 0), "UTC", AGENTS)
+    day2, day3 = result.backlog[date(2026, 3, 2)], result.backlog[date(2026, 3, 3)]
+    assert (day2.backlog_open, day2.created, day2.solved, day2.reopened) == (0, 1, 1, 0)
+    assert (day3.backlog_open, day3.created, day3.solved, day3.reopened) == (0, 0, 1, 1)
+    before_the_solve = truth_of([HAND_TICKET], at(2, 10), "UTC", AGENTS).backlog
+    assert before_the_solve[date(2026, 3, 2)].backlog_open == 1  # pending counts as open
+
+
+def test_work_spans_and_assignees():
+    result = truth_of([HAND_TICKET], at(10, 0), "UTC", AGENTS)
+    assert result.assignees == {ASSIGNEE, COLLEAGUE}
+    assert result.work_spans[COLLEAGUE] == (at(2, 9, 45), at(4, 9))  # first reply .. last rating
+    assert result.work_spans[ASSIGNEE] == (at(2, 11), at(2, 11))  # the one solve credited

@@ -1,8 +1,28 @@
+-- One row per ticket. Incremental by ticket: a run recomputes only the tickets that changed
+-- (macros/incremental/changed_tickets.sql).
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_changed_tickets() }}",
+) }}
+
 with
+
+changed as (
+
+    {{ deskpulse.changed_tickets(is_incremental()) }}
+
+),
 
 tickets as (
 
-    select * from {{ ref('stg_zendesk__tickets') }}
+    select tickets.*, changed.refreshed_at
+    from {{ ref('stg_zendesk__tickets') }} as tickets
+    inner join changed
+        on tickets.tenant_id = changed.tenant_id
+        and tickets.ticket_id = changed.ticket_id
 
 ),
 
@@ -15,6 +35,12 @@ reply_times as (
 resolution as (
 
     select * from {{ ref('int_resolution__ticket') }}
+
+),
+
+business_minutes as (
+
+    select * from {{ ref('int_business_minutes__ticket') }}
 
 ),
 
@@ -38,31 +64,54 @@ groups as (
 
 ),
 
+tenant_time_zones as (
+
+    select tenant_id, time_zone from {{ ref('int_tenant_time_zones__tenant') }}
+
+),
+
 final as (
 
     select
-        cast(tickets.tenant_id as varchar) as tenant_id,
+        cast(tickets.tenant_id as {{ deskpulse.warehouse_type('varchar') }}) as tenant_id,
         cast(tickets.ticket_id as bigint) as ticket_id,
-        cast(tickets.created_at as timestamp with time zone) as created_at,
-        cast(tickets.status as varchar) as status,
-        cast(resolution.is_deleted as boolean) as is_deleted,
-        cast(tickets.via_channel as varchar) as via_channel,
-        cast(requesters.user_key as varchar) as requester_key,
-        cast(assignees.user_key as varchar) as assignee_key,
-        cast(groups.group_key as varchar) as group_key,
-        cast(reply_times.first_reply_at as timestamp with time zone) as first_reply_at,
-        cast(reply_times.first_reply_minutes as double precision) as first_reply_minutes,
-        cast(first_repliers.user_key as varchar) as first_reply_agent_key,
-        cast(resolution.first_solved_at as timestamp with time zone) as first_solved_at,
-        cast(resolution.final_solved_at as timestamp with time zone) as final_solved_at,
-        cast(resolution.first_resolution_minutes as double precision)
+        cast(tickets.created_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+            as created_at,
+        cast({{ deskpulse.tenant_date(
+            'tickets.created_at', "coalesce(tenant_time_zones.time_zone, 'UTC')"
+        ) }} as date) as created_date,
+        cast(tickets.status as {{ deskpulse.warehouse_type('varchar') }}) as status,
+        cast(coalesce(tickets.status = 'deleted', false) as boolean) as is_deleted,
+        cast(tickets.via_channel as {{ deskpulse.warehouse_type('varchar') }}) as via_channel,
+        cast(requesters.user_key as {{ deskpulse.warehouse_type('varchar') }}) as requester_key,
+        cast(assignees.user_key as {{ deskpulse.warehouse_type('varchar') }}) as assignee_key,
+        cast(groups.group_key as {{ deskpulse.warehouse_type('varchar') }}) as group_key,
+        cast(business_minutes.schedule_id as bigint) as schedule_id,
+        cast(reply_times.first_reply_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+            as first_reply_at,
+        cast(reply_times.first_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
+            as first_reply_minutes,
+        cast(business_minutes.first_reply_business_minutes
+            as {{ deskpulse.warehouse_type('double precision') }}) as first_reply_business_minutes,
+        cast(first_repliers.user_key as {{ deskpulse.warehouse_type('varchar') }})
+            as first_reply_agent_key,
+        cast(resolution.first_solved_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+            as first_solved_at,
+        cast(resolution.final_solved_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+            as final_solved_at,
+        cast(resolution.first_resolution_minutes as {{ deskpulse.warehouse_type('double precision') }})
             as first_resolution_minutes,
-        cast(resolution.full_resolution_minutes as double precision)
+        cast(business_minutes.first_resolution_business_minutes
+            as {{ deskpulse.warehouse_type('double precision') }}) as first_resolution_business_minutes,
+        cast(resolution.full_resolution_minutes as {{ deskpulse.warehouse_type('double precision') }})
             as full_resolution_minutes,
-        cast(resolution.agent_replies as bigint) as agent_replies,
-        cast(resolution.reopens as bigint) as reopens,
-        cast(resolution.is_one_touch as boolean) as is_one_touch,
-        cast(latest_ratings.score as varchar) as csat_score
+        cast(business_minutes.full_resolution_business_minutes
+            as {{ deskpulse.warehouse_type('double precision') }}) as full_resolution_business_minutes,
+        cast(coalesce(resolution.agent_replies, 0) as bigint) as agent_replies,
+        cast(coalesce(resolution.reopens, 0) as bigint) as reopens,
+        cast(coalesce(resolution.is_one_touch, false) as boolean) as is_one_touch,
+        cast(latest_ratings.score as {{ deskpulse.warehouse_type('varchar') }}) as csat_score,
+        cast(tickets.refreshed_at as {{ dbt.type_timestamp() }}) as refreshed_at
     from tickets
     left join reply_times
         on tickets.tenant_id = reply_times.tenant_id
@@ -70,6 +119,9 @@ final as (
     left join resolution
         on tickets.tenant_id = resolution.tenant_id
         and tickets.ticket_id = resolution.ticket_id
+    left join business_minutes
+        on tickets.tenant_id = business_minutes.tenant_id
+        and tickets.ticket_id = business_minutes.ticket_id
     left join latest_ratings
         on tickets.tenant_id = latest_ratings.tenant_id
         and tickets.ticket_id = latest_ratings.ticket_id
@@ -85,6 +137,8 @@ final as (
     left join groups
         on tickets.tenant_id = groups.tenant_id
         and tickets.group_id = groups.group_id
+    left join tenant_time_zones
+        on tickets.tenant_id = tenant_time_zones.tenant_id
 
 )
 

@@ -16,9 +16,12 @@ tickets as (
 
 ),
 
-ticket_events as (
+assignee_events as (
 
-    select * from {{ ref('stg_zendesk__ticket_events') }}
+    select tenant_id, event_type, field_value, previous_field_value
+    from {{ ref('stg_zendesk__ticket_events') }}
+    where field_name = 'assignee_id'
+        and event_type in ('Create', 'Change')
 
 ),
 
@@ -30,6 +33,8 @@ ranked_versions as (
         user_key,
         user_role,
         is_active,
+        default_group_id,
+        updated_at,
         row_number() over (
             partition by tenant_id, user_id
             order by updated_at desc
@@ -59,17 +64,14 @@ assignees as (
     union
 
     select tenant_id, cast(nullif(field_value, '') as bigint) as user_id
-    from ticket_events
-    where event_type in ('Create', 'Change')
-        and field_name = 'assignee_id'
-        and nullif(field_value, '') is not null
+    from assignee_events
+    where nullif(field_value, '') is not null
 
     union
 
     select tenant_id, cast(nullif(previous_field_value, '') as bigint) as user_id
-    from ticket_events
+    from assignee_events
     where event_type = 'Change'
-        and field_name = 'assignee_id'
         and nullif(previous_field_value, '') is not null
 
 ),
@@ -90,6 +92,8 @@ final as (
         ranked_versions.user_key,
         ranked_versions.user_role as latest_role,
         ranked_versions.is_active as is_active,
+        ranked_versions.default_group_id,
+        ranked_versions.updated_at as latest_version_at,
         coalesce(role_history.versions_seen, 0) as versions_seen,
         coalesce(role_history.had_agent_role_flag = 1, false) as had_agent_role,
         assignees.user_id is not null as was_assignee,

@@ -1,18 +1,41 @@
 -- First reply time and public agent replies per ticket. The first reply is the first public
 -- agent reply strictly after the first public end-user comment; either missing means no first
--- reply (an agent-opened ticket nobody answered).
+-- reply (an agent-opened ticket nobody answered). Incremental by ticket.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_changed_tickets() }}",
+) }}
 
 with
 
+changed as (
+
+    {{ deskpulse.changed_tickets(is_incremental()) }}
+
+),
+
 tickets as (
 
-    select tenant_id, ticket_id, status from {{ ref('stg_zendesk__tickets') }}
+    select tickets.tenant_id, tickets.ticket_id, tickets.status, changed.refreshed_at
+    from {{ ref('stg_zendesk__tickets') }} as tickets
+    inner join changed
+        on tickets.tenant_id = changed.tenant_id
+        and tickets.ticket_id = changed.ticket_id
 
 ),
 
 timeline as (
 
-    select * from {{ ref('int_ticket_timeline__event') }}
+    select timeline.*
+    from {{ ref('int_ticket_timeline__audit') }} as timeline
+    inner join changed
+        on timeline.tenant_id = changed.tenant_id
+        and timeline.ticket_id = changed.ticket_id
+    where timeline.is_public_end_user_comment
+        or timeline.is_public_agent_reply
 
 ),
 
@@ -47,10 +70,11 @@ later_agent_replies as (
         timeline.ticket_id,
         timeline.created_at,
         timeline.created_date,
-        timeline.author_id,
+        timeline.comment_author_id,
+        timeline.group_id_after_audit,
         row_number() over (
             partition by timeline.tenant_id, timeline.ticket_id
-            order by timeline.event_sequence
+            order by timeline.audit_sequence
         ) as reply_rank
     from timeline
     inner join first_end_user_comments
@@ -75,13 +99,15 @@ final as (
         first_end_user_comments.first_end_user_comment_at,
         first_replies.created_at as first_reply_at,
         first_replies.created_date as first_reply_date,
-        first_replies.author_id as first_reply_agent_id,
-        {{ minutes_between(
+        first_replies.comment_author_id as first_reply_agent_id,
+        first_replies.group_id_after_audit as first_reply_group_id,
+        {{ deskpulse.minutes_between(
             'first_end_user_comments.first_end_user_comment_at',
             'first_replies.created_at'
         ) }} as first_reply_minutes,
         coalesce(agent_reply_counts.agent_replies, 0) as agent_replies,
-        coalesce(tickets.status = 'deleted', false) as is_ticket_deleted
+        coalesce(tickets.status = 'deleted', false) as is_ticket_deleted,
+        tickets.refreshed_at
     from tickets
     left join first_end_user_comments
         on tickets.tenant_id = first_end_user_comments.tenant_id

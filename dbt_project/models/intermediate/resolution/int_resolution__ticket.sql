@@ -1,24 +1,52 @@
 -- Solves, reopens and resolution times per ticket. A solve event is a status change to solved;
 -- a reopen is a status change from solved back to new, open, pending or hold (closed is not a
 -- reopen). The final solve counts only while the ticket is still solved or closed.
+-- Incremental by ticket.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_changed_tickets() }}",
+) }}
 
 with
 
+changed as (
+
+    {{ deskpulse.changed_tickets(is_incremental()) }}
+
+),
+
 tickets as (
 
-    select tenant_id, ticket_id, created_at, status from {{ ref('stg_zendesk__tickets') }}
+    select tickets.tenant_id, tickets.ticket_id, tickets.created_at, tickets.status, changed.refreshed_at
+    from {{ ref('stg_zendesk__tickets') }} as tickets
+    inner join changed
+        on tickets.tenant_id = changed.tenant_id
+        and tickets.ticket_id = changed.ticket_id
 
 ),
 
 timeline as (
 
-    select * from {{ ref('int_ticket_timeline__event') }}
+    select timeline.*
+    from {{ ref('int_ticket_timeline__audit') }} as timeline
+    inner join changed
+        on timeline.tenant_id = changed.tenant_id
+        and timeline.ticket_id = changed.ticket_id
+    where timeline.is_solve_event
+        or timeline.is_reopen_event
 
 ),
 
 reply_times as (
 
-    select tenant_id, ticket_id, agent_replies from {{ ref('int_reply_times__ticket') }}
+    select reply_times.tenant_id, reply_times.ticket_id, reply_times.agent_replies
+    from {{ ref('int_reply_times__ticket') }} as reply_times
+    inner join changed
+        on reply_times.tenant_id = changed.tenant_id
+        and reply_times.ticket_id = changed.ticket_id
 
 ),
 
@@ -63,7 +91,8 @@ joined as (
         end as final_solved_at,
         coalesce(solve_events.solves, 0) as solves,
         coalesce(reopen_events.reopens, 0) as reopens,
-        coalesce(reply_times.agent_replies, 0) as agent_replies
+        coalesce(reply_times.agent_replies, 0) as agent_replies,
+        tickets.refreshed_at
     from tickets
     left join solve_events
         on tickets.tenant_id = solve_events.tenant_id
@@ -88,12 +117,13 @@ final as (
         first_solved_at,
         last_solved_at,
         final_solved_at,
-        {{ minutes_between('created_at', 'first_solved_at') }} as first_resolution_minutes,
-        {{ minutes_between('created_at', 'final_solved_at') }} as full_resolution_minutes,
+        {{ deskpulse.minutes_between('created_at', 'first_solved_at') }} as first_resolution_minutes,
+        {{ deskpulse.minutes_between('created_at', 'final_solved_at') }} as full_resolution_minutes,
         solves,
         reopens,
         agent_replies,
-        (status in ('solved', 'closed') and agent_replies = 1) as is_one_touch
+        coalesce(status in ('solved', 'closed') and agent_replies = 1, false) as is_one_touch,
+        refreshed_at
     from joined
 
 )

@@ -1,11 +1,29 @@
 -- Satisfaction-rating records with their tenant day. Only good and bad are ratings; offered
 -- and unoffered records say a survey was (not) sent. The latest rating of a ticket is its score.
+-- Incremental by ticket: a run recomputes every record of the tickets that changed.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_changed_tickets() }}",
+) }}
 
 with
 
+changed as (
+
+    {{ deskpulse.changed_tickets(is_incremental()) }}
+
+),
+
 ratings as (
 
-    select * from {{ ref('stg_zendesk__satisfaction_ratings') }}
+    select ratings.*, changed.refreshed_at
+    from {{ ref('stg_zendesk__satisfaction_ratings') }} as ratings
+    inner join changed
+        on ratings.tenant_id = changed.tenant_id
+        and ratings.ticket_id = changed.ticket_id
 
 ),
 
@@ -28,6 +46,7 @@ classified as (
         ratings.satisfaction_rating_id,
         ratings.ticket_id,
         ratings.assignee_id,
+        ratings.group_id,
         ratings.score,
         ratings.created_at,
         {{ tenant_date(
@@ -35,7 +54,8 @@ classified as (
             "coalesce(tenant_time_zones.time_zone, 'UTC')"
         ) }} as created_date,
         coalesce(ratings.score in ('good', 'bad'), false) as is_rated,
-        coalesce(tickets.status = 'deleted', false) as is_ticket_deleted
+        coalesce(tickets.status = 'deleted', false) as is_ticket_deleted,
+        ratings.refreshed_at
     from ratings
     left join tickets
         on ratings.tenant_id = tickets.tenant_id

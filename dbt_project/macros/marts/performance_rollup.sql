@@ -1,0 +1,146 @@
+{#
+    The performance figures of METRICS.md rolled up from ticket-level activity rows
+    (int_ticket_activity__activity) to one row per tenant, `entity` (agent_id or group_id) and
+    `period` (activity_date or activity_week). Counts are counted and every ratio and
+    percentile is computed from the ticket-level rows of the cell, never from finer cells.
+    Deleted tickets are left out. Renders a CTE chain ending in `rolled_up` with the columns
+    tenant_id, entity_id, period, tickets_solved, public_replies, first_replies,
+    median/p90_first_reply_minutes, median_first_reply_business_minutes, one_touch_solved,
+    reopened_after_solve, csat_good, csat_bad, csat_pct.
+#}
+{% macro performance_rollup(entity, period) %}
+{#- each kind of work is read from the activity rows on its own (a CTE shared by all four would
+    be materialised in full by some engines) -#}
+{%- set activity -%}
+    (
+        select
+            tenant_id,
+            ticket_id,
+            activity_type,
+            {{ entity }} as entity_id,
+            {{ period }} as period,
+            first_reply_minutes,
+            first_reply_business_minutes,
+            is_reopened_after,
+            is_one_touch,
+            score
+        from {{ ref('int_ticket_activity__activity') }}
+        where not is_ticket_deleted
+            and {{ entity }} is not null
+    )
+{%- endset %}
+
+public_replies as (
+
+    select tenant_id, entity_id, period, count(*) as public_replies
+    from {{ activity }} as activity
+    where activity_type = 'public_reply'
+    group by tenant_id, entity_id, period
+
+),
+
+first_replies as (
+
+    select
+        tenant_id,
+        entity_id,
+        period,
+        count(*) as first_replies,
+        {{ deskpulse.percentile_cont('first_reply_minutes', 0.5) }} as median_first_reply_minutes,
+        {{ deskpulse.percentile_cont('first_reply_minutes', 0.9) }} as p90_first_reply_minutes,
+        {{ deskpulse.percentile_cont('first_reply_business_minutes', 0.5) }}
+            as median_first_reply_business_minutes
+    from {{ activity }} as activity
+    where activity_type = 'first_reply'
+    group by tenant_id, entity_id, period
+
+),
+
+solved_tickets as (
+
+    -- one row per ticket solved in the cell; reopened when reopened after the cell's last
+    -- solve of it (a reopen after a later solve is also after every earlier one)
+    select
+        tenant_id,
+        entity_id,
+        period,
+        ticket_id,
+        max(case when is_one_touch then 1 else 0 end) as is_one_touch,
+        min(case when is_reopened_after then 1 else 0 end) as is_reopened_after_last_solve
+    from {{ activity }} as activity
+    where activity_type = 'solve'
+    group by tenant_id, entity_id, period, ticket_id
+
+),
+
+solves as (
+
+    select
+        tenant_id,
+        entity_id,
+        period,
+        count(*) as tickets_solved,
+        sum(is_one_touch) as one_touch_solved,
+        sum(is_reopened_after_last_solve) as reopened_after_solve
+    from solved_tickets
+    group by tenant_id, entity_id, period
+
+),
+
+satisfaction as (
+
+    select
+        tenant_id,
+        entity_id,
+        period,
+        sum(case when score = 'good' then 1 else 0 end) as csat_good,
+        sum(case when score = 'bad' then 1 else 0 end) as csat_bad
+    from {{ activity }} as activity
+    where activity_type = 'rating'
+    group by tenant_id, entity_id, period
+
+),
+
+cells as (
+
+    select tenant_id, entity_id, period from public_replies
+    union
+    select tenant_id, entity_id, period from first_replies
+    union
+    select tenant_id, entity_id, period from solves
+    union
+    select tenant_id, entity_id, period from satisfaction
+
+),
+
+rolled_up as (
+
+    select
+        cells.tenant_id,
+        cells.entity_id,
+        cells.period,
+        coalesce(solves.tickets_solved, 0) as tickets_solved,
+        coalesce(public_replies.public_replies, 0) as public_replies,
+        coalesce(first_replies.first_replies, 0) as first_replies,
+        first_replies.median_first_reply_minutes,
+        first_replies.p90_first_reply_minutes,
+        first_replies.median_first_reply_business_minutes,
+        coalesce(solves.one_touch_solved, 0) as one_touch_solved,
+        coalesce(solves.reopened_after_solve, 0) as reopened_after_solve,
+        coalesce(satisfaction.csat_good, 0) as csat_good,
+        coalesce(satisfaction.csat_bad, 0) as csat_bad,
+        case
+            when coalesce(satisfaction.csat_good, 0) + coalesce(satisfaction.csat_bad, 0) > 0
+                then satisfaction.csat_good * 1.0 / (satisfaction.csat_good + satisfaction.csat_bad)
+        end as csat_pct
+    from cells
+    {%- for cte in ['public_replies', 'first_replies', 'solves', 'satisfaction'] %}
+    left join {{ cte }}
+        on cells.tenant_id = {{ cte }}.tenant_id
+        and cells.entity_id = {{ cte }}.entity_id
+        and cells.period = {{ cte }}.period
+    {%- endfor %}
+
+)
+
+{% endmacro %}

@@ -1,0 +1,201 @@
+-- Every piece of agent work on a ticket, credited as it happened: each public agent reply to its
+-- author, each ticket's first reply to its author, each solve to the assignee in force once the
+-- solve's audit is applied, each good or bad rating to the rating's assignee; and each to the
+-- ticket's group at that moment (the rating's group for ratings). Days are tenant days. The
+-- daily, weekly and team marts all roll up these rows, so every ratio and percentile is
+-- recomputed from ticket-level rows. Deleted tickets keep their rows, flagged, so that their
+-- old figures leave the marts when they are deleted. Incremental by ticket.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_changed_tickets() }}",
+) }}
+
+with
+
+changed as (
+
+    {{ deskpulse.changed_tickets(is_incremental()) }}
+
+),
+
+timeline as (
+
+    select timeline.*, changed.refreshed_at as changed_at
+    from {{ ref('int_ticket_timeline__audit') }} as timeline
+    inner join changed
+        on timeline.tenant_id = changed.tenant_id
+        and timeline.ticket_id = changed.ticket_id
+    where timeline.is_public_agent_reply
+        or timeline.is_solve_event
+        or timeline.is_reopen_event
+
+),
+
+reply_times as (
+
+    select reply_times.*, changed.refreshed_at as changed_at
+    from {{ ref('int_reply_times__ticket') }} as reply_times
+    inner join changed
+        on reply_times.tenant_id = changed.tenant_id
+        and reply_times.ticket_id = changed.ticket_id
+    where reply_times.first_reply_at is not null
+
+),
+
+resolution as (
+
+    select resolution.tenant_id, resolution.ticket_id, resolution.is_one_touch
+    from {{ ref('int_resolution__ticket') }} as resolution
+    inner join changed
+        on resolution.tenant_id = changed.tenant_id
+        and resolution.ticket_id = changed.ticket_id
+
+),
+
+business_minutes as (
+
+    select business_minutes.tenant_id, business_minutes.ticket_id,
+        business_minutes.first_reply_business_minutes
+    from {{ ref('int_business_minutes__ticket') }} as business_minutes
+    inner join changed
+        on business_minutes.tenant_id = changed.tenant_id
+        and business_minutes.ticket_id = changed.ticket_id
+
+),
+
+ratings as (
+
+    select ratings.*, changed.refreshed_at as changed_at
+    from {{ ref('int_satisfaction_ratings__rating') }} as ratings
+    inner join changed
+        on ratings.tenant_id = changed.tenant_id
+        and ratings.ticket_id = changed.ticket_id
+    where ratings.is_rated
+
+),
+
+last_reopens as (
+
+    select tenant_id, ticket_id, max(audit_sequence) as last_reopen_sequence
+    from timeline
+    where is_reopen_event
+    group by tenant_id, ticket_id
+
+),
+
+activities as (
+
+    select
+        tenant_id,
+        ticket_id,
+        'public_reply' as activity_type,
+        audit_id as activity_id,
+        created_at as activity_at,
+        created_date as activity_date,
+        comment_author_id as agent_id,
+        group_id_after_audit as group_id,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}) as first_reply_minutes,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}) as first_reply_business_minutes,
+        cast(null as boolean) as is_reopened_after,
+        cast(null as {{ dbt.type_string() }}) as score,
+        is_ticket_deleted,
+        changed_at as refreshed_at
+    from timeline
+    where is_public_agent_reply
+
+    union all
+
+    select
+        reply_times.tenant_id,
+        reply_times.ticket_id,
+        'first_reply',
+        0,
+        reply_times.first_reply_at,
+        reply_times.first_reply_date,
+        reply_times.first_reply_agent_id,
+        reply_times.first_reply_group_id,
+        reply_times.first_reply_minutes,
+        business_minutes.first_reply_business_minutes,
+        cast(null as boolean),
+        cast(null as {{ dbt.type_string() }}),
+        reply_times.is_ticket_deleted,
+        reply_times.changed_at
+    from reply_times
+    left join business_minutes
+        on reply_times.tenant_id = business_minutes.tenant_id
+        and reply_times.ticket_id = business_minutes.ticket_id
+
+    union all
+
+    select
+        timeline.tenant_id,
+        timeline.ticket_id,
+        'solve',
+        timeline.audit_id,
+        timeline.created_at,
+        timeline.created_date,
+        timeline.assignee_id_after_audit,
+        timeline.group_id_after_audit,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        coalesce(last_reopens.last_reopen_sequence > timeline.audit_sequence, false),
+        cast(null as {{ dbt.type_string() }}),
+        timeline.is_ticket_deleted,
+        timeline.changed_at
+    from timeline
+    left join last_reopens
+        on timeline.tenant_id = last_reopens.tenant_id
+        and timeline.ticket_id = last_reopens.ticket_id
+    where timeline.is_solve_event
+
+    union all
+
+    select
+        tenant_id,
+        ticket_id,
+        'rating',
+        satisfaction_rating_id,
+        created_at,
+        created_date,
+        assignee_id,
+        group_id,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as boolean),
+        score,
+        is_ticket_deleted,
+        changed_at
+    from ratings
+
+),
+
+final as (
+
+    select
+        activities.tenant_id,
+        activities.ticket_id,
+        activities.activity_type,
+        activities.activity_id,
+        activities.activity_at,
+        activities.activity_date,
+        cast({{ dbt.date_trunc('week', 'activity_date') }} as date) as activity_week,
+        activities.agent_id,
+        activities.group_id,
+        activities.first_reply_minutes,
+        activities.first_reply_business_minutes,
+        activities.is_reopened_after,
+        coalesce(resolution.is_one_touch, false) as is_one_touch,
+        activities.score,
+        activities.is_ticket_deleted,
+        activities.refreshed_at
+    from activities
+    left join resolution
+        on activities.tenant_id = resolution.tenant_id
+        and activities.ticket_id = resolution.ticket_id
+
+)
+
+select * from final

@@ -1,0 +1,100 @@
+-- A fingerprint of everything per tenant that shapes every ticket's figures at once: the zone of
+-- the tenant day, the default schedule, every schedule's zone, hours and holidays, and the
+-- groups' keys. When it changes, every ticket of the tenant is recomputed (incremental builds,
+-- int_ticket_changes__ticket).
+
+{%- set text = dbt.type_string() %}
+
+with
+
+tenant_time_zones as (
+
+    select * from {{ ref('int_tenant_time_zones__tenant') }}
+
+),
+
+schedules as (
+
+    select
+        tenant_id,
+        {{ dbt.listagg(
+            "cast(schedule_id as " ~ text ~ ") || ':' || time_zone",
+            "','",
+            "order by schedule_id"
+        ) }} as schedules_text
+    from {{ ref('int_schedules__schedule') }}
+    group by tenant_id
+
+),
+
+intervals as (
+
+    select
+        tenant_id,
+        {{ dbt.listagg(
+            "cast(schedule_id as " ~ text ~ ") || ':' || cast(start_minute_of_week as " ~ text
+            ~ ") || '-' || cast(end_minute_of_week as " ~ text ~ ")",
+            "','",
+            "order by schedule_id, start_minute_of_week, end_minute_of_week"
+        ) }} as intervals_text
+    from {{ ref('stg_zendesk__schedule_intervals') }}
+    group by tenant_id
+
+),
+
+holidays as (
+
+    select
+        tenant_id,
+        {{ dbt.listagg(
+            "cast(schedule_id as " ~ text ~ ") || ':' || cast(holiday_start_date as " ~ text
+            ~ ") || '-' || cast(holiday_end_date as " ~ text ~ ")",
+            "','",
+            "order by schedule_id, holiday_start_date, holiday_end_date"
+        ) }} as holidays_text
+    from {{ ref('stg_zendesk__schedule_holidays') }}
+    group by tenant_id
+
+),
+
+groups as (
+
+    select
+        tenant_id,
+        {{ dbt.listagg(
+            "cast(group_id as " ~ text ~ ") || ':' || coalesce(group_key, '')",
+            "','",
+            "order by group_id"
+        ) }} as groups_text
+    from {{ ref('stg_zendesk__groups') }}
+    group by tenant_id
+
+),
+
+final as (
+
+    select
+        tenant_time_zones.tenant_id,
+        tenant_time_zones.time_zone,
+        tenant_time_zones.default_schedule_id,
+        {{ dbt.hash(
+            "tenant_time_zones.time_zone"
+            ~ " || '|' || coalesce(cast(tenant_time_zones.default_schedule_id as " ~ text ~ "), '')"
+            ~ " || '|' || coalesce(schedules.schedules_text, '')"
+            ~ " || '|' || coalesce(intervals.intervals_text, '')"
+            ~ " || '|' || coalesce(holidays.holidays_text, '')"
+            ~ " || '|' || coalesce(groups.groups_text, '')"
+        ) }} as settings_fingerprint
+    from tenant_time_zones
+    left join schedules
+        on tenant_time_zones.tenant_id = schedules.tenant_id
+    left join intervals
+        on tenant_time_zones.tenant_id = intervals.tenant_id
+    left join holidays
+        on tenant_time_zones.tenant_id = holidays.tenant_id
+    left join groups
+        on tenant_time_zones.tenant_id = groups.tenant_id
+
+)
+
+select * from final

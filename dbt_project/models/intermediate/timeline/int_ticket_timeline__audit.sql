@@ -1,0 +1,186 @@
+-- Every audit of every ticket in order, with the ticket's state once the audit is applied.
+--
+-- Zendesk records each update of a ticket as one audit: one author, one instant, at most one
+-- comment and at most one change per field (the yml tests hold raw to that). Working at audit
+-- grain keeps "after the audit" exact (a reassign-and-solve credits the new assignee whatever
+-- the order of the child events) and needs a third of the rows of the event grain. Audits are
+-- ordered by time, then audit id. Incremental by ticket (macros/incremental/changed_tickets.sql).
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_changed_tickets() }}",
+) }}
+
+with
+
+changed as (
+
+    {{ deskpulse.changed_tickets(is_incremental()) }}
+
+),
+
+ticket_events as (
+
+    select ticket_events.*, changed.refreshed_at
+    from {{ ref('stg_zendesk__ticket_events') }} as ticket_events
+    inner join changed
+        on ticket_events.tenant_id = changed.tenant_id
+        and ticket_events.ticket_id = changed.ticket_id
+
+),
+
+users as (
+
+    select tenant_id, user_id, is_agent from {{ ref('int_users__user') }}
+
+),
+
+tickets as (
+
+    select tenant_id, ticket_id, status from {{ ref('stg_zendesk__tickets') }}
+
+),
+
+tenant_time_zones as (
+
+    select tenant_id, time_zone from {{ ref('int_tenant_time_zones__tenant') }}
+
+),
+
+audits as (
+
+    select
+        tenant_id,
+        ticket_id,
+        audit_id,
+        min(created_at) as created_at,
+        max(updater_id) as updater_id,
+        max(refreshed_at) as refreshed_at,
+        max(case when event_type = 'Create' then 1 else 0 end) as create_events,
+        sum(case when event_type = 'Comment' then 1 else 0 end) as comment_events,
+        max(case when event_type = 'Comment' then author_id end) as comment_author_id,
+        max(case when event_type = 'Comment' and is_public then 1 else 0 end) as public_comments,
+        sum(case when field_name = 'status' then 1 else 0 end) as status_events,
+        max(case when field_name = 'status' then field_value end) as status_set,
+        max(case when field_name = 'status' and event_type = 'Change' then 1 else 0 end)
+            as status_changes,
+        max(case when field_name = 'status' and event_type = 'Change' then previous_field_value end)
+            as status_before,
+        -- '' marks "set to nobody", so that an unassignment stays in force
+        max(case when field_name = 'assignee_id' then coalesce(field_value, '') end) as assignee_set,
+        max(case when field_name = 'group_id' then coalesce(field_value, '') end) as group_set
+    from ticket_events
+    group by tenant_id, ticket_id, audit_id
+
+),
+
+sequenced as (
+
+    select
+        *,
+        row_number() over (
+            partition by tenant_id, ticket_id
+            order by created_at, audit_id
+        ) as audit_sequence
+    from audits
+
+),
+
+in_force as (
+
+    select
+        *,
+        {{ deskpulse.last_value_ignore_nulls('status_set', 'tenant_id, ticket_id', 'audit_sequence') }}
+            as status_after,
+        {{ deskpulse.last_value_ignore_nulls('assignee_set', 'tenant_id, ticket_id', 'audit_sequence') }}
+            as assignee_after,
+        {{ deskpulse.last_value_ignore_nulls('group_set', 'tenant_id, ticket_id', 'audit_sequence') }}
+            as group_after
+    from sequenced
+
+),
+
+flagged as (
+
+    select
+        in_force.tenant_id,
+        in_force.ticket_id,
+        in_force.audit_id,
+        in_force.audit_sequence,
+        in_force.created_at,
+        {{ deskpulse.tenant_date(
+            'in_force.created_at',
+            "coalesce(tenant_time_zones.time_zone, 'UTC')"
+        ) }} as created_date,
+        in_force.updater_id,
+        in_force.comment_author_id,
+        in_force.create_events > 0 as is_creating_audit,
+        in_force.comment_events > 0 and in_force.public_comments > 0 as is_public_comment,
+        coalesce(users.is_agent, false) as is_agent_comment_author,
+        in_force.status_set,
+        in_force.status_after,
+        cast(nullif(in_force.assignee_after, '') as bigint) as assignee_id_after_audit,
+        cast(nullif(in_force.group_after, '') as bigint) as group_id_after_audit,
+        coalesce(in_force.status_changes > 0 and in_force.status_set = 'solved', false)
+            as is_solve_event,
+        coalesce(
+            in_force.status_changes > 0
+            and in_force.status_before = 'solved'
+            and in_force.status_set in ('new', 'open', 'pending', 'hold'),
+            false
+        ) as is_reopen_event,
+        coalesce(tickets.status = 'deleted', false) as is_ticket_deleted,
+        in_force.comment_events,
+        in_force.status_events,
+        in_force.refreshed_at
+    from in_force
+    left join users
+        on in_force.tenant_id = users.tenant_id
+        and in_force.comment_author_id = users.user_id
+    left join tickets
+        on in_force.tenant_id = tickets.tenant_id
+        and in_force.ticket_id = tickets.ticket_id
+    left join tenant_time_zones
+        on in_force.tenant_id = tenant_time_zones.tenant_id
+
+),
+
+final as (
+
+    select
+        tenant_id,
+        ticket_id,
+        audit_id,
+        audit_sequence,
+        created_at,
+        created_date,
+        updater_id,
+        comment_author_id,
+        is_creating_audit,
+        is_public_comment,
+        is_agent_comment_author,
+        -- end user: anyone not an agent, except Zendesk's system author (-1, triggers)
+        coalesce(
+            is_public_comment and not is_agent_comment_author and comment_author_id <> -1,
+            false
+        ) as is_public_end_user_comment,
+        -- public agent reply: not the comment that created the ticket
+        coalesce(is_public_comment and is_agent_comment_author and not is_creating_audit, false)
+            as is_public_agent_reply,
+        status_set,
+        status_after,
+        assignee_id_after_audit,
+        group_id_after_audit,
+        is_solve_event,
+        is_reopen_event,
+        is_ticket_deleted,
+        comment_events,
+        status_events,
+        refreshed_at
+    from flagged
+
+)
+
+select * from final

@@ -1,0 +1,26 @@
+with
+
+source as (
+
+    {{ union_tenant_sources('zendesk', 'quarantine') }}
+
+),
+
+renamed as (
+
+    select
+
+        ---------- ids
+        tenant_id,
+        record_key,
+        record_id,
+
+        ---------- strings
+        table_name,
+        reason
+
+    from source
+
+)
+
+select * from renamed

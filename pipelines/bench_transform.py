@@ -1,0 +1,323 @@
+"""The transform benchmark: how long `dbt build` takes for every mart on a loaded world, full and incremental.
+
+The worlds are loaded the honest way, by the real dlt source over HTTP from their fake Zendesk
+APIs, as of an instant shortly before their end; that warehouse (with its dlt state) is kept
+under ``$DESKPULSE_HOME/bench`` for later runs. Each run copies it, builds every mart from
+scratch, runs the next incremental load (the tickets changed since that instant, about 1%), and
+builds the marts again, incrementally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import Credentials, TenantConfig
+from pipelines.home import home
+from pipelines.load import load_tenant
+from pipelines.platforms import PLATFORMS
+from pipelines.world import World, WorldConfig
+
+logger = logging.getLogger(__name__)
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+LOADER_VERSION = 2  # bump when what a kept warehouse holds changes, to load it again
+BENCH_TENANTS = (
+    ("bench_ams", 101, "Europe/Amsterdam"),
+    ("bench_nyc", 102, "America/New_York"),
+    ("bench_syd", 103, "Australia/Sydney"),
+    ("bench_tyo", 104, "Asia/Tokyo"),
+)
+BENCH_SECRET = "bench-secret-not-for-production-0123456789"
+RAW_TABLES = ("tickets", "ticket_events", "users", "satisfaction_ratings")
+
+
+# -- loading worlds through the real source ---------------------------------------------------------
+@contextlib.contextmanager
+def deskpulse_home(folder: Path) -> Iterator[Path]:
+    """Point DESKPULSE_HOME (warehouse, dlt state) at ``folder`` for the duration."""
+    previous = os.environ.get("DESKPULSE_HOME")
+    os.environ["DESKPULSE_HOME"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            os.environ.pop("DESKPULSE_HOME", None)
+        else:
+            os.environ["DESKPULSE_HOME"] = previous
+
+
+def load_worlds(worlds: list[World], as_of: dict[str, datetime], folder: Path,
+                progress: Callable[[str], None] = lambda _: None) -> dict[str, int]:
+    """Load each world as of its instant through the real dlt source from its fake API into the
+    warehouse under ``folder``; a second call with later instants is the next incremental load.
+    Returns the tickets each fake API served."""
+    served = {}
+    platform = PLATFORMS["zendesk"]
+    with deskpulse_home(folder):
+        for world in worlds:
+            tenant_id = world.config.tenant_id
+            with platform.fake_api(world, as_of=as_of[tenant_id]) as api:
+                prefix = f"DESKPULSE_BENCH_{tenant_id.upper()}"
+                os.environ[f"{prefix}_EMAIL"], os.environ[f"{prefix}_TOKEN"] = api.email, api.token
+                os.environ[f"{prefix}_SECRET"] = BENCH_SECRET
+                tenant = TenantConfig(
+                    id=tenant_id, platform="zendesk", base_url=api.base_url,
+                    credentials=Credentials(f"{prefix}_EMAIL", f"{prefix}_TOKEN"),
+                    secret_env=f"{prefix}_SECRET", timezone=world.config.timezone,
+                    start_date=world.start - timedelta(days=1),
+                )
+                started = time.monotonic()
+                load_tenant(tenant)
+                served[tenant_id] = api.stats.get("tickets", {}).get("items", 0)
+                progress(f"  {tenant_id}: {served[tenant_id]:,} tickets loaded as of "
+                         f"{as_of[tenant_id]:%Y-%m-%d %H:%M} in {time.monotonic() - started:.0f} s")
+    return served
+
+
+def raw_rows(warehouse: Path, tenants: list[str]) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return sum(con.execute(f"select count(*) from raw_{t}.{table}").fetchone()[0]
+                   for t in tenants for table in RAW_TABLES)
+
+
+# -- the benchmark ---------------------------------------------------------------------------------
+@dataclass
+class BuildTiming:
+    seconds: float
+    models: int
+    node_seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: float | None = None  # in process only: CPU of every thread, steadier on a shared machine
+
+
+@dataclass
+class BenchReport:
+    tickets: int
+    tenants: list[str]
+    changed: int
+    raw_rows: int
+    full: BuildTiming
+    incremental: BuildTiming
+    mart_rows: dict[str, int]
+    how: str = "dbt in process"
+
+    @property
+    def ratio(self) -> float:
+        return self.incremental.seconds / self.full.seconds
+
+    def lines(self) -> list[str]:
+        slowest = sorted(self.full.node_seconds.items(), key=lambda kv: -kv[1])[:6]
+        full_cpu, incremental_cpu = self.full.cpu_seconds, self.incremental.cpu_seconds
+        cpu = ([f"CPU time (all threads): full {full_cpu:.1f} s, incremental {incremental_cpu:.1f} s, "
+                f"{incremental_cpu / full_cpu:.1%}"] if full_cpu and incremental_cpu else [])
+        return [
+            f"World: {self.tickets:,} tickets in {len(self.tenants)} tenants "
+            f"({', '.join(self.tenants)}), {self.raw_rows:,} raw rows",
+            f"Timed: `dbt build` (seeds, models, data tests), {self.how}",
+            f"Full build (from scratch, --full-refresh): {self.full.seconds:.1f} s",
+            f"Incremental build after {self.changed:,} tickets changed "
+            f"({self.changed / self.tickets:.2%}): {self.incremental.seconds:.1f} s",
+            f"Incremental / full: {self.ratio:.1%}",
+            *cpu,
+            f"Load average when done: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
+            f"({os.cpu_count()} cores; other work on the machine slows both builds)",
+            f"Of which in models (no tests, no dbt overhead): full "
+            f"{sum(self.full.node_seconds.values()):.1f} s, incremental "
+            f"{sum(self.incremental.node_seconds.values()):.1f} s",
+            "Slowest nodes of the full build: "
+            + ", ".join(f"{name} {secs:.1f} s" for name, secs in slowest),
+            "Rows per mart: " + ", ".join(f"{m} {n:,}" for m, n in self.mart_rows.items()),
+        ]
+
+
+def bench_worlds(tickets: int, tenants: int) -> list[World]:
+    """``tenants`` worlds sharing ``tickets`` between them, in different time zones."""
+    if not 1 <= tenants <= len(BENCH_TENANTS):
+        raise ValueError(f"tenants must be between 1 and {len(BENCH_TENANTS)}")
+    worlds = []
+    for index, (tenant_id, seed, timezone) in enumerate(BENCH_TENANTS[:tenants]):
+        share = tickets // tenants + (1 if index < tickets % tenants else 0)
+        worlds.append(World(WorldConfig(tenant_id=tenant_id, seed=seed, tickets=share,
+                                        timezone=timezone)))
+    return worlds
+
+
+def cutoff(world: World, changed_share: float) -> datetime:
+    """The instant before the world's end after which about ``changed_share`` of tickets change,
+    estimated from a sample of tickets."""
+    sample = [world.ticket(i) for i in range(1, len(world.ticket_ids) + 1,
+                                             max(1, len(world.ticket_ids) // 4000))]
+    low, high = world.end - timedelta(days=world.config.days), world.end
+    for _ in range(30):
+        middle = low + (high - low) / 2
+        share = sum(1 for t in sample if (u := t.updated_at(world.end)) and u > middle) / len(sample)
+        if share > changed_share:
+            low = middle
+        else:
+            high = middle
+    return high.replace(microsecond=0)
+
+
+def _build_args(tenants: dict[str, str], target_path: Path, *, full_refresh: bool, quiet: bool,
+                select: str | None, extra_vars: dict | None) -> list[str]:
+    args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target_path),
+            "--vars", json.dumps({"tenants": tenants, **(extra_vars or {})}),
+            "--exclude-resource-type", "unit_test"]  # unit tests are CI's, not a data build's
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    if quiet:
+        args.append("--quiet")
+    return args
+
+
+def dbt_build(warehouse: Path, tenants: dict[str, str], target_path: Path, *,
+              full_refresh: bool = False, quiet: bool = True, select: str | None = None,
+              extra_vars: dict | None = None) -> BuildTiming:
+    """Run `dbt build` (models, seeds, data tests) as the command-line program and time it."""
+    command = [str(Path(sys.executable).with_name("dbt")),
+               *_build_args(tenants, target_path, full_refresh=full_refresh, quiet=quiet, select=select,
+                            extra_vars=extra_vars)]
+    env = {**os.environ, "DESKPULSE_WAREHOUSE": str(warehouse)}
+    started = time.monotonic()
+    result = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt build failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    run_results = json.loads((target_path / "run_results.json").read_text())
+    nodes = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in run_results["results"]
+             if r["unique_id"].startswith("model.")}
+    return BuildTiming(seconds, len(nodes), nodes)
+
+
+class InProcessDbt:
+    """dbt run in this process on a manifest parsed once, as an orchestrator keeps it loaded:
+    the timings are the builds themselves, without starting Python and parsing the project."""
+
+    def __init__(self, tenants: dict[str, str], target_path: Path, warehouse: Path):
+        from dbt.cli.main import dbtRunner
+
+        self.tenants, self.target_path, self.warehouse = tenants, target_path, warehouse
+        os.environ["DESKPULSE_WAREHOUSE"] = str(warehouse)  # the manifest names its catalog
+        parsed = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                                     str(DBT_PROJECT_DIR), "--target-path", str(target_path), "--quiet",
+                                     "--vars", json.dumps({"tenants": tenants})])
+        if not parsed.success:
+            raise RuntimeError(f"dbt parse failed: {parsed.exception}")
+        self.runner = dbtRunner(manifest=parsed.result)
+
+    def build(self, *, full_refresh: bool = False) -> BuildTiming:
+        os.environ["DESKPULSE_WAREHOUSE"] = str(self.warehouse)
+        args = _build_args(self.tenants, self.target_path, full_refresh=full_refresh, quiet=True,
+                           select=None, extra_vars=None)
+        started, cpu_started = time.monotonic(), _cpu_seconds()
+        result = self.runner.invoke(args)
+        seconds, cpu = time.monotonic() - started, _cpu_seconds() - cpu_started
+        if not result.success:
+            failed = [f"{r.node.unique_id}: {r.message}" for r in getattr(result.result, "results", [])
+                      if str(r.status) in ("error", "fail")]
+            raise RuntimeError(f"dbt build failed: {result.exception or '; '.join(failed)}")
+        nodes = {r.node.unique_id.split(".")[-1]: r.execution_time for r in result.result.results
+                 if r.node.unique_id.startswith("model.")}
+        return BuildTiming(seconds, len(nodes), nodes, cpu)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def dbt_parse(target_path: Path, tenants: dict[str, str]) -> None:
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run([str(dbt), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                    str(DBT_PROJECT_DIR), "--target-path", str(target_path), "--quiet",
+                    "--vars", json.dumps({"tenants": tenants})],
+                   cwd=DBT_PROJECT_DIR, check=True, capture_output=True)
+
+
+def mart_rows(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse)) as con:  # dbt in this process may hold the file open
+        tables = [r[0] for r in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema in ('marts', 'restricted') order by 1").fetchall()]
+        return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+
+
+def _prepare_raw(worlds: list[World], cutoffs: dict[str, datetime], folder: Path,
+                 progress: Callable[[str], None]) -> tuple[Path, int]:
+    """The warehouse and dlt state after a first load as of the cutoffs, loaded once and kept."""
+    kept = folder / "loaded"
+    stamp = folder / "loaded.json"
+    expected = {"version": LOADER_VERSION,
+                "worlds": [[w.config.tenant_id, w.config.seed, w.config.tickets] for w in worlds],
+                "cutoffs": {t: c.isoformat() for t, c in cutoffs.items()}}
+    if kept.exists() and stamp.exists() and json.loads(stamp.read_text())["key"] == expected:
+        return kept, json.loads(stamp.read_text())["rows"]
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True)
+    started = time.monotonic()
+    progress("Loading the worlds through the dlt source from their fake APIs (once; kept for later runs)")
+    load_worlds(worlds, cutoffs, kept, progress)
+    rows = raw_rows(kept / "warehouse.duckdb", [w.config.tenant_id for w in worlds])
+    stamp.write_text(json.dumps({"key": expected, "rows": rows}))
+    progress(f"Loaded in {time.monotonic() - started:.0f} s: {rows:,} raw rows, kept in {kept}")
+    return kept, rows
+
+
+def run_bench(tickets: int, *, tenants: int = 4, changed_share: float = 0.01, in_process: bool = True,
+              folder: Path | None = None, progress: Callable[[str], None] = lambda _: None
+              ) -> BenchReport:
+    """Load (or reuse) the raw world, build every mart from scratch, merge ~1% changed tickets,
+    build again incrementally; return both timings."""
+    worlds = bench_worlds(tickets, tenants)
+    folder = folder or home() / "bench" / f"transform-{tickets}-{tenants}"
+    cutoffs = {w.config.tenant_id: cutoff(w, changed_share) for w in worlds}
+    kept, loaded_rows = _prepare_raw(worlds, cutoffs, folder, progress)
+    work = folder / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(kept, work)
+    warehouse = work / "warehouse.duckdb"
+    target = folder / "target"
+    tenant_vars = {w.config.tenant_id: "zendesk" for w in worlds}
+    if in_process:
+        dbt = InProcessDbt(tenant_vars, target, warehouse)
+
+        def build(full_refresh: bool) -> BuildTiming:
+            return dbt.build(full_refresh=full_refresh)
+    else:
+        dbt_parse(target, tenant_vars)  # partial parsing then serves both timed builds
+
+        def build(full_refresh: bool) -> BuildTiming:
+            return dbt_build(warehouse, tenant_vars, target, full_refresh=full_refresh)
+
+    progress("Full build ...")
+    full = build(True)
+    progress(f"  {full.seconds:.1f} s")
+
+    progress("Next incremental load: the tickets changed since the cutoff ...")
+    served = load_worlds(worlds, {w.config.tenant_id: w.end for w in worlds}, work, progress)
+    changed = sum(served.values())
+    progress(f"  {changed:,} tickets changed ({changed / tickets:.2%})")
+
+    progress("Incremental build ...")
+    incremental = build(False)
+    progress(f"  {incremental.seconds:.1f} s")
+    return BenchReport(tickets, list(tenant_vars), changed, loaded_rows, full, incremental,
+                       mart_rows(warehouse), "dbt in process" if in_process else "dbt command line")
+
+

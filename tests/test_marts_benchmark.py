@@ -1,0 +1,93 @@
+"""The cross-tenant benchmark never shows a cell below its thresholds.
+
+Four small worlds are built so that many benchmark cells are small: two tenants start in January,
+a third joins in mid-February and a fourth only in late March, so January pools two tenants; the
+api and mobile channels are rare, so many months hold few of their tickets. They are loaded
+through the real dlt source from their fake APIs, the benchmark is built, and it must equal the
+ground truth's: every cell of at least 3 tenants and 50 tickets, and none other (suppressed cells
+are absent, not rounded). The thresholds are dbt vars: lowered, more cells appear, again exactly
+the truth's.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.bench_transform import dbt_build, load_worlds
+from pipelines.world import World, WorldConfig
+from pipelines.world.truth import benchmark, truth
+
+pytestmark = pytest.mark.integration
+
+WORLDS = (
+    ("bm_north", 31, 700, datetime(2026, 1, 5, tzinfo=UTC), 120, "Europe/Amsterdam"),
+    ("bm_east", 32, 700, datetime(2026, 1, 5, tzinfo=UTC), 120, "America/New_York"),
+    ("bm_south", 33, 350, datetime(2026, 2, 16, tzinfo=UTC), 78, "Australia/Sydney"),
+    ("bm_west", 34, 200, datetime(2026, 3, 23, tzinfo=UTC), 43, "Asia/Tokyo"),
+)
+FIGURES = ("tenants", "tickets", "median_first_reply_minutes", "p90_first_reply_minutes",
+           "median_first_reply_business_minutes", "median_full_resolution_minutes",
+           "median_full_resolution_business_minutes", "one_touch_rate", "reopen_rate", "csat_pct")
+
+
+@pytest.fixture(scope="module")
+def worlds() -> list[World]:
+    return [World(WorldConfig(tenant_id=t, seed=seed, tickets=n, start=start, days=days, timezone=tz))
+            for t, seed, n, start, days, tz in WORLDS]
+
+
+@pytest.fixture(scope="module")
+def warehouse(worlds, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("benchmark")
+    load_worlds(worlds, {w.config.tenant_id: w.end for w in worlds}, folder)
+    return folder
+
+
+def build(warehouse: Path, worlds: list[World], **thresholds) -> dict[tuple, dict]:
+    tenants = {w.config.tenant_id: "zendesk" for w in worlds}
+    extra = {f"benchmark_{name}": value for name, value in thresholds.items()}
+    dbt_build(warehouse / "warehouse.duckdb", tenants, warehouse / "target", select="+benchmark_monthly",
+              extra_vars=extra)
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        cursor = con.execute("select * from marts.benchmark_monthly")
+        names = [c[0] for c in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    assert "tenant_id" not in names and not any(n.endswith("_key") for n in names)
+    return {(r["benchmark_month"], r["via_channel"]): r for r in rows}
+
+
+def check(shown: dict, worlds: list[World], min_tenants: int, min_tickets: int) -> None:
+    expected, sizes = benchmark([truth(w) for w in worlds], min_tenants, min_tickets)
+    small = {cell for cell, (tenants, tickets) in sizes.items()
+             if tenants < min_tenants or tickets < min_tickets}
+    assert small and expected, "the worlds must produce both small and publishable cells"
+    assert not small & set(shown), sorted(small & set(shown))
+    assert all(r["tenants"] >= min_tenants and r["tickets"] >= min_tickets for r in shown.values())
+    assert set(shown) == set(expected)
+    for cell, want in expected.items():
+        for name in FIGURES:
+            got, wanted = shown[cell][name], getattr(want, name)
+            assert (got is None and wanted is None) or math.isclose(got, wanted, abs_tol=0.01), (
+                cell, name, got, wanted)
+
+
+def test_default_thresholds_suppress_small_cells(warehouse, worlds):
+    shown = build(warehouse, worlds)
+    check(shown, worlds, 3, 50)
+    assert not any(month.month == 1 for month, _ in shown), "January pools only two tenants"
+
+
+def test_thresholds_are_dbt_vars(warehouse, worlds):
+    shown = build(warehouse, worlds, min_tenants=2, min_tickets=10)
+    check(shown, worlds, 2, 10)
+    assert any(month.month == 1 for month, _ in shown)
+
+
+def test_a_one_tenant_benchmark_is_refused(warehouse, worlds):
+    with pytest.raises(RuntimeError, match="benchmark_min_tenants must be at least 2"):
+        build(warehouse, worlds, min_tenants=1)
