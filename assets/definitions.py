@@ -1,26 +1,35 @@
-"""The one ``Definitions`` of the code location: ``dagster dev -w workspace.yaml`` loads it."""
+"""The one ``Definitions`` of the code location: ``dagster dev -w workspace.yaml`` loads it.
+
+Runs execute in one process: the warehouse pool lets one step at a time touch DuckDB anyway, so a
+process per step would only add start-up time.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 
-from assets.ingest import endpoint_specs, ingest_assets, ingest_job
+from assets.alerts import AlertWebhook, alert_on_run_failure
+from assets.ingest import endpoint_specs, ingest_assets
+from assets.jobs import jobs
 from assets.project import dbt_cli
-from assets.quality import gx_checks
-from assets.schedules import daily_ingest, daily_transform, tenant_partitions_sensor
+from assets.publish import publish_assets
+from assets.quality import freshness_checks, mart_gx_checks, raw_gx_checks
+from assets.schedules import schedules, sensors
 from assets.tenants import TenantsResource
-from assets.transform import dbt_models, transform_job
+from assets.transform import dbt_models
 
 defs = dg.Definitions(
-    assets=[*endpoint_specs, *ingest_assets, dbt_models],
-    asset_checks=gx_checks,
-    jobs=[ingest_job, transform_job],
-    schedules=[daily_ingest, daily_transform],
-    sensors=[tenant_partitions_sensor],
+    assets=[*endpoint_specs, *ingest_assets, dbt_models, *publish_assets],
+    asset_checks=[*raw_gx_checks, *mart_gx_checks, *freshness_checks],
+    jobs=jobs,
+    schedules=schedules,
+    sensors=[*sensors, alert_on_run_failure],
+    executor=dg.in_process_executor,
     resources={
         "dlt": DagsterDltResource(),
         "dbt": dbt_cli(),
         "tenants": TenantsResource(),
+        "alert_webhook": AlertWebhook(),
     },
 )

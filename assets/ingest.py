@@ -2,17 +2,45 @@
 
 Asset keys are ``<platform>/<table>``, the keys the dbt sources use, and each hangs off an
 ``<platform>/api/<table>`` endpoint spec, so lineage reads from the API to the marts without a gap.
+A run is the usual incremental load, or, with ``IngestWindow`` configured, a backfill of what
+changed in a date range, which the source reads without moving its incremental state.
 """
 
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
 import dagster as dg
+import dlt
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from assets.project import WAREHOUSE_POOL
+from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource, tenant_partitions
 from pipelines.config import Credentials, TenantConfig
-from pipelines.load import tenant_pipeline
+from pipelines.load import DateRange, tenant_pipeline
 from pipelines.platforms import PLATFORMS
+
+
+class IngestWindow(dg.Config):
+    """Leave both empty for the usual incremental run; give both, ISO dates, to backfill what
+    changed in [start, end). Launchpad: ops.<platform>_ingest.config.start / .end."""
+
+    start: str | None = None
+    end: str | None = None
+
+    def date_range(self) -> DateRange | None:
+        """The window in UTC, or None for an incremental run; bad input fails without retries."""
+        if self.start is None and self.end is None:
+            return None
+        try:
+            start, end = (datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+                          for value in (self.start or "", self.end or ""))
+            return DateRange(start, end)
+        except ValueError:
+            raise dg.Failure(f"ingest window: start {self.start!r} and end {self.end!r} must be ISO "
+                             "dates with start before end, e.g. 2024-01-01 and 2024-02-01",
+                             allow_retries=False) from None
 
 
 def endpoint_key(platform: str, path: str) -> dg.AssetKey:
@@ -43,29 +71,66 @@ def _definition_tenant(platform: str) -> TenantConfig:
     )
 
 
+def table_rows(pipeline: dlt.Pipeline, load_ids: list[str]) -> dict[str, tuple[int, int | None]]:
+    """Per data table of the pipeline's raw schema: rows now, and rows these loads wrote (merges
+    rewrite a changed row with the new load id; None where rows carry no load id)."""
+    with pipeline.sql_client() as client:
+        columns = client.execute_sql(
+            "select table_name, column_name from information_schema.columns where table_schema = %s",
+            pipeline.dataset_name)
+        stamped = {table for table, column in columns if column == "_dlt_load_id"}
+        loads = ", ".join(f"'{load_id}'" for load_id in load_ids) or "null"
+        counts = {}
+        for table in sorted({table for table, _ in columns if not table.startswith("_dlt")}):
+            written = f"count(*) filter (where _dlt_load_id in ({loads}))" if table in stamped else "null"
+            counts[table] = tuple(client.execute_sql(
+                f"select count(*), {written} from {client.make_qualified_table_name(table)}")[0])
+        return counts
+
+
+def with_load_metadata(events: Iterator, pipeline: dlt.Pipeline) -> Iterator[dg.MaterializeResult]:
+    """dagster-dlt's results plus what an operator asks first: the dlt load id, rows new or changed
+    in this load (else the rows dlt loaded), rows in the tenant's table now, and the load's time."""
+    counts: dict[str, tuple[int, int | None]] | None = None
+    for event in events:
+        trace = pipeline.last_trace
+        load_ids = trace.last_load_info.loads_ids
+        counts = counts if counts is not None else table_rows(pipeline, load_ids)
+        rows, changed = counts.get(event.asset_key.path[-1], (0, None))
+        loaded = event.metadata.get("rows_loaded")
+        yield event._replace(metadata={
+            **event.metadata,
+            "dagster/partition_row_count": rows,
+            "new_or_changed_rows": changed if changed is not None else loaded.value if loaded else 0,
+            "dlt_load_id": ", ".join(load_ids) or "none",
+            "duration_s": round((trace.finished_at - trace.started_at).total_seconds(), 2),
+        })
+
+
 def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSpec]]:
     """The partitioned dlt assets of one platform and the API endpoint specs they read."""
-    source = PLATFORMS[platform].source
     stand_in = _definition_tenant(platform)
 
     @dlt_assets(
-        dlt_source=source(stand_in),
+        dlt_source=PLATFORMS[platform].source(stand_in),
         dlt_pipeline=tenant_pipeline(stand_in),
         name=f"{platform}_ingest",
         dagster_dlt_translator=RawTableTranslator(),
         partitions_def=tenant_partitions,
         pool=WAREHOUSE_POOL,
     )
-    def ingest(context: dg.AssetExecutionContext, dlt: DagsterDltResource, tenants: TenantsResource):
+    def ingest(context: dg.AssetExecutionContext, config: IngestWindow, dlt: DagsterDltResource,
+               tenants: TenantsResource):
         tenant = tenants.get(context.partition_key)
         if tenant.platform != platform:
-            raise dg.Failure(f"tenant {tenant.id!r} is on {tenant.platform}, not {platform}")
-        yield from dlt.run(
-            context=context,
-            dlt_source=source(tenant),
-            dlt_pipeline=tenant_pipeline(tenant),
-            loader_file_format="parquet",
-        )
+            raise dg.Failure(f"tenant {tenant.id!r} is on {tenant.platform}, not {platform}",
+                             allow_retries=False)
+        source = PLATFORMS[platform].source(tenant, config.date_range())
+        pipeline = tenant_pipeline(tenant)
+        with retry_only_transient():
+            events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
+                             loader_file_format="parquet")
+            yield from with_load_metadata(events, pipeline)
 
     endpoints = [
         dg.AssetSpec(
@@ -85,8 +150,4 @@ for _platform in PLATFORMS:
     ingest_assets.append(_assets)
     endpoint_specs.extend(_endpoints)
 
-ingest_job = dg.define_asset_job(
-    "ingest",
-    selection=dg.AssetSelection.assets(*ingest_assets),
-    description="Extract and load one tenant's helpdesk data into its raw schema.",
-)
+raw_keys: list[dg.AssetKey] = [key for assets_def in ingest_assets for key in assets_def.keys]

@@ -1,69 +1,145 @@
-"""Quality: Great Expectations suites from ``expectations/`` run as Dagster asset checks.
+"""Quality gates: GX suites and freshness as asset checks, and the verdict that gates publishing.
 
-One JSON suite per table; a suite named after a mart checks that mart. GX reads a pandas frame
-taken through a read-only DuckDB connection (GX's SQL datasource does not work on DuckDB files).
+``expectations/<platform>/<table>.json`` checks a raw table per tenant partition, right after its
+load; ``expectations/marts/<mart>.json`` checks a mart after every build. A failed critical
+expectation is an ERROR (it blocks publishing), a failed warning a WARN (it does not). Freshness
+checks warn when raw data or marts fall behind their schedules. ``verdict`` reads the latest
+outcome of every check upstream of what is about to be published, so a publish that runs on its
+own is gated exactly like one that follows a build.
 """
 
-import json
+import warnings
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
+from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from pipelines.home import warehouse_path
+from assets.gx import load_suite, suite_paths, validate
+from assets.ingest import raw_keys
+from assets.project import WAREHOUSE_POOL
+from assets.tenants import TenantsResource, tenant_partitions
+from assets.transform import MARTS_SCHEMA, marts
+from assets.warehouse import has_table, scalar, table_frame
+from pipelines.home import raw_dataset
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
-MARTS_SCHEMA = "marts"
-
-
-def read_table(schema: str, table: str):
-    """The whole table as a pandas frame, through a read-only connection closed at once."""
-    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
-        return con.execute(f'select * from "{schema}"."{table}"').df()
-
-
-def validate(suite_path: Path, frame) -> dict:
-    """Run a suite on a frame; return pass/fail and what failed, as check metadata."""
-    import great_expectations as gx  # heavy import, only when a check runs
-
-    context = gx.get_context(mode="ephemeral")
-    batch = (
-        context.data_sources.add_pandas("deskpulse")
-        .add_dataframe_asset(suite_path.stem)
-        .add_batch_definition_whole_dataframe("whole")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = gx.ExpectationSuite(**json.loads(suite_path.read_text(encoding="utf-8")))
-    result = batch.validate(suite)
-    failed = [
-        f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column', '')})"
-        for r in result.results
-        if not r.success
-    ]
-    return {
-        "success": bool(result.success),
-        "metadata": {
-            "rows": len(frame),
-            "expectations": len(result.results),
-            "failed": ", ".join(failed) or "none",
-        },
-    }
+RAW_FRESH_WITHIN = timedelta(hours=3)  # ingestion runs hourly
+MARTS_FRESH_WITHIN = timedelta(hours=26)  # marts build daily, and when new raw data lands
 
 
-def mart_suite_check(suite_path: Path) -> dg.AssetChecksDefinition:
-    table = suite_path.stem
+def suite_result(path: Path, schema: str, table: str, tenant_ids: list[str]) -> dg.AssetCheckResult:
+    """Run one suite on one warehouse table; failures carry names and counts, never values."""
+    outcome = validate(load_suite(path), table_frame(schema, table), scalar, {"tenant_ids": tenant_ids})
+    severity = dg.AssetCheckSeverity.ERROR if outcome.errors else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(passed=outcome.passed, severity=severity, metadata=outcome.metadata())
 
-    @dg.asset_check(
-        asset=dg.AssetKey([MARTS_SCHEMA, table]),
-        name=f"gx_{table}",
-        blocking=True,
-        description=f"Great Expectations suite expectations/{suite_path.name}.",
-    )
-    def check() -> dg.AssetCheckResult:
-        outcome = validate(suite_path, read_table(MARTS_SCHEMA, table))
-        return dg.AssetCheckResult(passed=outcome["success"], metadata=outcome["metadata"])
+
+def raw_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
+    """The suite of a raw table, run on the tenant partition just loaded."""
+
+    def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        tenant_id = context.partition_key
+        if not has_table(raw_dataset(tenant_id), path.stem):  # dlt creates a table with its first row
+            return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "note": "nothing loaded yet"})
+        return suite_result(path, raw_dataset(tenant_id), path.stem, [tenant_id])
+
+    with warnings.catch_warnings():  # partitioned checks are a Dagster preview; we rely on them
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.asset_check(
+            asset=key, name=f"gx_{path.stem}", blocking=True, pool=WAREHOUSE_POOL,
+            partitions_def=tenant_partitions,
+            description=f"Great Expectations suite expectations/{key.path[0]}/{path.name}.",
+        )(check)
+
+
+def mart_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
+    """The suite of a mart; blocking, so a failure stops the publish step of the same run."""
+
+    @dg.asset_check(asset=key, name=f"gx_{path.stem}", blocking=True, pool=WAREHOUSE_POOL,
+                    description=f"Great Expectations suite expectations/{MARTS_SCHEMA}/{path.name}.")
+    def check(tenants: TenantsResource) -> dg.AssetCheckResult:
+        return suite_result(path, MARTS_SCHEMA, path.stem, [t.id for t in tenants.load()])
 
     return check
 
 
-gx_checks = [mart_suite_check(path) for path in sorted(EXPECTATIONS_DIR.glob("*.json"))]
+def _suites_of_assets() -> tuple[list[dg.AssetChecksDefinition], list[dg.AssetChecksDefinition]]:
+    """A check for every suite whose table is an asset here (suites of marts not built yet wait)."""
+    raw = {(key.path[0], key.path[-1]): key for key in raw_keys}
+    mart_keys = {mart.name: mart.key for mart in marts()}
+    raw_checks = [raw_suite_check(raw[(platform, path.stem)], path)
+                  for platform in sorted({platform for platform, _ in raw})
+                  for path in suite_paths(platform) if (platform, path.stem) in raw]
+    mart_checks = [mart_suite_check(mart_keys[path.stem], path)
+                   for path in suite_paths(MARTS_SCHEMA) if path.stem in mart_keys]
+    return raw_checks, mart_checks
+
+
+raw_gx_checks, mart_gx_checks = _suites_of_assets()
+# Freshness as asset checks, so it reads like every other check (severity WARN, in the UI, in
+# `deskpulse status`); Dagster now also offers FreshnessPolicy, which is not an asset check.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.SupersessionWarning)
+    freshness_checks = [
+        *dg.build_last_update_freshness_checks(assets=raw_keys, lower_bound_delta=RAW_FRESH_WITHIN),
+        *dg.build_last_update_freshness_checks(assets=[m.key for m in marts()],
+                                               lower_bound_delta=MARTS_FRESH_WITHIN),
+    ]
+    freshness_sensor = dg.build_sensor_for_freshness_checks(
+        freshness_checks=freshness_checks, minimum_interval_seconds=600,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+freshness_check_keys = [key for checks in freshness_checks for key in checks.check_keys]
+
+
+@dataclass
+class Verdict:
+    """The latest outcome of the checks that guard one publish."""
+
+    passed: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def verdict(instance: dg.DagsterInstance, published: list[dg.AssetKey],
+            tenant_ids: list[str]) -> tuple[Verdict, dict[str, Verdict]]:
+    """The checks on the published marts and on everything upstream of them, freshness aside:
+    those of unpartitioned assets, and per tenant those of its raw partitions. An ERROR failure,
+    or a check that has not run since its asset was last built, is an error."""
+    from assets.definitions import defs  # the whole graph; a job or in-process run sees only its part
+
+    graph = defs.resolve_asset_graph()
+    keys = {key for mart in published for key in graph.get_ancestor_asset_keys(mart, include_self=True)}
+    shared, per_tenant = Verdict(), {tenant_id: Verdict() for tenant_id in tenant_ids}
+    for check_key in sorted(graph.get_check_keys_for_assets(keys) - set(freshness_check_keys),
+                            key=lambda k: k.to_user_string()):
+        if graph.get_check_spec(check_key).partitions_def is None:
+            _judge(instance, check_key, None, shared)
+        else:
+            for tenant_id, result in per_tenant.items():
+                _judge(instance, check_key, tenant_id, result)
+    return shared, per_tenant
+
+
+def _judge(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, partition: str | None,
+           result: Verdict) -> None:
+    built = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=check_key.asset_key,
+                              asset_partitions=[partition] if partition else None), limit=1).records
+    if not built:
+        return  # never built (a tenant not loaded yet): nothing to check
+    label = check_key.to_user_string() + (f"[{partition}]" if partition else "")
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [check_key], partition_filter=PartitionKeyFilter(key=partition) if partition else None
+    ).get(check_key)
+    if (record is None or record.status == AssetCheckExecutionRecordStatus.PLANNED
+            or record.event.timestamp < built[0].timestamp):
+        result.errors.append(f"{label} not run since the last build")
+    elif record.status == AssetCheckExecutionRecordStatus.SUCCEEDED:
+        result.passed += 1
+    elif record.event.dagster_event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR:
+        result.errors.append(label)
+    else:
+        result.warnings.append(label)

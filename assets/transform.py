@@ -1,19 +1,27 @@
 """Transform: the dbt project as Dagster assets, with dbt tests as asset checks.
 
 The tenant list reaches dbt as the ``tenants`` var, so staging unions exactly the configured
-tenants' raw schemas.
+tenants' raw schemas. The marts (schema ``marts`` in the manifest) are discovered here for the
+quality checks and the publish step, so a new mart is checked and published without a code change.
 """
 
 import json
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from assets.project import DBT_PROJECT, WAREHOUSE_POOL
+from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
+from assets.warehouse import row_counts
 from pipelines.config import TenantConfig
 from pipelines.home import warehouse_path
+
+MARTS_SCHEMA = "marts"  # the only schema ever published; `restricted` and the rest never are
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -26,19 +34,82 @@ class LayeredTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
+@dataclass(frozen=True)
+class Mart:
+    """A model of schema ``marts``: per tenant when it has a ``tenant_id`` column, else a
+    cross-tenant aggregate (the benchmark)."""
+
+    name: str
+    columns: tuple[str, ...]
+
+    @property
+    def key(self) -> dg.AssetKey:
+        return dg.AssetKey([MARTS_SCHEMA, self.name])
+
+    @property
+    def per_tenant(self) -> bool:
+        return "tenant_id" in self.columns
+
+
+@cache
+def _models() -> tuple[dict, ...]:
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+    return tuple(node for node in manifest["nodes"].values() if node["resource_type"] == "model")
+
+
+def marts() -> list[Mart]:
+    """Every mart the dbt manifest declares, by name."""
+    return sorted(
+        (Mart(node["name"], tuple(node["columns"])) for node in _models()
+         if node["config"].get("schema") == MARTS_SCHEMA),
+        key=lambda mart: mart.name,
+    )
+
+
 def dbt_vars(tenants: list[TenantConfig]) -> str:
     return json.dumps({"tenants": {t.id: t.platform for t in tenants}})
+
+
+def with_row_counts(context: dg.AssetExecutionContext, events: list) -> Iterator:
+    """The build's events, each table's materialisation carrying its rows and the change since the
+    previous build. Counted once dbt has finished: DuckDB admits no reader while dbt writes."""
+    tables: dict[str, list[str]] = {}
+    for node in _models():
+        if node["config"].get("materialized") != "view":
+            tables.setdefault(node["config"].get("schema"), []).append(node["name"])
+    counts = {(schema, table): rows for schema, names in tables.items()
+              for table, rows in row_counts(schema, names).items()}
+    for event in events:
+        key = context.asset_key_for_output(event.output_name) if isinstance(event, dg.Output) else None
+        rows = counts.get(tuple(key.path)) if key else None
+        if rows is None:
+            yield event
+            continue
+        yield event.with_metadata({**event.metadata, "dagster/row_count": rows,
+                                   **_row_change(context, key, rows)})
+
+
+def _row_change(context: dg.AssetExecutionContext, key: dg.AssetKey, rows: int) -> dict[str, int]:
+    previous = context.instance.get_latest_materialization_event(key)
+    before = previous and previous.asset_materialization.metadata.get("dagster/row_count")
+    return {"row_count_change": rows - before.value} if before else {}
 
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, dagster_dbt_translator=LayeredTranslator(),
             pool=WAREHOUSE_POOL)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: TenantsResource):
     os.environ["DESKPULSE_WAREHOUSE"] = str(warehouse_path())  # the dbt subprocess inherits it
-    yield from dbt.cli(["build", "--vars", dbt_vars(tenants.load())], context=context).stream()
-
-
-transform_job = dg.define_asset_job(
-    "transform",
-    selection=dg.AssetSelection.assets(dbt_models),
-    description="Build and test every dbt model for all configured tenants.",
-)
+    with retry_only_transient():
+        invocation = dbt.cli(["build", "--vars", dbt_vars(tenants.load())], context=context)
+        events, failure = [], None
+        try:
+            events.extend(invocation.stream())
+        except Exception as error:
+            failure = error
+        if invocation.process.poll() is None:  # never leave dbt holding the warehouse
+            invocation.process.terminate()
+            invocation.process.wait()
+        if failure is not None:
+            yield from events  # what was built and tested before the failure, then the failure
+            raise failure
+        yield from with_row_counts(context, events)

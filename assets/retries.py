@@ -1,0 +1,63 @@
+"""Retries: transient failures are retried with exponential backoff, everything else fails at once.
+
+Transient means the network, an API that kept answering 5xx or 429 past the client's own retries,
+or the warehouse file briefly locked by another process. A bad credential, a missing secret or a
+failed dbt test will not fix itself, so it fails the step without burning the retry budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+
+import dagster as dg
+import requests
+
+# Every job's steps: 3 retries after ~30 s, ~60 s and ~120 s (±jitter), for outages of minutes.
+TRANSIENT_RETRY = dg.RetryPolicy(
+    max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+TRANSIENT_TYPES = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
+# Messages that mark a transient cause when the type cannot: the Zendesk client's "kept failing"
+# error (it already retried 5xx/429/network for a while), DuckDB's lock conflict (also inside dbt).
+TRANSIENT_MESSAGES = (" times, last: ", "Could not set lock on file", "Conflicting lock is held")
+TERMINAL_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its log lines
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and the chain of errors that caused it."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def root_cause(error: BaseException) -> BaseException:
+    """The error at the bottom of the ``raise ... from`` chain: usually the one that says what broke."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether retrying later may succeed."""
+    return any(
+        isinstance(cause, TRANSIENT_TYPES) or any(text in str(cause) for text in TRANSIENT_MESSAGES)
+        for cause in causes(error)
+    )
+
+
+@contextlib.contextmanager
+def retry_only_transient() -> Iterator[None]:
+    """Let transient errors reach the job's retry policy; turn the rest into a final failure."""
+    try:
+        yield
+    except Exception as error:  # dagster-dbt's errors are Failures that would be retried too
+        if is_transient(error) or (isinstance(error, dg.Failure) and error.allow_retries is False):
+            raise
+        cause = root_cause(error)
+        summary = " ".join(TERMINAL_COLOURS.sub("", f"{cause.__class__.__name__}: {cause}").split())
+        raise dg.Failure(description=summary, allow_retries=False) from error

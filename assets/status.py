@@ -1,0 +1,98 @@
+"""``deskpulse status``: the last run per tenant, check outcomes and how fresh the data is.
+
+Read from the Dagster instance and the serving files only, never the warehouse, so it answers
+while a run holds the DuckDB file.
+"""
+
+from __future__ import annotations
+
+import time
+
+import dagster as dg
+
+from assets.ingest import raw_keys
+from assets.publish import SERVING_BENCHMARK, SERVING_TENANTS
+from assets.quality import Verdict, freshness_check_keys, verdict
+from assets.serving import benchmark_file, read_publish, tenant_file
+from assets.transform import marts
+from pipelines.config import TenantConfig
+
+
+def ago(timestamp: float | None) -> str:
+    """How long ago, for people: ``45 s``, ``12 min``, ``5.0 h``, ``3.2 d``; ``never`` for None."""
+    if timestamp is None:
+        return "never"
+    seconds = max(0.0, time.time() - timestamp)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h" if seconds < 172800 else f"{seconds / 86400:.1f} d"
+
+
+def _last_run(instance: dg.DagsterInstance, job: str, tenant_id: str | None = None) -> str:
+    tags = {"dagster/partition": tenant_id} if tenant_id else None
+    records = instance.get_run_records(dg.RunsFilter(job_name=job, tags=tags), limit=1)
+    if not records:
+        return "no run yet"
+    record = records[0]
+    took = (f", took {record.end_time - record.start_time:.0f} s"
+            if record.start_time and record.end_time else "")
+    return f"{record.dagster_run.status.value} {ago(record.create_timestamp.timestamp())} ago{took}"
+
+
+def _last_built(instance: dg.DagsterInstance, keys: list[dg.AssetKey],
+                partition: str | None = None) -> float | None:
+    times = [record.timestamp for key in keys for record in instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None),
+        limit=1).records]
+    return max(times, default=None)
+
+
+def _freshness(instance: dg.DagsterInstance) -> tuple[int, list[str], int]:
+    """Freshness checks: how many passed, which assets failed, and how many were last evaluated
+    before their asset was built again (their verdict is out of date until the sensor re-runs)."""
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(freshness_check_keys)
+    fresh, stale, outdated = 0, [], 0
+    for key, record in latest.items():
+        if not (record.event and record.event.dagster_event):
+            continue
+        if (_last_built(instance, [key.asset_key]) or 0) > record.event.timestamp:
+            outdated += 1
+        elif record.event.dagster_event.event_specific_data.passed:
+            fresh += 1
+        else:
+            stale.append(key.asset_key.to_user_string())
+    return fresh, stale, outdated
+
+
+def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> str:
+    """The report ``deskpulse status`` prints."""
+    lines = ["Tenants", f"  {'tenant':<16} {'last ingest run':<36} {'raw data':>12}  serving file"]
+    for tenant in tenants:
+        served = read_publish(tenant_file(tenant.id))
+        lines.append(f"  {tenant.id:<16} {_last_run(instance, 'ingest', tenant.id):<36} "
+                     f"{ago(_last_built(instance, raw_keys, tenant.id)) + ' old':>12}  "
+                     f"{'published ' + ago(served.published_at.timestamp()) + ' ago' if served else 'none'}")
+    benchmark = read_publish(benchmark_file())
+    lines += [
+        "",
+        f"Marts: last marts run {_last_run(instance, 'marts')}; last built "
+        f"{ago(_last_built(instance, [m.key for m in marts()]))} ago; benchmark file "
+        f"{'published ' + ago(benchmark.published_at.timestamp()) + ' ago' if benchmark else 'none'}",
+    ]
+    shared, per_tenant = verdict(instance, [SERVING_TENANTS, SERVING_BENCHMARK], [t.id for t in tenants])
+    results: list[Verdict] = [shared, *per_tenant.values()]
+    errors = [error for result in results for error in result.errors]
+    warnings = [warning for result in results for warning in result.warnings]
+    fresh, stale, outdated = _freshness(instance)
+    lines += [
+        "",
+        f"Checks: {sum(r.passed for r in results)} passed, {len(errors)} blocking publication, "
+        f"{len(warnings)} warning(s); freshness: {fresh} fresh, {len(stale)} stale, {outdated} built "
+        "again since their last evaluation",
+        *[f"  ERROR   {error}" for error in errors],
+        *[f"  WARN    {warning}" for warning in warnings],
+        *[f"  STALE   {key}" for key in stale],
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""The whole ``Definitions`` loads, and its graph reads from each Zendesk endpoint through staging to
+every mart, its checks and the serving files; jobs, schedules, sensors and the pool are wired."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dagster as dg
+import pytest
+
+from assets.gx import EXPECTATIONS_DIR
+from assets.project import WAREHOUSE_POOL
+from assets.publish import SERVING_BENCHMARK, SERVING_TENANTS
+from assets.transform import MARTS_SCHEMA, marts
+
+
+@pytest.fixture(scope="module")
+def defs(dbt_manifest):
+    from assets.definitions import defs
+
+    return defs
+
+
+@pytest.fixture(scope="module")
+def graph(defs):
+    return defs.resolve_asset_graph()
+
+
+def closure(start: dg.AssetKey, step: Callable[[dg.AssetKey], set]) -> set[dg.AssetKey]:
+    seen, todo = set(), [start]
+    while todo:
+        for key in step(todo.pop()) - seen:
+            seen.add(key)
+            todo.append(key)
+    return seen
+
+
+def upstream(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    return closure(key, lambda k: graph.get(k).parent_keys)
+
+
+def downstream(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    return closure(key, lambda k: graph.get(k).child_keys)
+
+
+def layer(keys: set[dg.AssetKey], *prefix: str) -> set[dg.AssetKey]:
+    return {key for key in keys if key.path[: len(prefix)] == list(prefix)}
+
+
+def test_lineage_from_each_zendesk_endpoint_through_staging_to_each_mart_and_its_checks(graph):
+    keys = set(graph.get_all_asset_keys())
+    endpoints = layer(keys, "zendesk", "api")
+    mart_keys = {mart.key for mart in marts()}
+    assert endpoints and {"fct_tickets", "agent_daily_performance"} <= {k.path[-1] for k in mart_keys}
+
+    feeding = set()  # endpoints whose data reaches a mart through a raw table and staging
+    for mart in mart_keys:
+        ancestors = upstream(graph, mart)
+        staging, raw = layer(ancestors, "staging"), ancestors & layer(keys, "zendesk") - endpoints
+        assert staging and raw and ancestors & endpoints, mart
+        for table in raw:  # every raw table a mart reads comes through staging
+            assert downstream(graph, table) & staging, (mart, table)
+        feeding |= ancestors & endpoints
+        checks = {check.name for check in graph.get_check_keys_for_assets({mart})}
+        has_suite = (EXPECTATIONS_DIR / MARTS_SCHEMA / f"{mart.path[-1]}.json").exists()
+        assert (f"gx_{mart.path[-1]}" in checks) == has_suite, mart
+        assert "freshness_check" in checks, mart
+        assert any(not name.startswith(("gx_", "freshness")) for name in checks), f"{mart}: no dbt test"
+    assert feeding == {e for e in endpoints if layer(downstream(graph, e), MARTS_SCHEMA)}
+    assert {k.path[-1] for k in feeding} >= {"incremental_tickets_cursor", "incremental_ticket_events",
+                                             "incremental_users_cursor", "satisfaction_ratings"}
+
+    chain = [["zendesk", "api", "incremental_tickets_cursor"], ["zendesk", "tickets"],
+             ["staging", "stg_zendesk__tickets"], ["marts", "fct_tickets"], SERVING_TENANTS.path]
+    for parent, child in zip(chain, chain[1:], strict=False):
+        assert dg.AssetKey(child) in downstream(graph, dg.AssetKey(parent)), (parent, child)
+
+
+def test_serving_files_take_every_mart_and_nothing_restricted(graph):
+    tenant_deps = graph.get(SERVING_TENANTS).parent_keys
+    benchmark_deps = graph.get(SERVING_BENCHMARK).parent_keys
+    assert tenant_deps | benchmark_deps == {mart.key for mart in marts()}
+    assert all(key.path[0] == MARTS_SCHEMA for key in tenant_deps | benchmark_deps)
+    assert {mart.key for mart in marts() if not mart.per_tenant} == benchmark_deps
+    restricted = layer(set(graph.get_all_asset_keys()), "restricted")
+    for serving in (SERVING_TENANTS, SERVING_BENCHMARK):
+        assert not upstream(graph, serving) & restricted
+
+
+def test_raw_checks_are_partitioned_by_tenant_and_mart_checks_block(graph):
+    for check_key in graph.asset_check_keys:
+        spec = graph.get_check_spec(check_key)
+        if check_key.name.startswith("gx_"):
+            assert spec.blocking, check_key
+            partitioned = check_key.asset_key.path[0] != MARTS_SCHEMA
+            assert (spec.partitions_def is not None) == partitioned, check_key
+
+
+def test_every_step_that_touches_the_warehouse_is_in_the_one_writer_pool(defs):
+    for name in ("ingest", "marts", "publish", "retention"):
+        job = defs.resolve_job_def(name)
+        assert job.op_retry_policy is not None, name
+        for node in job.graph.node_defs:
+            assert node.pool == WAREHOUSE_POOL, (name, node.name)
+
+
+def test_schedules_and_sensors(defs):
+    schedules = {s.name: s for s in defs.schedules}
+    assert schedules["hourly_ingest"].cron_schedule == "5 * * * *"
+    assert schedules["daily_marts"].job_name == "marts"
+    assert schedules["weekly_retention"].job_name == "retention"
+    retention_ops = {node.name for node in defs.resolve_job_def("retention").graph.node_defs}
+    assert retention_ops == {"apply_retention_placeholder"}
+    assert {s.name for s in defs.sensors} >= {"tenant_partitions_sensor", "marts_on_new_raw_data",
+                                              "alert_on_run_failure", "freshness_checks_sensor"}
+
+
+def test_the_cli_instance_admits_one_warehouse_step_at_a_time(tmp_path, monkeypatch):
+    from assets.runner import dagster_instance
+
+    monkeypatch.setenv("DESKPULSE_HOME", str(tmp_path))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    with dagster_instance() as instance:
+        assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1
