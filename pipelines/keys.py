@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import stat
+from pathlib import Path
 
 MIN_SECRET_BYTES = 32
+KEY_ID_LABEL = b"deskpulse key id"
 
 
 class SecretError(ValueError):
@@ -27,6 +30,26 @@ def check_secret(secret: str | None, *, tenant_id: str, source: str) -> bytes:
             f" at least {MIN_SECRET_BYTES} are required"
         )
     return raw
+
+
+def read_secret_file(path: Path, *, tenant_id: str) -> bytes:
+    """The secret kept in ``path`` (surrounding whitespace ignored), from a file only its owner can read."""
+    source = f"secrets file {path}"
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise SecretError(f"tenant {tenant_id!r}: {source} does not exist or cannot be read") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SecretError(
+            f"tenant {tenant_id!r}: {source} may be read by others (mode {mode:04o}); chmod 600 it"
+        )
+    return check_secret(text.strip(), tenant_id=tenant_id, source=source)
+
+
+def key_id(secret: bytes) -> str:
+    """A short fingerprint telling which secret keyed a set of pseudonyms; reveals nothing of it."""
+    return hmac.new(secret, KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
 
 
 def pseudonym(secret: bytes, kind: str, value: object) -> str | None:

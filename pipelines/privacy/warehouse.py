@@ -1,0 +1,174 @@
+"""Warehouse access for the privacy operations: a tenant's raw schemas, tables, and reference scans.
+
+A tenant's raw data sits in ``raw_<tenant>`` and in dlt's merge staging copy ``raw_<tenant>_staging``;
+both are edited together. Published serving files under ``$DESKPULSE_HOME/serving/`` are DuckDB
+files too and are scanned the same way. Callers hold the warehouse's only writer while they edit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection, Iterator
+from pathlib import Path
+
+import duckdb
+
+from pipelines.home import dlt_pipelines_dir, home, raw_dataset, warehouse_path
+from pipelines.platforms import PLATFORMS
+from pipelines.privacy.classification import QUARANTINE, QUARANTINED_IDS
+
+TEXT_TYPES = ("VARCHAR",)
+INTEGER_TYPES = ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT", "UINTEGER")
+
+
+@contextlib.contextmanager
+def connect(path: Path | None = None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse (or another DuckDB file), closed on exit."""
+    con = duckdb.connect(str(path or warehouse_path()), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def quoted(schema: str, table: str) -> str:
+    return f'"{schema}"."{table}"'
+
+
+def raw_schemas(con: duckdb.DuckDBPyConnection, tenant_id: str) -> list[str]:
+    """The tenant's raw schema and dlt's merge staging copy of it, those that exist."""
+    wanted = [raw_dataset(tenant_id), f"{raw_dataset(tenant_id)}_staging"]
+    present = {row[0] for row in con.execute("select schema_name from information_schema.schemata")
+               .fetchall()}
+    return [schema for schema in wanted if schema in present]
+
+
+def tables(con: duckdb.DuckDBPyConnection, *, views: bool = False) -> list[tuple[str, str]]:
+    """Every (schema, table) of the database, views included only if asked."""
+    kinds = ("BASE TABLE", "VIEW") if views else ("BASE TABLE",)
+    return [(schema, table) for schema, table, kind in con.execute(
+        "select table_schema, table_name, table_type from information_schema.tables"
+        " where table_catalog = current_database() order by 1, 2").fetchall() if kind in kinds]
+
+
+def columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    """Column name → data type, in table order."""
+    return dict(con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_catalog = current_database() and table_schema = ? and table_name = ?"
+        " order by ordinal_position", [schema, table]).fetchall())
+
+
+def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    return con.execute(f"select count(*) from {quoted(schema, table)}").fetchone()[0]
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(columns(con, schema, table))
+
+
+def drop_raw(con: duckdb.DuckDBPyConnection, tenant_id: str) -> dict[str, int]:
+    """Drop the tenant's raw schemas (dlt's state tables with them): schema → rows it held."""
+    dropped = {}
+    for schema in raw_schemas(con, tenant_id):
+        dropped[schema] = sum(row_count(con, owner, table) for owner, table in tables(con) if owner == schema)
+        con.execute(f'drop schema "{schema}" cascade')
+    return dropped
+
+
+def dlt_folders(tenant_id: str) -> list[Path]:
+    """dlt's local working folders (state, pending packages) of the tenant's pipelines, those that exist."""
+    folders = [dlt_pipelines_dir() / f"{platform}_{tenant_id}" for platform in PLATFORMS]
+    return [folder for folder in folders if folder.exists()]
+
+
+def delete_quarantined(con: duckdb.DuckDBPyConnection, schema: str, platform: str, *, people: str,
+                       tickets: str) -> int:
+    """Delete quarantined records whose own id is a person in temp table ``people`` or a ticket in
+    temp table ``tickets`` (each with one ``id`` column)."""
+    if not has_table(con, schema, QUARANTINE):
+        return 0
+    sources = {"person": people, "ticket": tickets}
+    conditions = [f"(table_name = '{table}' and record_id in (select id from {sources[kind]}))"
+                  for table, kind in QUARANTINED_IDS.get(platform, {}).items()]
+    if not conditions:
+        return 0
+    where = " or ".join(conditions)
+    return con.execute(f"delete from {quoted(schema, QUARANTINE)} where {where}").fetchone()[0]
+
+
+def delete_derived(con: duckdb.DuckDBPyConnection, tenant_id: str, *, tickets: str,
+                   keys: Collection[str] = ()) -> dict[str, int]:
+    """In every non-raw table keyed by tenant, delete the tenant's rows of the tickets in temp table
+    ``tickets`` and rows whose text columns hold one of ``keys`` (pseudonyms). Tables dbt rebuilds
+    whole lose nothing by it; incremental ones would otherwise keep those rows."""
+    deleted = {}
+    for schema, table in tables(con):
+        names = columns(con, schema, table)
+        if schema.startswith("raw_") or "tenant_id" not in names:
+            continue
+        conditions = [f"ticket_id in (select id from {tickets})"] if "ticket_id" in names else []
+        texts = [name for name, data_type in names.items() if data_type in TEXT_TYPES] if keys else []
+        conditions += [f'"{name}" in ({", ".join("?" * len(keys))})' for name in texts]
+        if conditions:
+            deleted[f"{schema}.{table}"] = con.execute(
+                f"delete from {quoted(schema, table)} where tenant_id = ? and ({' or '.join(conditions)})",
+                [tenant_id, *[key for _ in texts for key in keys]]).fetchone()[0]
+    return deleted
+
+
+def serving_files() -> list[Path]:
+    """Every published file under ``$DESKPULSE_HOME/serving/``."""
+    folder = home() / "serving"
+    return sorted(path for path in folder.rglob("*") if path.is_file()) if folder.exists() else []
+
+
+def tenant_serving_paths(tenant_id: str) -> list[Path]:
+    """A tenant's published files and folders, at any depth under ``serving/``: named ``<tenant>``
+    or ``<tenant>.*`` (a publish's leftover ``.<tenant>.*.tmp`` too)."""
+    folder = home() / "serving"
+    found = [p for p in (folder.rglob("*") if folder.exists() else [])
+             if p.name.lstrip(".").split(".")[0] == tenant_id]
+    return sorted(p for p in found if not any(parent in found for parent in p.parents))
+
+
+def deleted_lines(deleted: dict[str, int]) -> list[str]:
+    """``  schema.table    rows deleted`` lines for people, tables with deletions only."""
+    return [f"  {table:<50} {rows:>8,} rows deleted" for table, rows in deleted.items() if rows]
+
+
+def find_references(tenant_id: str, keys: Collection[str], ids: Collection[int] = ()) -> dict[str, int]:
+    """Rows of one tenant naming any of ``keys`` (text columns) or ``ids`` (integer columns, and as
+    text), in every table and view of the warehouse and every DuckDB serving file, other tenants'
+    raw schemas and rows left out: ``"file:schema.table.column"`` → rows."""
+    found: dict[str, int] = {}
+    for path in [warehouse_path(), *(p for p in serving_files() if p.suffix == ".duckdb")]:
+        with connect(path, read_only=True) as con:
+            own = set(raw_schemas(con, tenant_id))
+            for schema, table in tables(con, views=True):
+                if schema.startswith("raw_") and schema not in own:
+                    continue
+                for column, count in _references(con, schema, table, tenant_id, keys, ids).items():
+                    found[f"{path.name}:{schema}.{table}.{column}"] = count
+    return found
+
+
+def _references(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, tenant_id: str, keys: Collection[str],
+    ids: Collection[int],
+) -> dict[str, int]:
+    texts = [*map(str, keys), *map(str, ids)]
+    table_columns = columns(con, schema, table)
+    checks = []
+    for column, data_type in table_columns.items():
+        values = texts if data_type in TEXT_TYPES else list(ids) if data_type in INTEGER_TYPES else []
+        if values:
+            checks.append((column, values))
+    if not checks:
+        return {}
+    selects = ", ".join(f'count(*) filter (where "{column}" in ({", ".join("?" * len(values))}))'
+                        for column, values in checks)
+    scope, parameters = ("where tenant_id = ?", [tenant_id]) if "tenant_id" in table_columns else ("", [])
+    counts = con.execute(f"select {selects} from {quoted(schema, table)} {scope}",
+                         [value for _, values in checks for value in values] + parameters).fetchone()
+    return {column: count for (column, _), count in zip(checks, counts, strict=True) if count}

@@ -1,0 +1,114 @@
+"""Lineage from the compiled dbt project: every mart column back to API fields, PII classes, flags.
+
+The project is compiled once (as ``deskpulse lineage`` does, against an empty stand-in warehouse).
+The manifest must classify every column of every source, staging model and mart; a personal
+column planted into a mart (directly or by deriving from a personal raw field) is flagged.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from assets.cli import compiled_manifest
+from pipelines.platforms import PLATFORMS
+from pipelines.privacy.classification import PII_CLASSES, raw_field
+from pipelines.privacy.lineage import Tracer, mart_lineage, violations
+from pipelines.privacy.report import build_report, markdown
+
+ENDPOINTS = {name: platform.endpoints for name, platform in PLATFORMS.items()}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory) -> dict:
+    return compiled_manifest(tmp_path_factory.mktemp("lineage"))
+
+
+@pytest.fixture(scope="module")
+def marts(manifest) -> dict[str, dict[str, dict]]:
+    lineage = mart_lineage(manifest, ENDPOINTS)
+    return {mart["model"]: {c["column"]: c for c in mart["columns"]} for mart in lineage}
+
+
+def sources(column: dict) -> dict[str, dict]:
+    return {source["field"]: source for source in column["sources"]}
+
+
+def test_median_first_reply_minutes_comes_from_ticket_event_times(marts):
+    column = marts["agent_daily_performance"]["median_first_reply_minutes"]
+    found = sources(column)
+    assert "zendesk.ticket_events.created_at" in found, sorted(found)
+    created = found["zendesk.ticket_events.created_at"]
+    assert created["origin"] == "GET /api/v2/incremental/ticket_events.json ticket_events[].created_at"
+    assert created["transformation"] == "aggregated" and created["pii"] == "none"
+    via = "intermediate.int_reply_times__ticket.first_reply_minutes"
+    assert any(via in path for path in created["paths"])
+    assert all(field.startswith("zendesk.ticket_events.") for field in found), sorted(found)
+
+
+def test_person_keys_are_pseudonymised_platform_ids(marts):
+    agent_key = sources(marts["agent_daily_performance"]["agent_key"])
+    assert set(agent_key) == {"zendesk.users.user_key"}
+    key = agent_key["zendesk.users.user_key"]
+    assert key["transformation"] == "pseudonymised" and key["origin"].endswith("users[].id")
+    assert key["pii"] == "pseudonymous"
+
+
+def test_counts_name_the_rows_they_count(marts):
+    solved = marts["agent_daily_performance"]["tickets_solved"]
+    assert solved["counts_rows_of"] and "zendesk.ticket_events" in solved["rows_from"]
+
+
+def test_every_source_model_and_seed_column_is_classified(manifest):
+    unclassified = [f"{node['name']}.{name}"
+                    for node in [*manifest["sources"].values(), *manifest["nodes"].values()]
+                    if node["resource_type"] in ("source", "model", "seed")
+                    for name, column in node["columns"].items()
+                    if column.get("meta", {}).get("pii") not in PII_CLASSES]
+    assert not unclassified
+    tracer = Tracer(manifest)
+    undeclared = [f"{tracer.nodes[node_id]['name']}.{name}" for node_id in tracer.parsed
+                  for name in tracer.columns(node_id) if name not in tracer.nodes[node_id]["columns"]]
+    assert not undeclared, "columns a model outputs without a yml entry (so without a class)"
+
+
+def test_dbt_sources_carry_the_classes_of_the_dlt_register(manifest):
+    for source in manifest["sources"].values():
+        for name, column in source["columns"].items():
+            registered = raw_field(source["source_name"], source["name"], name)
+            assert registered is not None, (source["name"], name)
+            assert column["meta"]["pii"] == registered.pii, (source["name"], name)
+
+
+def test_no_personal_value_reaches_a_published_mart(manifest):
+    assert violations({"marts": mart_lineage(manifest, ENDPOINTS)}) == []
+
+
+def planted(manifest: dict) -> dict:
+    """The manifest with a raw ``users.email`` (personal) and a published mart that selects it."""
+    planted = copy.deepcopy(manifest)
+    users = next(s for s in planted["sources"].values() if s["name"] == "users")
+    users["columns"]["email"] = {"name": "email", "data_type": "varchar", "meta": {"pii": "personal"}}
+    fct = planted["nodes"]["model.deskpulse.fct_tickets"]
+    raw_users = f'"{fct["database"]}"."raw_lineage_zendesk"."users"'
+    planted["nodes"]["model.deskpulse.customer_contacts"] = {
+        **fct, "name": "customer_contacts", "alias": "customer_contacts", "unique_id": "customer_contacts",
+        "fqn": ["deskpulse", "marts", "customer_contacts"],
+        "compiled_code": f'select tenant_id, lower(email) as contact, count(*) as tickets from {raw_users} '
+                         "group by tenant_id, lower(email)",
+        "depends_on": {"nodes": [users["unique_id"]], "macros": []},
+        "columns": {"tenant_id": {"meta": {"pii": "none"}}, "contact": {"meta": {"pii": "none"}},
+                    "tickets": {"meta": {"pii": "personal"}}},
+    }
+    return planted
+
+
+def test_a_planted_personal_column_is_flagged_by_the_report_and_the_check(manifest):
+    before = set(build_report(manifest, [], ENDPOINTS)["violations"])
+    report = build_report(planted(manifest), [], ENDPOINTS)
+    assert set(report["violations"]) - before == {
+        "customer_contacts.contact: derives from personal zendesk.users.email (derived)",
+        "customer_contacts.tickets: classified personal in a published mart",
+    }
+    assert "| contact **FLAGGED** |" in markdown(report)
