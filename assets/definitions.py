@@ -10,17 +10,18 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource
 
 from assets.alerts import AlertWebhook, alert_on_run_failure
-from assets.ingest import endpoint_specs, ingest_assets
+from assets.ingest import ingest_assets, ingest_specs
 from assets.jobs import jobs
 from assets.project import dbt_cli
 from assets.publish import publish_assets
 from assets.quality import freshness_checks, mart_gx_checks, raw_gx_checks
+from assets.retention import retention_purge
 from assets.schedules import schedules, sensors
 from assets.tenants import TenantsResource
 from assets.transform import dbt_models
 
 defs = dg.Definitions(
-    assets=[*endpoint_specs, *ingest_assets, dbt_models, *publish_assets],
+    assets=[*ingest_specs, *ingest_assets, dbt_models, retention_purge, *publish_assets],
     asset_checks=[*raw_gx_checks, *mart_gx_checks, *freshness_checks],
     jobs=jobs,
     schedules=schedules,

@@ -20,6 +20,7 @@ from assets.tenants import TenantsResource, tenant_partitions
 from pipelines.config import Credentials, TenantConfig
 from pipelines.load import DateRange, tenant_pipeline
 from pipelines.platforms import PLATFORMS
+from pipelines.zendesk.tables import QUARANTINE
 
 
 class IngestWindow(dg.Config):
@@ -108,7 +109,8 @@ def with_load_metadata(events: Iterator, pipeline: dlt.Pipeline) -> Iterator[dg.
 
 
 def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSpec]]:
-    """The partitioned dlt assets of one platform and the API endpoint specs they read."""
+    """The partitioned dlt assets of one platform, and specs for the API endpoints they read and the
+    quarantine table they write beside the raw tables."""
     stand_in = _definition_tenant(platform)
 
     @dlt_assets(
@@ -141,13 +143,22 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
         )
         for path in sorted(set(PLATFORMS[platform].endpoints.values()))
     ]
-    return ingest, endpoints
+    quarantine = dg.AssetSpec(
+        dg.AssetKey([platform, QUARANTINE]),
+        deps=[spec.key for spec in endpoints],
+        description=f"Records of any {platform} endpoint that could not be typed, with the reason and a "
+                    f"keyed fingerprint instead of the record; written by {platform}_ingest beside the "
+                    "raw tables.",
+        group_name=f"{platform}_raw",
+        kinds={"duckdb"},
+    )
+    return ingest, [*endpoints, quarantine]
 
 
-ingest_assets, endpoint_specs = [], []
+ingest_assets, ingest_specs = [], []  # specs: API endpoints and quarantine tables
 for _platform in PLATFORMS:
     _assets, _endpoints = platform_assets(_platform)
     ingest_assets.append(_assets)
-    endpoint_specs.extend(_endpoints)
+    ingest_specs.extend(_endpoints)
 
 raw_keys: list[dg.AssetKey] = [key for assets_def in ingest_assets for key in assets_def.keys]

@@ -11,7 +11,7 @@ import dagster as dg
 from assets.ingest import ingest_assets
 from assets.publish import publish_assets
 from assets.quality import freshness_check_keys, mart_gx_checks
-from assets.retention import retention_job
+from assets.retention import retention_purge
 from assets.retries import TRANSIENT_RETRY
 from assets.transform import dbt_models
 
@@ -38,6 +38,14 @@ publish_job = dg.define_asset_job(
     selection=dg.AssetSelection.checks(*mart_gx_checks) | dg.AssetSelection.assets(*publish_assets),
     op_retry_policy=TRANSIENT_RETRY,
     description="Re-audit the marts as built (GX suites) and publish the serving files again.",
+)
+
+retention_job = dg.define_asset_job(
+    "retention",
+    selection=dg.AssetSelection.assets(retention_purge, *publish_assets) - FRESHNESS,
+    op_retry_policy=TRANSIENT_RETRY,
+    description="Purge each tenant's raw event data past its retention_days, then publish the serving "
+                "files again without it.",
 )
 
 jobs = [ingest_job, marts_job, publish_job, retention_job]

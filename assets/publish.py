@@ -13,6 +13,7 @@ import dagster as dg
 
 from assets.project import WAREHOUSE_POOL
 from assets.quality import Verdict, verdict
+from assets.retention import RETENTION_PURGE
 from assets.retries import retry_only_transient
 from assets.serving import Publish, benchmark_file, publish_file, tenant_file
 from assets.tenants import TenantsResource
@@ -41,8 +42,8 @@ def publish_metadata(publishes: list[Publish], checks: list[Verdict], started: f
     }
 
 
-@dg.asset(key=SERVING_TENANTS, deps=[m.key for m in TENANT_MARTS], pool=WAREHOUSE_POOL,
-          group_name="serving", kinds={"duckdb"},
+@dg.asset(key=SERVING_TENANTS, deps=[*(m.key for m in TENANT_MARTS), RETENTION_PURGE],
+          pool=WAREHOUSE_POOL, group_name="serving", kinds={"duckdb"},
           description="serving/tenants/<tenant>.duckdb: each tenant's rows of every per-tenant mart.")
 def tenant_files(context: dg.AssetExecutionContext, tenants: TenantsResource) -> dg.MaterializeResult:
     started, configured = time.monotonic(), tenants.load()
@@ -59,8 +60,8 @@ def tenant_files(context: dg.AssetExecutionContext, tenants: TenantsResource) ->
     return dg.MaterializeResult(metadata=publish_metadata(published, [shared, *per_tenant.values()], started))
 
 
-@dg.asset(key=SERVING_BENCHMARK, deps=[m.key for m in BENCHMARK_MARTS], pool=WAREHOUSE_POOL,
-          group_name="serving", kinds={"duckdb"},
+@dg.asset(key=SERVING_BENCHMARK, deps=[*(m.key for m in BENCHMARK_MARTS), RETENTION_PURGE],
+          pool=WAREHOUSE_POOL, group_name="serving", kinds={"duckdb"},
           description="serving/benchmark.duckdb: the cross-tenant marts (no tenant_id column).")
 def benchmark_file_asset(context: dg.AssetExecutionContext, tenants: TenantsResource) -> dg.MaterializeResult:
     started, tenant_ids = time.monotonic(), [t.id for t in tenants.load()]

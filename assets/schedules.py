@@ -1,6 +1,6 @@
 """Schedules and sensors: when the graph runs, and how it reacts to tenants, new data and failure.
 
-Hourly incremental ingestion per tenant, a daily marts build and publish, a weekly retention slot;
+Hourly incremental ingestion per tenant, a daily marts build and publish, a weekly retention purge;
 sensors keep the tenant partitions in step with the tenant file, build the marts once new raw
 data has landed and no ingest run is still going, and run the freshness checks. The run-failure
 alert sensor lives in ``alerts.py``.
@@ -9,9 +9,8 @@ alert sensor lives in ``alerts.py``.
 import dagster as dg
 
 from assets.ingest import raw_keys
-from assets.jobs import ingest_job, marts_job
+from assets.jobs import ingest_job, marts_job, retention_job
 from assets.quality import freshness_sensor
-from assets.retention import retention_job
 from assets.tenants import TenantsResource, partition_changes, tenant_partitions
 
 RUNNING = dg.DefaultScheduleStatus.RUNNING

@@ -11,6 +11,7 @@ import pytest
 from assets.gx import EXPECTATIONS_DIR
 from assets.project import WAREHOUSE_POOL
 from assets.publish import SERVING_BENCHMARK, SERVING_TENANTS
+from assets.retention import RETENTION_PURGE
 from assets.transform import MARTS_SCHEMA, marts
 
 
@@ -70,6 +71,10 @@ def test_lineage_from_each_zendesk_endpoint_through_staging_to_each_mart_and_its
     assert {k.path[-1] for k in feeding} >= {"incremental_tickets_cursor", "incremental_ticket_events",
                                              "incremental_users_cursor", "satisfaction_ratings"}
 
+    from_config = {dg.AssetKey(["zendesk", "tenant"])}  # the tenant's settings, from the tenant file
+    for table in layer(keys, "zendesk") - endpoints - from_config:  # quarantine too
+        assert graph.get(table).parent_keys & endpoints, table
+
     chain = [["zendesk", "api", "incremental_tickets_cursor"], ["zendesk", "tickets"],
              ["staging", "stg_zendesk__tickets"], ["marts", "fct_tickets"], SERVING_TENANTS.path]
     for parent, child in zip(chain, chain[1:], strict=False):
@@ -79,9 +84,9 @@ def test_lineage_from_each_zendesk_endpoint_through_staging_to_each_mart_and_its
 def test_serving_files_take_every_mart_and_nothing_restricted(graph):
     tenant_deps = graph.get(SERVING_TENANTS).parent_keys
     benchmark_deps = graph.get(SERVING_BENCHMARK).parent_keys
-    assert tenant_deps | benchmark_deps == {mart.key for mart in marts()}
-    assert all(key.path[0] == MARTS_SCHEMA for key in tenant_deps | benchmark_deps)
-    assert {mart.key for mart in marts() if not mart.per_tenant} == benchmark_deps
+    assert tenant_deps | benchmark_deps == {mart.key for mart in marts()} | {RETENTION_PURGE}
+    assert all(key.path[0] == MARTS_SCHEMA for key in (tenant_deps | benchmark_deps) - {RETENTION_PURGE})
+    assert {mart.key for mart in marts() if not mart.per_tenant} | {RETENTION_PURGE} == benchmark_deps
     restricted = layer(set(graph.get_all_asset_keys()), "restricted")
     for serving in (SERVING_TENANTS, SERVING_BENCHMARK):
         assert not upstream(graph, serving) & restricted
@@ -109,8 +114,8 @@ def test_schedules_and_sensors(defs):
     assert schedules["hourly_ingest"].cron_schedule == "5 * * * *"
     assert schedules["daily_marts"].job_name == "marts"
     assert schedules["weekly_retention"].job_name == "retention"
-    retention_ops = {node.name for node in defs.resolve_job_def("retention").graph.node_defs}
-    assert retention_ops == {"apply_retention_placeholder"}
+    retention = defs.resolve_job_def("retention").asset_layer.selected_asset_keys
+    assert retention == {RETENTION_PURGE, SERVING_TENANTS, SERVING_BENCHMARK}
     assert {s.name for s in defs.sensors} >= {"tenant_partitions_sensor", "marts_on_new_raw_data",
                                               "alert_on_run_failure", "freshness_checks_sensor"}
 
