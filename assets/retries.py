@@ -19,9 +19,9 @@ TRANSIENT_RETRY = dg.RetryPolicy(
     max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
 TRANSIENT_TYPES = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
-# Messages that mark a transient cause when the type cannot: the Zendesk client's "kept failing"
-# error (it already retried 5xx/429/network for a while), DuckDB's lock conflict (also inside dbt).
-TRANSIENT_MESSAGES = (" times, last: ", "Could not set lock on file", "Conflicting lock is held")
+# Messages that mark a transient cause when neither type nor attribute can: DuckDB's lock conflict
+# (also when it comes back inside dbt's output).
+TRANSIENT_MESSAGES = ("Could not set lock on file", "Conflicting lock is held")
 TERMINAL_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its log lines
 
 
@@ -43,9 +43,11 @@ def root_cause(error: BaseException) -> BaseException:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether retrying later may succeed."""
+    """Whether retrying later may succeed: a network error, an error that says so (the API clients'
+    ``transient``, set once their own retries of 5xx, 429 and resets ran out) or a locked file."""
     return any(
-        isinstance(cause, TRANSIENT_TYPES) or any(text in str(cause) for text in TRANSIENT_MESSAGES)
+        isinstance(cause, TRANSIENT_TYPES) or getattr(cause, "transient", False) is True
+        or any(text in str(cause) for text in TRANSIENT_MESSAGES)
         for cause in causes(error)
     )
 

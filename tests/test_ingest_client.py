@@ -81,6 +81,7 @@ def test_an_api_that_keeps_failing_gives_a_one_line_error(world: World) -> None:
         assert api.stats["groups"]["requests"] == settings.MAX_ATTEMPTS
     assert str(failure.value) == (
         f"tenant 'acme': GET {settings.GROUPS} failed {settings.MAX_ATTEMPTS} times, last: HTTP 503")
+    assert (failure.value.status, failure.value.transient) == (503, True)
 
 
 def test_refused_credentials_fail_at_once_naming_the_tenant_and_the_status(world: World) -> None:
@@ -89,4 +90,5 @@ def test_refused_credentials_fail_at_once_naming_the_tenant_and_the_status(world
             client(api, token="revoked").get(settings.GROUPS, envelope="groups")
         assert api.stats["groups"]["requests"] == 1
     assert str(failure.value) == f"tenant 'acme': GET {settings.GROUPS} returned HTTP 401"
+    assert (failure.value.status, failure.value.transient) == (401, False)
     assert "revoked" not in str(failure.value) and DEFAULT_EMAIL not in str(failure.value)

@@ -16,6 +16,7 @@ from assets.gx import load_suite, suite_paths, validate
 from assets.pii import redact
 from assets.retries import TRANSIENT_RETRY, is_transient, retry_only_transient
 from pipelines.config import ConfigError
+from pipelines.zendesk.client import ZendeskApiError
 
 HEX = "f80587e6f1b97b50cdb3faff551608d5dcc6c021935d3ea8c0cdba80db73e739"
 
@@ -89,9 +90,12 @@ def test_every_shipped_suite_is_valid_gx_with_known_severities():
 @pytest.mark.parametrize(("error", "transient"), [
     (requests.ConnectionError("reset"), True),
     (TimeoutError(), True),
-    (RuntimeError("tenant 'a': GET /api/v2/groups.json failed 6 times, last: HTTP 503"), True),
+    (ZendeskApiError("tenant 'a': GET /api/v2/groups.json failed 6 times, last: HTTP 503", status=503,
+                     transient=True), True),
+    (ZendeskApiError("tenant 'a': GET /api/v2/groups.json kept answering HTTP 429", status=429,
+                     transient=True), True),
     (RuntimeError("IO Error: Could not set lock on file \"w.duckdb\": Conflicting lock is held"), True),
-    (RuntimeError("tenant 'a': GET /api/v2/groups.json returned HTTP 401"), False),
+    (ZendeskApiError("tenant 'a': GET /api/v2/groups.json returned HTTP 401", status=401), False),
     (ConfigError("tenant 'a': environment variable X is not set"), False),
     (ValueError("dbt test failed"), False),
 ])

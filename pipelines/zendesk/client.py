@@ -29,7 +29,13 @@ T = TypeVar("T")
 
 
 class ZendeskApiError(RuntimeError):
-    """The API refused a request or kept failing; the message never holds credentials or data."""
+    """The API refused a request or kept failing; the message never holds credentials or data.
+    ``status`` is the HTTP status that ended it (None after network failures); ``transient`` says
+    whether the same request may succeed later (5xx, 429, network), unlike a refusal (401, 404)."""
+
+    def __init__(self, message: str, *, status: int | None = None, transient: bool = False):
+        super().__init__(message)
+        self.status, self.transient = status, transient
 
 
 class MalformedPage(ValueError):
@@ -37,11 +43,12 @@ class MalformedPage(ValueError):
 
 
 class Retry(Exception):
-    """An attempt failed in a way worth retrying, after ``seconds`` (0: the usual backoff)."""
+    """An attempt failed in a way worth retrying, after ``seconds`` (0: the usual backoff); ``status``
+    is the HTTP status when there was an answer."""
 
-    def __init__(self, problem: str, seconds: float = 0.0):
+    def __init__(self, problem: str, seconds: float = 0.0, status: int | None = None):
         super().__init__(problem)
-        self.problem, self.seconds = problem, seconds
+        self.problem, self.seconds, self.status = problem, seconds, status
 
 
 class RateLimited(Retry):
@@ -132,14 +139,15 @@ class ZendeskClient:
             except RateLimited as limited:
                 waits += 1
                 if waits > settings.MAX_RATE_LIMIT_WAITS:
-                    raise ZendeskApiError(
-                        f"tenant {self.tenant_id!r}: GET {path} kept answering HTTP 429") from None
+                    raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} kept answering HTTP 429",
+                                          status=429, transient=True) from None
                 self._pacer.hold(bucket, limited.seconds)
             except Retry as retry:
                 failures += 1
                 if failures >= settings.MAX_ATTEMPTS:
                     raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} failed {failures} times,"
-                                          f" last: {retry.problem}") from None
+                                          f" last: {retry.problem}", status=retry.status,
+                                          transient=True) from None
                 wait = retry.seconds or backoff(failures)
                 logger.warning("tenant %s: GET %s failed (%s), retry %d in %.2f s",
                                self.tenant_id, path, retry.problem, failures, wait)
@@ -161,9 +169,10 @@ class ZendeskClient:
             raise RateLimited("HTTP 429", retry_after(response, 1))
         if status >= 500:
             asked = "Retry-After" in response.headers
-            raise Retry(f"HTTP {status}", retry_after(response, 1) if asked else 0)
+            raise Retry(f"HTTP {status}", retry_after(response, 1) if asked else 0, status)
         if not response.ok:
-            raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} returned HTTP {status}")
+            raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} returned HTTP {status}",
+                                  status=status)
         try:
             return parse(content, envelope)
         except MalformedPage as exc:
