@@ -20,6 +20,7 @@ from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
 from pipelines.config import TenantConfig
 from pipelines.home import warehouse_path
+from pipelines.privacy.retention import purged_before
 
 MARTS_SCHEMA = "marts"  # the only schema ever published; `restricted` and the rest never are
 
@@ -67,7 +68,9 @@ def marts() -> list[Mart]:
 
 
 def dbt_vars(tenants: list[TenantConfig]) -> str:
-    return json.dumps({"tenants": {t.id: t.platform for t in tenants}})
+    """The tenants to build, and where retention purged their raw data (aggregates before stay)."""
+    return json.dumps({"tenants": {t.id: t.platform for t in tenants},
+                       "purged_before": purged_before([t.id for t in tenants])})
 
 
 def with_row_counts(context: dg.AssetExecutionContext, events: list) -> Iterator:

@@ -39,6 +39,9 @@ from pipelines.privacy.warehouse import (
 )
 
 logger = logging.getLogger(__name__)
+# dbt's record of the tickets it has built (ids and timestamps, nobody's identity): kept, so the
+# next build sees the erased tickets leave raw and recomputes the aggregate cells that held them
+CHANGES_LEDGER = "intermediate.int_ticket_changes__ticket"
 
 
 @dataclass
@@ -84,7 +87,8 @@ def erase_person(tenant: TenantConfig, *, email: str | None = None, user_id: int
         suppression.add(tenant, set(erasure.user_keys), tickets)  # first: a crash below cannot let them back
         con.begin()
         erasure.deleted = _delete(con, raw_schemas(con, tenant.id), tenant.platform)
-        erasure.deleted |= delete_derived(con, tenant.id, tickets="erased_tickets", keys=keys)
+        erasure.deleted |= delete_derived(con, tenant.id, tickets="erased_tickets", keys=keys,
+                                          keep=[CHANGES_LEDGER])
         con.commit()
     audit.append("erase", tenant.id, subjects=erasure.user_keys, matched_by=erasure.matched_by,
                  tickets=erasure.tickets, rows=erasure.deleted)

@@ -50,6 +50,17 @@ class Purge:
                 *deleted_lines(self.deleted)]
 
 
+def purged_before(tenant_ids: list[str]) -> dict[str, str]:
+    """Per tenant that was ever purged, the latest purge's cutoff (naive UTC, as dbt's
+    ``purged_before`` var takes it): incremental builds keep the aggregate cells before it."""
+    latest: dict[str, datetime] = {}
+    for entry in audit.entries():
+        if entry["action"] == "purge" and entry["tenant"] in tenant_ids:
+            cutoff = datetime.fromisoformat(entry["cutoff"])
+            latest[entry["tenant"]] = max(cutoff, latest.get(entry["tenant"], cutoff))
+    return {tenant_id: f"{cutoff.astimezone(UTC):%Y-%m-%d %H:%M:%S}" for tenant_id, cutoff in latest.items()}
+
+
 def purge_tenant(tenant: TenantConfig, now: datetime | None = None) -> Purge:
     """Delete the tenant's raw event data, and row-level marts built from it, past retention."""
     purge = Purge(tenant.id, (now or datetime.now(UTC)) - timedelta(days=tenant.retention_days))

@@ -98,14 +98,15 @@ def delete_quarantined(con: duckdb.DuckDBPyConnection, schema: str, platform: st
 
 
 def delete_derived(con: duckdb.DuckDBPyConnection, tenant_id: str, *, tickets: str,
-                   keys: Collection[str] = ()) -> dict[str, int]:
-    """In every non-raw table keyed by tenant, delete the tenant's rows of the tickets in temp table
-    ``tickets`` and rows whose text columns hold one of ``keys`` (pseudonyms). Tables dbt rebuilds
-    whole lose nothing by it; incremental ones would otherwise keep those rows."""
+                   keys: Collection[str] = (), keep: Collection[str] = ()) -> dict[str, int]:
+    """In every non-raw table keyed by tenant but those in ``keep`` (``schema.table``), delete the
+    tenant's rows of the tickets in temp table ``tickets`` and rows whose text columns hold one of
+    ``keys`` (pseudonyms). Tables dbt rebuilds whole lose nothing by it; incremental ones would
+    otherwise keep those rows."""
     deleted = {}
     for schema, table in tables(con):
         names = columns(con, schema, table)
-        if schema.startswith("raw_") or "tenant_id" not in names:
+        if schema.startswith("raw_") or "tenant_id" not in names or f"{schema}.{table}" in keep:
             continue
         conditions = [f"ticket_id in (select id from {tickets})"] if "ticket_id" in names else []
         texts = [name for name, data_type in names.items() if data_type in TEXT_TYPES] if keys else []

@@ -7,8 +7,11 @@
     tenant_id, entity_id, period, tickets_solved, public_replies, first_replies,
     median/p90_first_reply_minutes, median_first_reply_business_minutes, one_touch_solved,
     reopened_after_solve, csat_good, csat_bad, csat_pct.
+
+    Incremental (macros/incremental/changed_periods.sql): `days` is the length of a period;
+    an incremental run rolls up only the cells it recomputes.
 #}
-{% macro performance_rollup(entity, period) %}
+{% macro performance_rollup(entity, period, days, incremental) %}
 {#- each kind of work is read from the activity rows on its own (a CTE shared by all four would
     be materialised in full by some engines) -#}
 {%- set activity -%}
@@ -24,7 +27,7 @@
             is_reopened_after,
             is_one_touch,
             score
-        from {{ ref('int_ticket_activity__activity') }}
+        from ({{ deskpulse.recomputed_activity(period, days, incremental) }}) as recomputed
         where not is_ticket_deleted
             and {{ entity }} is not null
     )
@@ -143,4 +146,24 @@ rolled_up as (
 
 )
 
+{% endmacro %}
+
+
+{# The figures of `rolled_up`, typed as the marts' contracts declare them. #}
+{% macro performance_figures() %}
+        cast(rolled_up.tickets_solved as bigint) as tickets_solved,
+        cast(rolled_up.public_replies as bigint) as public_replies,
+        cast(rolled_up.first_replies as bigint) as first_replies,
+        cast(rolled_up.median_first_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
+            as median_first_reply_minutes,
+        cast(rolled_up.p90_first_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
+            as p90_first_reply_minutes,
+        cast(rolled_up.median_first_reply_business_minutes
+            as {{ deskpulse.warehouse_type('double precision') }}) as median_first_reply_business_minutes,
+        cast(rolled_up.one_touch_solved as bigint) as one_touch_solved,
+        cast(rolled_up.reopened_after_solve as bigint) as reopened_after_solve,
+        cast(rolled_up.csat_good as bigint) as csat_good,
+        cast(rolled_up.csat_bad as bigint) as csat_bad,
+        cast(rolled_up.csat_pct as {{ deskpulse.warehouse_type('double precision') }}) as csat_pct,
+        {{ deskpulse.run_started_literal() }} as refreshed_at
 {% endmacro %}

@@ -1,10 +1,23 @@
 -- One row per tenant, agent and tenant day with activity, rolled up from ticket-level activity
 -- rows (macros/marts/performance_rollup.sql). Work is credited to the agent who did it at the
 -- time; deleted tickets and their ratings are left out.
+-- Incremental by period: a run recomputes the cells its changed tickets can touch
+-- (macros/incremental/changed_periods.sql).
+
+-- depends_on: {{ ref('int_ticket_changes__ticket') }}
+-- depends_on: {{ ref('stg_zendesk__tickets') }}
+-- depends_on: {{ ref('int_tenant_retention__tenant') }}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_changed_periods('activity_date', 1) }}",
+) }}
 
 with
 
-{{ deskpulse.performance_rollup('agent_id', 'activity_date') }},
+{{ deskpulse.performance_rollup('agent_id', 'activity_date', 1, is_incremental()) }},
 
 users as (
 
@@ -18,20 +31,7 @@ final as (
         cast(rolled_up.tenant_id as {{ deskpulse.warehouse_type('varchar') }}) as tenant_id,
         cast(users.user_key as {{ deskpulse.warehouse_type('varchar') }}) as agent_key,
         cast(rolled_up.period as date) as activity_date,
-        cast(rolled_up.tickets_solved as bigint) as tickets_solved,
-        cast(rolled_up.public_replies as bigint) as public_replies,
-        cast(rolled_up.first_replies as bigint) as first_replies,
-        cast(rolled_up.median_first_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
-            as median_first_reply_minutes,
-        cast(rolled_up.p90_first_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
-            as p90_first_reply_minutes,
-        cast(rolled_up.median_first_reply_business_minutes
-            as {{ deskpulse.warehouse_type('double precision') }}) as median_first_reply_business_minutes,
-        cast(rolled_up.one_touch_solved as bigint) as one_touch_solved,
-        cast(rolled_up.reopened_after_solve as bigint) as reopened_after_solve,
-        cast(rolled_up.csat_good as bigint) as csat_good,
-        cast(rolled_up.csat_bad as bigint) as csat_bad,
-        cast(rolled_up.csat_pct as {{ deskpulse.warehouse_type('double precision') }}) as csat_pct
+        {{ deskpulse.performance_figures() }}
     from rolled_up
     left join users
         on rolled_up.tenant_id = users.tenant_id

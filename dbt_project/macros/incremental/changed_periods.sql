@@ -1,0 +1,83 @@
+{#
+    Incremental builds by period, for the marts that roll ticket-level activity rows up to
+    (tenant, entity, period) cells.
+
+    Every activity row of a ticket falls on or after the tenant day the ticket was created, so
+    when tickets change (int_ticket_changes__ticket stamps them), no cell of their tenant that
+    ends before the earliest of their creation days can change. An incremental run recomputes,
+    per tenant with changes, every cell ending after that day: the pre-hook deletes those cells,
+    the model's select rolls them up again from the activity rows, and they are appended. A
+    ticket removed from raw (erasure, offboarding) has no creation day any more: its tenant's
+    cells are all recomputed.
+
+    Retention: once a tenant's raw data was purged, the activity of those tickets is gone, so no
+    cell that begins before `kept_before` (int_tenant_retention__tenant) is recomputed again:
+    those aggregates are kept as they were. A full build (--full-refresh) recomputes every cell from
+    what raw still holds.
+
+    Models opt in with:
+        config(materialized='incremental', incremental_strategy='append',
+               pre_hook="{{ deskpulse.delete_changed_periods('<period column>', <days>) }}")
+    and read the activity rows of `deskpulse.recomputed_activity(period, days,
+    is_incremental())`; they stamp their rows with `refreshed_at`, the run's start.
+#}
+
+{# Per tenant with changes since this model's latest stamp: `changed_from`, the earliest tenant
+   day its changed tickets can touch, and `kept_before`, the first tenant day
+   whose cells are recomputed after a retention purge (1900 if never purged). Incremental runs only. #}
+{% macro recompute_bounds(incremental) -%}
+    {%- set first_day = "cast('1900-01-01' as date)" -%}
+    select
+        changes.tenant_id,
+        min(coalesce(
+            -- two days before its date in the session's zone: no tenant day of it is earlier
+            cast({{ dbt.dateadd('day', -2, 'cast(tickets.created_at as date)') }} as date),
+            {{ first_day }}
+        )) as changed_from,
+        coalesce(max(retention.kept_before), {{ first_day }}) as kept_before
+    from {{ ref('int_ticket_changes__ticket') }} as changes
+    left join {{ ref('stg_zendesk__tickets') }} as tickets
+        on changes.tenant_id = tickets.tenant_id
+        and changes.ticket_id = tickets.ticket_id
+    left join {{ ref('int_tenant_retention__tenant') }} as retention
+        on changes.tenant_id = retention.tenant_id
+    where changes.refreshed_at > {{ deskpulse.refreshed_since(incremental) }}
+    group by changes.tenant_id
+{%- endmacro %}
+
+
+{# Whether the cell of `period` (a date starting `days` days) is recomputed: it ends after
+   `changed_from` and begins no earlier than `kept_before`, both columns of `changed`. #}
+{% macro period_is_recomputed(period, days) -%}
+    {{ period }} > cast({{ dbt.dateadd('day', -days, 'changed.changed_from') }} as date)
+            and {{ period }} >= changed.kept_before
+{%- endmacro %}
+
+
+{# The activity rows to roll up: all in a full build, those of recomputed cells in an
+   incremental one. #}
+{% macro recomputed_activity(period, days, incremental) -%}
+    {%- if incremental -%}
+    select activity.*
+    from {{ ref('int_ticket_activity__activity') }} as activity
+    inner join ({{ deskpulse.recompute_bounds(incremental) }}) as changed
+        on activity.tenant_id = changed.tenant_id
+        and {{ deskpulse.period_is_recomputed('activity.' ~ period, days) }}
+    {%- else -%}
+    select * from {{ ref('int_ticket_activity__activity') }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# Pre-hook: remove this model's cells about to be recomputed. #}
+{% macro delete_changed_periods(period, days) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as existing_cells
+    where exists (
+        select 1
+        from ({{ deskpulse.recompute_bounds(true) }}) as changed
+        where changed.tenant_id = existing_cells.tenant_id
+            and {{ deskpulse.period_is_recomputed('existing_cells.' ~ period, days) }}
+    )
+    {%- endif -%}
+{%- endmacro %}
