@@ -59,6 +59,22 @@ def test_a_backfilled_range_completes_the_history_and_leaves_the_resume_position
         assert api.stats["tickets"]["items"] == 0 and api.stats["users"]["items"] == 0
 
 
+def test_a_backfill_of_a_tenant_never_loaded_brings_every_user_its_tickets_name(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_environment(monkeypatch, tmp_path)
+    start = world.start + timedelta(days=60)
+    with FakeZendesk(world) as api:
+        backfill_tenant(tenant(api, start_date=world.start), start, start + timedelta(days=30),
+                        step=timedelta(days=30))
+    people = ("select requester_id as person from raw_acme.tickets"
+              " union all select assignee_id from raw_acme.tickets")
+    [(named, missing)] = query("select count(distinct person), count(distinct person) filter"
+                               " (where person not in (select id from raw_acme.users))"
+                               f" from ({people}) where person is not null")
+    assert named > 0 and missing == 0
+
+
 def test_date_ranges_cover_the_span_without_gaps(world: World) -> None:
     windows = list(date_ranges(world.start, world.end, timedelta(days=50)))
     assert [w.end - w.start for w in windows] == [timedelta(days=50), timedelta(days=50), timedelta(days=20)]

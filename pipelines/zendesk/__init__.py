@@ -253,9 +253,12 @@ def ticket_metric_events(
 def users(tenant: TenantConfig, account: Account, window: DateRange | None) -> Iterator[pa.Table]:
     """Users changed since the last run, one row per version seen, from the cursor export. The first
     run reads every user, however old: agents who last changed before ``start_date`` still did the
-    work being measured."""
+    work being measured. So does a backfill of a tenant never loaded (up to the window's end): its
+    tickets name users who last changed before the window."""
     state, secret = dlt.current.resource_state(), account.secret
-    pages = account.client.cursor_export(settings.USERS_EXPORT, "users", start_time=_since(window, EPOCH),
+    first_read = window is not None and "after_cursor" not in state
+    pages = account.client.cursor_export(settings.USERS_EXPORT, "users",
+                                         start_time=_since(None if first_read else window, EPOCH),
                                          cursor=_cursor(window, state))
     for _, items in _follow(pages, state, "after_cursor", window, _item_time("updated_at")):
         yield from _tables(account, "users", USERS, items, lambda item: [user_row(tenant.id, secret, item)])
