@@ -12,7 +12,7 @@ import requests
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from assets.alerts import AlertWebhook
-from assets.gx import load_suite, suite_paths, validate
+from assets.gx import EXPECTATIONS_DIR, load_suite, suite_paths, validate
 from assets.pii import redact
 from assets.retries import TRANSIENT_RETRY, is_transient, retry_only_transient
 from pipelines.config import ConfigError
@@ -146,3 +146,23 @@ def test_webhook_without_url_only_reports(monkeypatch):
     assert AlertWebhook().post({"text": "x"}).startswith("no webhook configured")
     assert AlertWebhook(url="http://127.0.0.1:9/hook", timeout_seconds=1).post({}) \
         == "webhook unreachable (ConnectionError)"
+
+
+@pytest.mark.parametrize(("reopened", "passes"), [((1, 1), True), ((2, 1), True), ((1, 0), False)])
+def test_the_backlog_suite_counts_reopened_tickets_per_day(reopened, passes):
+    """Hand-worked: ticket 1 is reopened twice on the 2nd, ticket 2 once on the 3rd, so fct_tickets
+    holds 3 reopens of 2 tickets. A day counts the tickets reopened that day (1 and 1); the suite
+    takes any sum from the 2 reopened tickets to the 3 reopens, and refuses fewer."""
+    frame = pd.DataFrame({"tenant_id": ["a", "a"],
+                          "activity_date": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+                          "backlog_open": [1, 0], "created": [2, 0], "solved": [1, 1],
+                          "reopened": list(reopened)})
+    answers = {"sum(reopens)": 3, "reopens > 0": 2}
+
+    def scalar(sql: str) -> int:
+        return next((value for clue, value in answers.items() if clue in sql), 2)  # else: 2 live tickets
+
+    backlog = load_suite(EXPECTATIONS_DIR / "marts" / "tenant_daily_backlog.json")
+    outcome = validate(backlog, frame, scalar, {"tenant_ids": ["a"]})
+    assert outcome.passed is passes, outcome.errors
+    assert passes or outcome.errors == ["expect_column_sum_to_be_between(reopened)"]
