@@ -18,8 +18,9 @@
     Models opt in with:
         config(materialized='incremental', incremental_strategy='append',
                pre_hook="{{ deskpulse.delete_changed_periods('<period column>', <days>) }}")
-    and read the activity rows of `deskpulse.recomputed_activity(period, days,
-    is_incremental())`; they stamp their rows with `refreshed_at`, the run's start.
+    and roll up only the activity rows of the cells `deskpulse.period_is_recomputed` keeps
+    within `deskpulse.recompute_bounds(is_incremental())` (macros/marts/performance_rollup.sql
+    does both); they stamp their rows with `refreshed_at`, the run's start.
 #}
 
 {# Per tenant with changes since this model's latest stamp: `changed_from`, the earliest tenant
@@ -51,21 +52,6 @@
 {% macro period_is_recomputed(period, days) -%}
     {{ period }} > cast({{ dbt.dateadd('day', -days, 'changed.changed_from') }} as date)
             and {{ period }} >= changed.kept_before
-{%- endmacro %}
-
-
-{# The activity rows to roll up: all in a full build, those of recomputed cells in an
-   incremental one. #}
-{% macro recomputed_activity(period, days, incremental) -%}
-    {%- if incremental -%}
-    select activity.*
-    from {{ ref('int_ticket_activity__activity') }} as activity
-    inner join ({{ deskpulse.recompute_bounds(incremental) }}) as changed
-        on activity.tenant_id = changed.tenant_id
-        and {{ deskpulse.period_is_recomputed('activity.' ~ period, days) }}
-    {%- else -%}
-    select * from {{ ref('int_ticket_activity__activity') }}
-    {%- endif -%}
 {%- endmacro %}
 
 

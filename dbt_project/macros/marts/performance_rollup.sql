@@ -9,29 +9,42 @@
     reopened_after_solve, csat_good, csat_bad, csat_pct.
 
     Incremental (macros/incremental/changed_periods.sql): `days` is the length of a period;
-    an incremental run rolls up only the cells it recomputes.
+    an incremental run rolls up only the cells it recomputes, those of the `recomputed` bounds.
 #}
 {% macro performance_rollup(entity, period, days, incremental) %}
 {#- each kind of work is read from the activity rows on its own (a CTE shared by all four would
-    be materialised in full by some engines) -#}
+    be materialised in full by some engines); the small per-tenant bounds are one CTE -#}
 {%- set activity -%}
     (
         select
-            tenant_id,
-            ticket_id,
-            activity_type,
-            {{ entity }} as entity_id,
-            {{ period }} as period,
-            first_reply_minutes,
-            first_reply_business_minutes,
-            is_reopened_after,
-            is_one_touch,
-            score
-        from ({{ deskpulse.recomputed_activity(period, days, incremental) }}) as recomputed
-        where not is_ticket_deleted
-            and {{ entity }} is not null
+            activity.tenant_id,
+            activity.ticket_id,
+            activity.activity_type,
+            activity.{{ entity }} as entity_id,
+            activity.{{ period }} as period,
+            activity.first_reply_minutes,
+            activity.first_reply_business_minutes,
+            activity.is_reopened_after,
+            activity.is_one_touch,
+            activity.score
+        from {{ ref('int_ticket_activity__activity') }} as activity
+        {%- if incremental %}
+        inner join recomputed as changed
+            on activity.tenant_id = changed.tenant_id
+            and {{ deskpulse.period_is_recomputed('activity.' ~ period, days) }}
+        {%- endif %}
+        where not activity.is_ticket_deleted
+            and activity.{{ entity }} is not null
     )
 {%- endset %}
+
+{%- if incremental %}
+recomputed as (
+
+    {{ deskpulse.recompute_bounds(incremental) }}
+
+),
+{%- endif %}
 
 public_replies as (
 
