@@ -18,7 +18,7 @@ from assets.project import WAREHOUSE_POOL
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource, tenant_partitions
 from pipelines.config import Credentials, TenantConfig
-from pipelines.load import DateRange, tenant_pipeline
+from pipelines.load import DateRange, few_collections, tenant_pipeline
 from pipelines.platforms import PLATFORMS
 from pipelines.zendesk.tables import QUARANTINE
 
@@ -129,7 +129,7 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
                              allow_retries=False)
         source = PLATFORMS[platform].source(tenant, config.date_range())
         pipeline = tenant_pipeline(tenant)
-        with retry_only_transient():
+        with retry_only_transient(), few_collections():  # the same load as pipelines.load.load_tenant
             events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
                              loader_file_format="parquet")
             yield from with_load_metadata(events, pipeline)
