@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipelines.config import ConfigError, TenantConfig, load_tenants, tenants_path
-from pipelines.home import logs_dir, warehouse_path
+from pipelines.home import environment, logs_dir, warehouse_path
 from pipelines.keys import SecretError
 from pipelines.privacy import PrivacyError
 
@@ -104,7 +104,6 @@ def cmd_dev(args: argparse.Namespace) -> int:
     with demo_tenants(args.tickets) as demo, dagster_instance() as instance:
         os.environ["DESKPULSE_TENANTS"] = str(demo.tenant_file)
         os.environ["DAGSTER_HOME"] = instance.root_directory  # its warehouse pool admits one step
-        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # dbt
         _progress(f"Demo APIs up; tenant file {demo.tenant_file}; starting dagster dev")
         # dagster dev re-parses the dbt project: the venv's dbt must be on its PATH
         bin_dir = str(Path(sys.executable).parent)
@@ -240,7 +239,7 @@ def compiled_manifest(scratch: Path) -> dict:
     manifest = target / "manifest.json"
     dbt_cli().cli(["parse", "--quiet"], target_path=target).wait()
     dbt_vars = stand_in_warehouse(json.loads(manifest.read_text(encoding="utf-8")), stand_in)
-    with _environment(DESKPULSE_WAREHOUSE=str(stand_in)):
+    with environment(DESKPULSE_WAREHOUSE=str(stand_in)):
         dbt_cli().cli(["compile", "--quiet", "--vars", dbt_vars], target_path=target).wait()
     return json.loads(manifest.read_text(encoding="utf-8"))
 
@@ -262,20 +261,6 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     for violation in report["violations"]:
         print(f"FLAGGED {violation}", file=sys.stderr)
     return 1 if report["violations"] else 0
-
-
-@contextlib.contextmanager
-def _environment(**values: str):
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _privacy_commands(commands: argparse._SubParsersAction) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.home import home, warehouse_path
+from pipelines.home import serving_dir, warehouse_path
 
 PUBLISH_TABLE = "_publish"
 SOURCE_SCHEMA = "marts"  # the only warehouse schema a serving file is ever filled from
@@ -33,10 +33,6 @@ class Publish:
     publish_id: str
     published_at: datetime
     rows: dict[str, int]
-
-
-def serving_dir() -> Path:
-    return home() / "serving"
 
 
 def tenant_file(tenant_id: str) -> Path:

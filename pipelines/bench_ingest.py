@@ -113,9 +113,9 @@ def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str,
         credentials=Credentials("DESKPULSE_BENCH_EMAIL", "DESKPULSE_BENCH_TOKEN"),
         secret_env="DESKPULSE_BENCH_SECRET", timezone="UTC",
     )
-    cpu_before, started = _cpu_seconds(), time.perf_counter()
+    cpu_before, started = cpu_seconds(), time.perf_counter()
     load_tenant(tenant)
-    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_before
     trace = tenant_pipeline(tenant).last_trace
     steps = {step.step: (step.finished_at - step.started_at).total_seconds() for step in trace.steps
              if step.step in ("extract", "normalize", "load")}
@@ -136,10 +136,10 @@ def _serve(tickets: int, seed: int, conn: Connection) -> None:
         api.prepare()
         conn.send((api.start(), time.perf_counter() - started))
         api.reset_stats()
-        cpu_before = _cpu_seconds()
+        cpu_before = cpu_seconds()
         while (message := conn.recv()) != "stop":
             if message == "report":
-                conn.send((api.stats, api.sizes(), _cpu_seconds() - cpu_before, _peak_rss()))
+                conn.send((api.stats, api.sizes(), cpu_seconds() - cpu_before, _peak_rss()))
         api.stop()
 
 
@@ -148,7 +148,8 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
+    """CPU time this process has used so far, user and system, every thread."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 

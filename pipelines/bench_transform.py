@@ -9,24 +9,23 @@ builds the marts again, incrementally.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from pipelines.bench_ingest import cpu_seconds
 from pipelines.config import Credentials, TenantConfig
-from pipelines.home import home
+from pipelines.home import environment, home
 from pipelines.load import load_tenant
 from pipelines.platforms import PLATFORMS
 from pipelines.world import World, WorldConfig
@@ -46,20 +45,6 @@ RAW_TABLES = ("tickets", "ticket_events", "users", "satisfaction_ratings")
 
 
 # -- loading worlds through the real source ---------------------------------------------------------
-@contextlib.contextmanager
-def deskpulse_home(folder: Path) -> Iterator[Path]:
-    """Point DESKPULSE_HOME (warehouse, dlt state) at ``folder`` for the duration."""
-    previous = os.environ.get("DESKPULSE_HOME")
-    os.environ["DESKPULSE_HOME"] = str(folder)
-    try:
-        yield folder
-    finally:
-        if previous is None:
-            os.environ.pop("DESKPULSE_HOME", None)
-        else:
-            os.environ["DESKPULSE_HOME"] = previous
-
-
 def load_worlds(worlds: list[World], as_of: dict[str, datetime], folder: Path,
                 progress: Callable[[str], None] = lambda _: None) -> dict[str, int]:
     """Load each world as of its instant through the real dlt source from its fake API into the
@@ -67,7 +52,7 @@ def load_worlds(worlds: list[World], as_of: dict[str, datetime], folder: Path,
     Returns the tickets each fake API served."""
     served = {}
     platform = PLATFORMS["zendesk"]
-    with deskpulse_home(folder):
+    with environment(DESKPULSE_HOME=str(folder)):
         for world in worlds:
             tenant_id = world.config.tenant_id
             with platform.fake_api(world, as_of=as_of[tenant_id]) as api:
@@ -225,9 +210,9 @@ class InProcessDbt:
         os.environ["DESKPULSE_WAREHOUSE"] = str(self.warehouse)
         args = _build_args(self.tenants, self.target_path, full_refresh=full_refresh, quiet=True,
                            select=None, extra_vars=None)
-        started, cpu_started = time.monotonic(), _cpu_seconds()
+        started, cpu_started = time.monotonic(), cpu_seconds()
         result = self.runner.invoke(args)
-        seconds, cpu = time.monotonic() - started, _cpu_seconds() - cpu_started
+        seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
         if not result.success:
             failed = [f"{r.node.unique_id}: {r.message}" for r in getattr(result.result, "results", [])
                       if str(r.status) in ("error", "fail")]
@@ -235,11 +220,6 @@ class InProcessDbt:
         nodes = {r.node.unique_id.split(".")[-1]: r.execution_time for r in result.result.results
                  if r.node.unique_id.startswith("model.")}
         return BuildTiming(seconds, len(nodes), nodes, cpu)
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def dbt_parse(target_path: Path, tenants: dict[str, str]) -> None:

@@ -6,7 +6,9 @@ serving files, dlt pipeline state and run logs.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -20,6 +22,11 @@ def home() -> Path:
 def warehouse_path() -> Path:
     """The DuckDB warehouse file that dlt loads and dbt builds."""
     return home() / "warehouse.duckdb"
+
+
+def serving_dir() -> Path:
+    """The read-only DuckDB files BI tools query (``assets/serving.py`` writes them)."""
+    return home() / "serving"
 
 
 def dlt_pipelines_dir() -> Path:
@@ -37,3 +44,19 @@ def logs_dir() -> Path:
 def raw_dataset(tenant_id: str) -> str:
     """The warehouse schema that holds one tenant's raw, pseudonymised API data."""
     return f"raw_{tenant_id}"
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables (``DESKPULSE_HOME``, ``DESKPULSE_WAREHOUSE``, ...) for the duration,
+    then put back what was there."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.home import dlt_pipelines_dir, home, raw_dataset, warehouse_path
+from pipelines.home import dlt_pipelines_dir, raw_dataset, serving_dir, warehouse_path
 from pipelines.platforms import PLATFORMS
 from pipelines.privacy.classification import QUARANTINE, QUARANTINED_IDS
 
@@ -120,14 +120,14 @@ def delete_derived(con: duckdb.DuckDBPyConnection, tenant_id: str, *, tickets: s
 
 def serving_files() -> list[Path]:
     """Every published file under ``$DESKPULSE_HOME/serving/``."""
-    folder = home() / "serving"
+    folder = serving_dir()
     return sorted(path for path in folder.rglob("*") if path.is_file()) if folder.exists() else []
 
 
 def tenant_serving_paths(tenant_id: str) -> list[Path]:
     """A tenant's published files and folders, at any depth under ``serving/``: named ``<tenant>``
     or ``<tenant>.*`` (a publish's leftover ``.<tenant>.*.tmp`` too)."""
-    folder = home() / "serving"
+    folder = serving_dir()
     found = [p for p in (folder.rglob("*") if folder.exists() else [])
              if p.name.lstrip(".").split(".")[0] == tenant_id]
     return sorted(p for p in found if not any(parent in found for parent in p.parents))
