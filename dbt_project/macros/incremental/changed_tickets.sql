@@ -27,13 +27,6 @@
     {%- if not (execute and incremental) -%}
         {{ return("cast(null as " ~ dbt.type_timestamp() ~ ")") }}
     {%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if 'refreshed_at' not in columns -%}
-        {{ exceptions.raise_compiler_error(
-            this ~ " was built by an earlier version of deskpulse, before incremental builds;"
-            ~ " build it once from scratch: dbt build --full-refresh (or delete the warehouse)"
-        ) }}
-    {%- endif -%}
     {%- set result = run_query("select max(refreshed_at) from " ~ this) -%}
     {%- set latest = result.columns[0].values()[0] -%}
     {%- if latest is none -%}
@@ -51,6 +44,20 @@
     {%- if incremental %}
     where refreshed_at > {{ deskpulse.refreshed_since(incremental) }}
     {%- endif %}
+{%- endmacro %}
+
+
+{# A condition keeping the rows of `alias`, an upstream incremental-by-ticket model, that belong
+   to the tickets this run recomputes. Every row carries its ticket's stamp and the upstream
+   model ran first, so in an incremental run they are exactly the rows stamped later than this
+   model's latest stamp: appended last, the engine finds them from each block's min/max without
+   reading the rest of the table. True in a full build. #}
+{% macro refreshed_rows(alias, incremental) -%}
+    {%- if incremental -%}
+    {{ alias }}.refreshed_at > {{ deskpulse.refreshed_since(incremental) }}
+    {%- else -%}
+    1 = 1
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -38,16 +38,22 @@
         ) }}
     {%- endif -%}
 
+    {%- set tenant_ids = deskpulse.tenants_for_platform(platform) -%}
+    {%- set schemas = [] -%}
+    {%- for tenant_id in tenant_ids -%}
+        {%- do schemas.append('raw_' ~ tenant_id) -%}
+    {%- endfor -%}
+    {%- set present_by_schema = deskpulse.tenant_table_columns(template.database, schemas, template.identifier) -%}
+
     {%- set selects = [] -%}
-    {%- for tenant_id in deskpulse.tenants_for_platform(platform) -%}
-        {%- set relation = adapter.get_relation(
-            database=template.database,
-            schema='raw_' ~ tenant_id,
-            identifier=template.identifier,
-        ) -%}
-        {%- if relation is not none -%}
-            {%- set present = adapter.get_columns_in_relation(relation)
-                | map(attribute='name') | map('lower') | list -%}
+    {%- for tenant_id in tenant_ids -%}
+        {%- set present = present_by_schema.get('raw_' ~ tenant_id) -%}
+        {%- if present is not none -%}
+            {%- set relation = api.Relation.create(
+                database=template.database,
+                schema='raw_' ~ tenant_id,
+                identifier=template.identifier,
+            ) -%}
             {%- set columns = [] -%}
             {%- for column in declared -%}
                 {%- if column.name == 'tenant_id' -%}

@@ -28,27 +28,34 @@ tickets as (
 
 reply_times as (
 
-    select * from {{ ref('int_reply_times__ticket') }}
+    select reply_times.*
+    from {{ ref('int_reply_times__ticket') }} as reply_times
+    where {{ deskpulse.refreshed_rows('reply_times', is_incremental()) }}
 
 ),
 
 resolution as (
 
-    select * from {{ ref('int_resolution__ticket') }}
+    select resolution.*
+    from {{ ref('int_resolution__ticket') }} as resolution
+    where {{ deskpulse.refreshed_rows('resolution', is_incremental()) }}
 
 ),
 
 business_minutes as (
 
-    select * from {{ ref('int_business_minutes__ticket') }}
+    select business_minutes.*
+    from {{ ref('int_business_minutes__ticket') }} as business_minutes
+    where {{ deskpulse.refreshed_rows('business_minutes', is_incremental()) }}
 
 ),
 
 latest_ratings as (
 
-    select tenant_id, ticket_id, score
-    from {{ ref('int_satisfaction_ratings__rating') }}
-    where is_latest_rating
+    select ratings.tenant_id, ratings.ticket_id, ratings.score
+    from {{ ref('int_satisfaction_ratings__rating') }} as ratings
+    where ratings.is_latest_rating
+        and {{ deskpulse.refreshed_rows('ratings', is_incremental()) }}
 
 ),
 

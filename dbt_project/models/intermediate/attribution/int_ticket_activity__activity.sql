@@ -28,6 +28,7 @@ timeline as (
     inner join changed
         on timeline.tenant_id = changed.tenant_id
         and timeline.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('timeline', is_incremental()) }}
     where timeline.is_public_agent_reply
         or timeline.is_solve_event
         or timeline.is_reopen_event
@@ -41,6 +42,7 @@ reply_times as (
     inner join changed
         on reply_times.tenant_id = changed.tenant_id
         and reply_times.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('reply_times', is_incremental()) }}
     where reply_times.first_reply_at is not null
 
 ),
@@ -52,6 +54,7 @@ resolution as (
     inner join changed
         on resolution.tenant_id = changed.tenant_id
         and resolution.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('resolution', is_incremental()) }}
 
 ),
 
@@ -63,6 +66,7 @@ business_minutes as (
     inner join changed
         on business_minutes.tenant_id = changed.tenant_id
         and business_minutes.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('business_minutes', is_incremental()) }}
 
 ),
 
@@ -73,6 +77,7 @@ ratings as (
     inner join changed
         on ratings.tenant_id = changed.tenant_id
         and ratings.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('ratings', is_incremental()) }}
     where ratings.is_rated
 
 ),

@@ -26,6 +26,7 @@ timeline as (
     inner join changed
         on timeline.tenant_id = changed.tenant_id
         and timeline.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('timeline', is_incremental()) }}
 
 ),
 

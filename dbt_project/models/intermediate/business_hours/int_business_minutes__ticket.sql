@@ -90,6 +90,7 @@ reply_times as (
     inner join changed
         on reply_times.tenant_id = changed.tenant_id
         and reply_times.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('reply_times', is_incremental()) }}
 
 ),
 
@@ -101,6 +102,7 @@ resolution as (
     inner join changed
         on resolution.tenant_id = changed.tenant_id
         and resolution.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('resolution', is_incremental()) }}
 
 ),
 

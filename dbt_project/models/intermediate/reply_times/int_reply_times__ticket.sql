@@ -34,6 +34,7 @@ timeline as (
     inner join changed
         on timeline.tenant_id = changed.tenant_id
         and timeline.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('timeline', is_incremental()) }}
     where timeline.is_public_end_user_comment
         or timeline.is_public_agent_reply
 

@@ -35,6 +35,7 @@ timeline as (
     inner join changed
         on timeline.tenant_id = changed.tenant_id
         and timeline.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('timeline', is_incremental()) }}
     where timeline.is_solve_event
         or timeline.is_reopen_event
 
@@ -47,6 +48,7 @@ reply_times as (
     inner join changed
         on reply_times.tenant_id = changed.tenant_id
         and reply_times.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('reply_times', is_incremental()) }}
 
 ),
 
