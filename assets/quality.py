@@ -25,6 +25,7 @@ from assets.transform import MARTS_SCHEMA, marts
 from assets.warehouse import has_table, scalar, table_frame
 from pipelines.home import raw_dataset
 
+FINISHED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 RAW_FRESH_WITHIN = timedelta(hours=3)  # ingestion runs hourly
 MARTS_FRESH_WITHIN = timedelta(hours=26)  # marts build daily, and when new raw data lands
 
@@ -131,11 +132,13 @@ def _judge(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, partition:
     if not built:
         return  # never built (a tenant not loaded yet): nothing to check
     label = check_key.to_user_string() + (f"[{partition}]" if partition else "")
-    record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [check_key], partition_filter=PartitionKeyFilter(key=partition) if partition else None
-    ).get(check_key)
-    if (record is None or record.status == AssetCheckExecutionRecordStatus.PLANNED
-            or record.event.timestamp < built[0].timestamp):
+    # the latest execution that finished: a run that left the asset as it was (nothing fed it
+    # anything new, pipelines/build_plan.py) plans its checks without running them
+    finished = instance.event_log_storage.get_asset_check_execution_history(
+        check_key, limit=1, status=FINISHED,
+        partition_filter=PartitionKeyFilter(key=partition) if partition else None)
+    record = finished[0] if finished else None
+    if record is None or record.event.timestamp < built[0].timestamp:
         result.errors.append(f"{label} not run since the last build")
     elif record.status == AssetCheckExecutionRecordStatus.SUCCEEDED:
         result.passed += 1

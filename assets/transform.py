@@ -18,6 +18,7 @@ from assets.project import DBT_PROJECT, WAREHOUSE_POOL
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
+from pipelines.build_plan import BuildPlan, plan_build, record_build
 from pipelines.config import TenantConfig
 from pipelines.home import warehouse_path
 from pipelines.privacy.retention import purged_before
@@ -53,9 +54,12 @@ class Mart:
 
 
 @cache
+def _manifest() -> dict:
+    return json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+
+
 def _models() -> tuple[dict, ...]:
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
-    return tuple(node for node in manifest["nodes"].values() if node["resource_type"] == "model")
+    return tuple(node for node in _manifest()["nodes"].values() if node["resource_type"] == "model")
 
 
 def marts() -> list[Mart]:
@@ -67,10 +71,20 @@ def marts() -> list[Mart]:
     )
 
 
-def dbt_vars(tenants: list[TenantConfig]) -> str:
+def dbt_vars(tenants: list[TenantConfig]) -> dict:
     """The tenants to build, and where retention purged their raw data (aggregates before stay)."""
-    return json.dumps({"tenants": {t.id: t.platform for t in tenants},
-                       "purged_before": purged_before([t.id for t in tenants])})
+    return {"tenants": {t.id: t.platform for t in tenants},
+            "purged_before": purged_before([t.id for t in tenants])}
+
+
+def build_plan(context: dg.AssetExecutionContext, build_vars: dict) -> BuildPlan | None:
+    """The plan of a build of the whole project (``pipelines.build_plan``); a run that selects
+    some models builds those, as asked, and leaves the record of the last whole build alone."""
+    if not set(context.assets_def.keys) <= set(context.selected_asset_keys):
+        return None
+    plan = plan_build(warehouse_path(), _manifest(), build_vars)
+    context.log.info(f"Build plan: {plan.reason}")
+    return plan
 
 
 def with_row_counts(context: dg.AssetExecutionContext, events: list) -> Iterator:
@@ -102,8 +116,11 @@ def _row_change(context: dg.AssetExecutionContext, key: dg.AssetKey, rows: int) 
             pool=WAREHOUSE_POOL)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: TenantsResource):
     os.environ["DESKPULSE_WAREHOUSE"] = str(warehouse_path())  # the dbt subprocess inherits it
+    build_vars = dbt_vars(tenants.load())
+    plan = build_plan(context, build_vars)
     with retry_only_transient():
-        invocation = dbt.cli(["build", "--vars", dbt_vars(tenants.load())], context=context)
+        invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *(plan.args() if plan else [])],
+                             context=context)
         events, failure = [], None
         try:
             events.extend(invocation.stream())
@@ -115,4 +132,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
         if failure is not None:
             yield from events  # what was built and tested before the failure, then the failure
             raise failure
+        if plan:
+            record_build(warehouse_path(), plan)
         yield from with_row_counts(context, events)

@@ -4,7 +4,9 @@ The worlds are loaded the honest way, by the real dlt source over HTTP from thei
 APIs, as of an instant shortly before their end; that warehouse (with its dlt state) is kept
 under ``$DESKPULSE_HOME/bench`` for later runs. Each run copies it, builds every mart from
 scratch, runs the next incremental load (the tickets changed since that instant, about 1%), and
-builds the marts again, incrementally.
+builds the marts again, incrementally. Every build runs on its build plan
+(``pipelines.build_plan``), timed with it; a last build with nothing changed shows what the plan
+costs when it finds nothing to do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.bench_ingest import cpu_seconds
+from pipelines.build_plan import BuildPlan, plan_build, record_build
 from pipelines.config import Credentials, TenantConfig
 from pipelines.home import environment, home
 from pipelines.load import load_tenant
@@ -86,6 +89,7 @@ class BuildTiming:
     models: int
     node_seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: float | None = None  # in process only: CPU of every thread, steadier on a shared machine
+    plan: str = ""  # what pipelines.build_plan left out, and why
 
 
 @dataclass
@@ -96,6 +100,7 @@ class BenchReport:
     raw_rows: int
     full: BuildTiming
     incremental: BuildTiming
+    unchanged: BuildTiming
     mart_rows: dict[str, int]
     how: str = "dbt in process"
 
@@ -116,6 +121,9 @@ class BenchReport:
             f"Incremental build after {self.changed:,} tickets changed "
             f"({self.changed / self.tickets:.2%}): {self.incremental.seconds:.1f} s",
             f"Incremental / full: {self.ratio:.1%}",
+            f"Incremental build plan: {self.incremental.plan}",
+            f"Incremental build again, nothing changed: {self.unchanged.seconds:.1f} s "
+            f"({self.unchanged.plan})",
             *cpu,
             f"Load average when done: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
             f"({os.cpu_count()} cores; other work on the machine slows both builds)",
@@ -156,12 +164,12 @@ def cutoff(world: World, changed_share: float) -> datetime:
     return high.replace(microsecond=0)
 
 
-def _build_args(tenants: dict[str, str], target_path: Path, *, full_refresh: bool, quiet: bool,
-                select: str | None, extra_vars: dict | None) -> list[str]:
+def _build_args(dbt_vars: dict, target_path: Path, plan: BuildPlan, *, full_refresh: bool, quiet: bool,
+                select: str | None) -> list[str]:
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(target_path),
-            "--vars", json.dumps({"tenants": tenants, **(extra_vars or {})}),
-            "--exclude-resource-type", "unit_test"]  # unit tests are CI's, not a data build's
+            "--target-path", str(target_path), "--vars", json.dumps(dbt_vars),
+            "--exclude-resource-type", "unit_test",  # unit tests are CI's, not a data build's
+            *plan.args()]
     if select:
         args += ["--select", select]
     if full_refresh:
@@ -174,20 +182,28 @@ def _build_args(tenants: dict[str, str], target_path: Path, *, full_refresh: boo
 def dbt_build(warehouse: Path, tenants: dict[str, str], target_path: Path, *,
               full_refresh: bool = False, quiet: bool = True, select: str | None = None,
               extra_vars: dict | None = None) -> BuildTiming:
-    """Run `dbt build` (models, seeds, data tests) as the command-line program and time it."""
-    command = [str(Path(sys.executable).with_name("dbt")),
-               *_build_args(tenants, target_path, full_refresh=full_refresh, quiet=quiet, select=select,
-                            extra_vars=extra_vars)]
-    env = {**os.environ, "DESKPULSE_WAREHOUSE": str(warehouse)}
+    """Run `dbt build` (models, seeds, data tests) as the command-line program and time it; without
+    ``select``, on the build plan (``pipelines.build_plan``) of the manifest a parse left in
+    ``target_path``, timed with it."""
+    dbt_vars = {"tenants": tenants, **(extra_vars or {})}
     started = time.monotonic()
+    plan = (BuildPlan((), "a selection builds what it names", "") if select else
+            plan_build(warehouse, json.loads((target_path / "manifest.json").read_text()), dbt_vars,
+                       full_refresh=full_refresh))
+    command = [str(Path(sys.executable).with_name("dbt")),
+               *_build_args(dbt_vars, target_path, plan, full_refresh=full_refresh, quiet=quiet,
+                            select=select)]
+    env = {**os.environ, "DESKPULSE_WAREHOUSE": str(warehouse)}
     result = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
-    seconds = time.monotonic() - started
     if result.returncode != 0:
         raise RuntimeError(f"dbt build failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    if not select:
+        record_build(warehouse, plan)
+    seconds = time.monotonic() - started
     run_results = json.loads((target_path / "run_results.json").read_text())
     nodes = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in run_results["results"]
              if r["unique_id"].startswith("model.")}
-    return BuildTiming(seconds, len(nodes), nodes)
+    return BuildTiming(seconds, len(nodes), nodes, plan=plan.reason)
 
 
 class InProcessDbt:
@@ -205,21 +221,25 @@ class InProcessDbt:
         if not parsed.success:
             raise RuntimeError(f"dbt parse failed: {parsed.exception}")
         self.runner = dbtRunner(manifest=parsed.result)
+        self.manifest = json.loads((target_path / "manifest.json").read_text())
 
     def build(self, *, full_refresh: bool = False) -> BuildTiming:
+        """One `dbt build` on its build plan (``pipelines.build_plan``), both timed."""
         os.environ["DESKPULSE_WAREHOUSE"] = str(self.warehouse)
-        args = _build_args(self.tenants, self.target_path, full_refresh=full_refresh, quiet=True,
-                           select=None, extra_vars=None)
+        dbt_vars = {"tenants": self.tenants}
         started, cpu_started = time.monotonic(), cpu_seconds()
-        result = self.runner.invoke(args)
-        seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
+        plan = plan_build(self.warehouse, self.manifest, dbt_vars, full_refresh=full_refresh)
+        result = self.runner.invoke(_build_args(dbt_vars, self.target_path, plan, full_refresh=full_refresh,
+                                                quiet=True, select=None))
         if not result.success:
             failed = [f"{r.node.unique_id}: {r.message}" for r in getattr(result.result, "results", [])
                       if str(r.status) in ("error", "fail")]
             raise RuntimeError(f"dbt build failed: {result.exception or '; '.join(failed)}")
+        record_build(self.warehouse, plan)
+        seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
         nodes = {r.node.unique_id.split(".")[-1]: r.execution_time for r in result.result.results
                  if r.node.unique_id.startswith("model.")}
-        return BuildTiming(seconds, len(nodes), nodes, cpu)
+        return BuildTiming(seconds, len(nodes), nodes, cpu, plan.reason)
 
 
 def dbt_parse(target_path: Path, tenants: dict[str, str]) -> None:
@@ -297,7 +317,11 @@ def run_bench(tickets: int, *, tenants: int = 4, changed_share: float = 0.01, in
     progress("Incremental build ...")
     incremental = build(False)
     progress(f"  {incremental.seconds:.1f} s")
-    return BenchReport(tickets, list(tenant_vars), changed, loaded_rows, full, incremental,
+
+    progress("Incremental build again, nothing changed ...")
+    unchanged = build(False)
+    progress(f"  {unchanged.seconds:.1f} s")
+    return BenchReport(tickets, list(tenant_vars), changed, loaded_rows, full, incremental, unchanged,
                        mart_rows(warehouse), "dbt in process" if in_process else "dbt command line")
 
 

@@ -1,0 +1,158 @@
+"""What a marts build must run: the dbt nodes fed by the raw tables that changed since the last build.
+
+An incremental dbt build reads only the changed rows, but dbt still visits every node, about 150
+models and tests with their own queries, and each incremental model still looks for its changes;
+when little changed, that is most of the build. Before a build, ``plan_build`` compares what raw
+holds with what it held at the last successful build (a fingerprint per raw table: its columns
+and its content, which ``record_build`` keeps in the warehouse) and leaves out every model and
+seed that no changed raw table feeds, with their tests: a tenant's reference data (schedules,
+groups, brands, fields) rarely changes, and a build after a load that brought nothing has
+nothing to do.
+
+Whatever it cannot vouch for builds in full: no record of a build, another dbt project or other
+vars, a full refresh. Every writer of raw shows in the fingerprint: small tables are compared row
+by row; a big one by its row count (the privacy commands delete rows) and its tenant's latest dlt
+load, which changes with every load, so after any load of a tenant its big tables count as
+changed, even when the load brought none of their rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+INPUTS_TABLE = "main.dbt_build_inputs"  # one row: the fingerprint of the last successful build
+SMALL_TABLE_ROWS = 50_000  # raw tables up to this size are compared by content, not by load id
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """The nodes a build leaves out, why, and the inputs to record once it succeeded."""
+
+    exclude: tuple[str, ...]
+    reason: str
+    inputs: str
+
+    def args(self) -> list[str]:
+        """dbt arguments: ``--exclude`` with the nodes left out, if any."""
+        return ["--exclude", " ".join(self.exclude)] if self.exclude else []
+
+
+def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, Any], *,
+               full_refresh: bool = False) -> BuildPlan:
+    """The plan of the next `dbt build` on ``warehouse`` with ``dbt_vars`` (tenants and the rest)."""
+    tenants = dbt_vars.get("tenants") or {}
+    # read-write like dbt's own connection: a process that ran dbt in process may still hold the
+    # file, and DuckDB shares it only with connections of the same configuration
+    with duckdb.connect(str(warehouse)) as con:
+        raw = raw_fingerprints(con, tenants)
+        recorded = _recorded_inputs(con)
+    inputs = {"project": project_identity(manifest, dbt_vars), "raw": raw}
+    serialized = json.dumps(inputs, sort_keys=True)
+    if full_refresh:
+        return BuildPlan((), "a full refresh builds everything", serialized)
+    if recorded is None:
+        return BuildPlan((), "no earlier build recorded in this warehouse: everything builds", serialized)
+    if recorded.get("project") != inputs["project"]:
+        return BuildPlan((), "the dbt project or its vars changed: everything builds", serialized)
+
+    before = recorded.get("raw", {})
+    changed = sorted(table for table in before.keys() | raw.keys() if before.get(table) != raw.get(table))
+    needed = _fed_by(manifest, {(platform, table) for table in changed
+                                for platform in set(tenants.values())})
+    nodes = {uid: node["name"] for uid, node in manifest["nodes"].items()
+             if node["resource_type"] in ("model", "seed", "snapshot")}
+    exclude = tuple(sorted(name for uid, name in nodes.items() if uid not in needed))
+    if not changed:
+        return BuildPlan(exclude, "raw unchanged since the last build: nothing to build", serialized)
+    reason = (f"raw tables changed since the last build: {', '.join(changed)}; "
+              f"{len(nodes) - len(exclude)} of {len(nodes)} models and seeds build")
+    return BuildPlan(exclude, reason, serialized)
+
+
+def record_build(warehouse: Path, plan: BuildPlan) -> None:
+    """Keep the inputs of a build that succeeded, for the next plan."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"create or replace table {INPUTS_TABLE} as select ?::varchar as inputs",
+                    [plan.inputs])
+
+
+def project_identity(manifest: dict[str, Any], dbt_vars: dict[str, Any]) -> str:
+    """A digest of everything in the dbt project that shapes a build's output, and of its vars."""
+    parts = {
+        "nodes": sorted((uid, node.get("checksum", {}).get("checksum"),
+                         json.dumps(node.get("config"), sort_keys=True, default=str))
+                        for uid, node in manifest["nodes"].items()),
+        "sources": sorted((uid, json.dumps({name: column.get("data_type")
+                                            for name, column in source.get("columns", {}).items()},
+                                           sort_keys=True))
+                          for uid, source in manifest["sources"].items()),
+        "macros": sorted((uid, macro.get("macro_sql")) for uid, macro in manifest["macros"].items()
+                         if macro.get("package_name") == manifest["metadata"].get("project_name")),
+        "vars": json.dumps(dbt_vars, sort_keys=True, default=str),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def raw_fingerprints(con: duckdb.DuckDBPyConnection, tenants: dict[str, Any]) -> dict[str, Any]:
+    """Per raw table name, over every tenant: its columns, and its content as a row count with
+    either a hash of every row (small tables) or the tenant's latest dlt load id."""
+    schemas = sorted(f"raw_{tenant_id}" for tenant_id in tenants)
+    if not schemas:
+        return {}
+    marks = ", ".join("?" for _ in schemas)
+    tables = con.execute(
+        f"select schema_name, table_name, estimated_size from duckdb_tables() where schema_name in ({marks})"
+        " and table_name not like '\\_dlt\\_%' escape '\\' order by all", schemas).fetchall()
+    columns: dict[tuple[str, str], list[list[str]]] = {}
+    for schema, table, column, data_type in con.execute(
+            f"select schema_name, table_name, column_name, data_type from duckdb_columns()"
+            f" where schema_name in ({marks}) order by schema_name, table_name, column_index",
+            schemas).fetchall():
+        columns.setdefault((schema, table), []).append([column, data_type])
+    latest_loads = {schema: _latest_load(con, schema) for schema in {s for s, _, _ in tables}}
+    fingerprints: dict[str, Any] = {}
+    for schema, table, size in tables:
+        if size <= SMALL_TABLE_ROWS:  # every row's hash
+            rows, digest = con.execute(
+                f'select count(*), sum(hash(t))::varchar from "{schema}"."{table}" as t').fetchall()[0]
+        else:
+            rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+            digest = latest_loads[schema]
+        entry = fingerprints.setdefault(table, {"shape": {}, "content": {}})
+        entry["shape"][schema] = columns.get((schema, table), [])
+        entry["content"][schema] = [rows, digest]
+    return fingerprints
+
+
+def _latest_load(con: duckdb.DuckDBPyConnection, schema: str) -> str | None:
+    found = con.execute("select count(*) from duckdb_tables()"
+                        " where schema_name = ? and table_name = '_dlt_loads'", [schema]).fetchall()[0][0]
+    return con.execute(f'select max(load_id) from "{schema}"._dlt_loads').fetchall()[0][0] if found else None
+
+
+def _recorded_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    schema, table = INPUTS_TABLE.split(".")
+    if not con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                       [schema, table]).fetchall()[0][0]:
+        return None
+    rows = con.execute(f"select inputs from {INPUTS_TABLE}").fetchall()
+    return json.loads(rows[0][0]) if rows else None
+
+
+def _fed_by(manifest: dict[str, Any], tables: set[tuple[str, str]]) -> set[str]:
+    """Every node downstream of the sources (platform, table name) given."""
+    start = [uid for uid, source in manifest["sources"].items()
+             if (source["source_name"], source["identifier"]) in tables]
+    seen: set[str] = set()
+    while start:
+        for child in manifest["child_map"].get(start.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                start.append(child)
+    return seen
