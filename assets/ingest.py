@@ -6,8 +6,10 @@ A run is the usual incremental load, or, with ``IngestWindow`` configured, a bac
 changed in a date range, which the source reads without moving its incremental state.
 """
 
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 import dlt
@@ -64,6 +66,12 @@ class RawTableTranslator(DagsterDltTranslator):
         )
 
 
+# dlt wipes and re-creates the folder of a pipeline that never ran each time it opens it, so the
+# stand-in's folder is this process's own: two processes loading the definitions at once (two
+# ingest runs) would otherwise race on it
+_STAND_IN_PIPELINES = tempfile.TemporaryDirectory(prefix="deskpulse-definitions-")
+
+
 def _definition_tenant(platform: str) -> TenantConfig:
     """A stand-in tenant to shape the assets at load time; runs use the partition's tenant."""
     return TenantConfig(
@@ -115,7 +123,7 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
 
     @dlt_assets(
         dlt_source=PLATFORMS[platform].source(stand_in),
-        dlt_pipeline=tenant_pipeline(stand_in),
+        dlt_pipeline=tenant_pipeline(stand_in, Path(_STAND_IN_PIPELINES.name)),
         name=f"{platform}_ingest",
         dagster_dlt_translator=RawTableTranslator(),
         partitions_def=tenant_partitions,

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import dlt
 from dlt.common.pipeline import LoadInfo
@@ -44,14 +45,15 @@ class DateRange:
             raise ValueError("a date range needs time-zone aware start < end")
 
 
-def tenant_pipeline(tenant: TenantConfig) -> dlt.Pipeline:
-    """The dlt pipeline of one tenant: its own name, state folder and warehouse schema."""
+def tenant_pipeline(tenant: TenantConfig, pipelines_dir: Path | None = None) -> dlt.Pipeline:
+    """The dlt pipeline of one tenant: its own name, state folder (under ``pipelines_dir``, by
+    default deskpulse's) and warehouse schema."""
     return dlt.pipeline(
         pipeline_name=f"{tenant.platform}_{tenant.id}",
         destination=dlt.destinations.duckdb(
             DuckDbCredentials(str(home.warehouse_path()), global_config=DUCKDB_SETTINGS)),
         dataset_name=home.raw_dataset(tenant.id),
-        pipelines_dir=str(home.dlt_pipelines_dir()),
+        pipelines_dir=str(pipelines_dir or home.dlt_pipelines_dir()),
     )
 
 
