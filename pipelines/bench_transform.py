@@ -109,7 +109,10 @@ class BenchReport:
         return self.incremental.seconds / self.full.seconds
 
     def lines(self) -> list[str]:
-        slowest = sorted(self.full.node_seconds.items(), key=lambda kv: -kv[1])[:6]
+        def slowest(timing: BuildTiming) -> str:
+            top = sorted(timing.node_seconds.items(), key=lambda kv: -kv[1])[:6]
+            return ", ".join(f"{name} {secs:.2f} s" for name, secs in top)
+
         full_cpu, incremental_cpu = self.full.cpu_seconds, self.incremental.cpu_seconds
         cpu = ([f"CPU time (all threads): full {full_cpu:.1f} s, incremental {incremental_cpu:.1f} s, "
                 f"{incremental_cpu / full_cpu:.1%}"] if full_cpu and incremental_cpu else [])
@@ -130,8 +133,8 @@ class BenchReport:
             f"Of which in models (no tests, no dbt overhead): full "
             f"{sum(self.full.node_seconds.values()):.1f} s, incremental "
             f"{sum(self.incremental.node_seconds.values()):.1f} s",
-            "Slowest nodes of the full build: "
-            + ", ".join(f"{name} {secs:.1f} s" for name, secs in slowest),
+            f"Slowest models of the full build: {slowest(self.full)}",
+            f"Slowest models of the incremental build: {slowest(self.incremental)}",
             "Rows per mart: " + ", ".join(f"{m} {n:,}" for m, n in self.mart_rows.items()),
         ]
 
