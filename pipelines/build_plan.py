@@ -26,6 +26,9 @@ from typing import Any
 
 import duckdb
 
+from pipelines.home import raw_dataset
+from pipelines.privacy.warehouse import has_table, quoted, row_count
+
 INPUTS_TABLE = "main.dbt_build_inputs"  # one row: the fingerprint of the last successful build
 SMALL_TABLE_ROWS = 50_000  # raw tables up to this size are compared by content, not by load id
 
@@ -102,7 +105,7 @@ def project_identity(manifest: dict[str, Any], dbt_vars: dict[str, Any]) -> str:
 def raw_fingerprints(con: duckdb.DuckDBPyConnection, tenants: dict[str, Any]) -> dict[str, Any]:
     """Per raw table name, over every tenant: its columns, and its content as a row count with
     either a hash of every row (small tables) or the tenant's latest dlt load id."""
-    schemas = sorted(f"raw_{tenant_id}" for tenant_id in tenants)
+    schemas = sorted(raw_dataset(tenant_id) for tenant_id in tenants)
     if not schemas:
         return {}
     marks = ", ".join("?" for _ in schemas)
@@ -120,10 +123,9 @@ def raw_fingerprints(con: duckdb.DuckDBPyConnection, tenants: dict[str, Any]) ->
     for schema, table, size in tables:
         if size <= SMALL_TABLE_ROWS:  # every row's hash
             rows, digest = con.execute(
-                f'select count(*), sum(hash(t))::varchar from "{schema}"."{table}" as t').fetchall()[0]
+                f"select count(*), sum(hash(t))::varchar from {quoted(schema, table)} as t").fetchall()[0]
         else:
-            rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
-            digest = latest_loads[schema]
+            rows, digest = row_count(con, schema, table), latest_loads[schema]
         entry = fingerprints.setdefault(table, {"shape": {}, "content": {}})
         entry["shape"][schema] = columns.get((schema, table), [])
         entry["content"][schema] = [rows, digest]
@@ -131,15 +133,13 @@ def raw_fingerprints(con: duckdb.DuckDBPyConnection, tenants: dict[str, Any]) ->
 
 
 def _latest_load(con: duckdb.DuckDBPyConnection, schema: str) -> str | None:
-    found = con.execute("select count(*) from duckdb_tables()"
-                        " where schema_name = ? and table_name = '_dlt_loads'", [schema]).fetchall()[0][0]
-    return con.execute(f'select max(load_id) from "{schema}"._dlt_loads').fetchall()[0][0] if found else None
+    if not has_table(con, schema, "_dlt_loads"):
+        return None
+    return con.execute(f"select max(load_id) from {quoted(schema, '_dlt_loads')}").fetchall()[0][0]
 
 
 def _recorded_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    schema, table = INPUTS_TABLE.split(".")
-    if not con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-                       [schema, table]).fetchall()[0][0]:
+    if not has_table(con, *INPUTS_TABLE.split(".")):
         return None
     rows = con.execute(f"select inputs from {INPUTS_TABLE}").fetchall()
     return json.loads(rows[0][0]) if rows else None
