@@ -58,12 +58,7 @@
 {# Pre-hook: remove this model's cells about to be recomputed. #}
 {% macro delete_changed_periods(period, days) -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} as existing_cells
-    where exists (
-        select 1
-        from ({{ deskpulse.recompute_bounds(true) }}) as changed
-        where changed.tenant_id = existing_cells.tenant_id
-            and {{ deskpulse.period_is_recomputed('existing_cells.' ~ period, days) }}
-    )
+    {{ deskpulse.delete_changed_rows(deskpulse.recompute_bounds(true),
+                                     deskpulse.period_is_recomputed('existing_rows.' ~ period, days)) }}
     {%- endif -%}
 {%- endmacro %}

@@ -61,15 +61,23 @@
 {%- endmacro %}
 
 
-{# Pre-hook: remove this model's rows of the tickets about to be recomputed. #}
-{% macro delete_changed_tickets() -%}
-    {%- if is_incremental() -%}
+{# The delete of an incremental pre-hook: this model's rows (`existing_rows`) of a tenant in
+   `changed`, a select with tenant_id, that meet `condition` over both. #}
+{% macro delete_changed_rows(changed, condition) -%}
     delete from {{ this }} as existing_rows
     where exists (
         select 1
-        from ({{ deskpulse.changed_tickets(true) }}) as changed
+        from ({{ changed }}) as changed
         where changed.tenant_id = existing_rows.tenant_id
-            and changed.ticket_id = existing_rows.ticket_id
+            and {{ condition }}
     )
+{%- endmacro %}
+
+
+{# Pre-hook: remove this model's rows of the tickets about to be recomputed. #}
+{% macro delete_changed_tickets() -%}
+    {%- if is_incremental() -%}
+    {{ deskpulse.delete_changed_rows(deskpulse.changed_tickets(true),
+                                     'changed.ticket_id = existing_rows.ticket_id') }}
     {%- endif -%}
 {%- endmacro %}
