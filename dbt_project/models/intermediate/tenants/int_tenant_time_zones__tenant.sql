@@ -1,5 +1,6 @@
 -- The time zone that defines each tenant's day: the tenant config's IANA zone, else the zone of
--- the tenant's default business-hours schedule (a Rails name, mapped to IANA), else UTC.
+-- the tenant's default business-hours schedule (a Rails name, mapped to IANA), else UTC. One row
+-- per configured tenant.
 
 with
 
@@ -33,11 +34,18 @@ rails_time_zones as (
 
 tenants as (
 
-    select tenant_id from tenant_configs
-    union
-    select tenant_id from schedules
-    union
-    select tenant_id from {{ ref('stg_zendesk__tickets') }}
+    -- every configured tenant (the `tenants` var), loaded or not: the tenant list comes from
+    -- the configuration, not from the tickets, so the tenant models rebuild only when a
+    -- tenant's settings do
+    {%- for tenant_id in deskpulse.configured_tenants() %}
+    select cast('{{ tenant_id }}' as {{ dbt.type_string() }}) as tenant_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- else %}
+    select cast(null as {{ dbt.type_string() }}) as tenant_id
+    where 1 = 0
+    {%- endfor %}
 
 ),
 
