@@ -7,7 +7,9 @@ holds with what it held at the last successful build (a fingerprint per raw tabl
 and its content, which ``record_build`` keeps in the warehouse) and leaves out every model and
 seed that no changed raw table feeds, with their tests: a tenant's reference data (schedules,
 groups, brands, fields) rarely changes, and a build after a load that brought nothing has
-nothing to do.
+nothing to do. A view fed by changed rows is not re-created either, unless its raw tables'
+columns changed (its definition follows them); it already shows the new rows, and its tests
+run on them.
 
 Whatever it cannot vouch for builds in full: no record of a build, another dbt project or other
 vars, a full refresh. Every writer of raw shows in the fingerprint: small tables are compared row
@@ -31,6 +33,7 @@ from pipelines.privacy.warehouse import has_table, quoted, row_count
 
 INPUTS_TABLE = "main.dbt_build_inputs"  # one row: the fingerprint of the last successful build
 SMALL_TABLE_ROWS = 50_000  # raw tables up to this size are compared by content, not by load id
+BUILT = ("model", "seed", "snapshot")  # the node types a build writes to the warehouse
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,10 @@ class BuildPlan:
     inputs: str
 
     def args(self) -> list[str]:
-        """dbt arguments: ``--exclude`` with the nodes left out, if any."""
-        return ["--exclude", " ".join(self.exclude)] if self.exclude else []
+        """dbt arguments: ``--exclude`` with the nodes left out, if any. The plan names every
+        test it leaves out itself, so dbt's indirect selection is off: the tests of a view that
+        is not re-created (its definition is as it was) still check what it now shows."""
+        return ["--indirect-selection", "empty", "--exclude", " ".join(self.exclude)] if self.exclude else []
 
 
 def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, Any], *,
@@ -66,15 +71,29 @@ def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, An
 
     before = recorded.get("raw", {})
     changed = sorted(table for table in before.keys() | raw.keys() if before.get(table) != raw.get(table))
-    needed = _fed_by(manifest, {(platform, table) for table in changed
-                                for platform in set(tenants.values())})
-    nodes = {uid: node["name"] for uid, node in manifest["nodes"].items()
-             if node["resource_type"] in ("model", "seed", "snapshot")}
-    exclude = tuple(sorted(name for uid, name in nodes.items() if uid not in needed))
+    reshaped = [table for table in changed
+                if (before.get(table) or {}).get("shape") != (raw.get(table) or {}).get("shape")]
+    platforms = set(tenants.values())
+    fed = _fed_by(manifest, {(platform, table) for table in changed for platform in platforms})
+    # a view's definition follows its raw tables' columns (staging unions what each tenant has)
+    redefined = _fed_by(manifest, {(platform, table) for table in reshaped for platform in platforms})
+    nodes, unit_tests = manifest["nodes"], manifest.get("unit_tests", {})
+    models = {uid for uid, node in nodes.items() if node["resource_type"] in BUILT}
+    views = {uid for uid in models if nodes[uid]["config"].get("materialized") == "view"}
+    tests = {uid for uid, node in nodes.items() if node["resource_type"] == "test"}
+    built = (models & fed) - (views - redefined)
+    runs = built | (tests & fed) | {uid for uid, test in unit_tests.items()
+                                    if built & set(test["depends_on"]["nodes"])}
+    exclude = tuple(sorted(node["name"] for uid, node in {**nodes, **unit_tests}.items()
+                           if uid not in runs and (uid in models or uid in tests or uid in unit_tests)))
     if not changed:
         return BuildPlan(exclude, "raw unchanged since the last build: nothing to build", serialized)
+    kept_views = len((views & fed) - built)
     reason = (f"raw tables changed since the last build: {', '.join(changed)}; "
-              f"{len(nodes) - len(exclude)} of {len(nodes)} models and seeds build")
+              f"{len(built)} of {len(models)} models and seeds build"
+              + (f" ({kept_views} views stay as they are: their definitions did not change)"
+                 if kept_views else "")
+              + f", {len(tests & fed)} of {len(tests)} data tests run")
     return BuildPlan(exclude, reason, serialized)
 
 

@@ -68,8 +68,11 @@ def test_a_changed_reference_table_builds_what_it_feeds(warehouse, manifest):
     plan = plan_build(warehouse, manifest, VARS)
     names = built(manifest, plan)
     # groups feed the group keys of the tickets, hence the settings fingerprint and every ticket
-    assert {"stg_zendesk__groups", "int_tenant_settings__tenant", "int_ticket_changes__ticket",
-            "fct_tickets", "team_weekly_performance"} <= names
+    assert {"int_tenant_settings__tenant", "int_ticket_changes__ticket", "fct_tickets",
+            "team_weekly_performance"} <= names
+    # the staging view reads the new rows as it is; its tests check them
+    assert "stg_zendesk__groups" not in names
+    assert not data_tests_on(manifest, "stg_zendesk__groups") & set(plan.exclude)
     # nothing about brands, schedules, the time zones or raw tickets depends on groups
     assert not names & {"stg_zendesk__brands", "stg_zendesk__tickets", "int_schedules__schedule",
                         "int_tenant_time_zones__tenant", "rails_time_zones"}
@@ -104,3 +107,57 @@ def test_other_vars_a_full_refresh_or_another_project_build_everything(warehouse
     node = next(n for n in edited["nodes"].values() if n["name"] == "fct_tickets")
     node["checksum"]["checksum"] = "edited"
     assert plan_build(warehouse, edited, VARS).exclude == ()
+
+
+def test_new_rows_run_the_tests_of_views_they_do_not_redefine(warehouse, manifest):
+    """New ticket rows feed every ticket model, but the staging view of raw tickets reads them as
+    it is: it is not re-created, while its tests still check the rows it now shows."""
+    record_build(warehouse, plan_build(warehouse, manifest, VARS))
+    sql(warehouse, "insert into raw_acme.tickets values (99999, 'new')")
+    sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")
+    plan = plan_build(warehouse, manifest, VARS)
+    names = built(manifest, plan)
+    assert {"int_ticket_changes__ticket", "fct_tickets"} <= names
+    assert "stg_zendesk__tickets" not in names
+    tests = data_tests_on(manifest, "stg_zendesk__tickets")
+    assert tests and not tests & set(plan.exclude)
+    # nothing about the tenants' settings depends on their tickets: those models and tests rest
+    tenant_models = {"int_tenant_time_zones__tenant", "int_tenant_settings__tenant",
+                     "int_schedules__schedule"}
+    assert not names & tenant_models
+    assert set().union(*(data_tests_on(manifest, m) for m in tenant_models)) <= set(plan.exclude)
+    # a unit test runs with its model, not without
+    assert "work_is_credited_at_the_time" not in plan.exclude  # int_ticket_activity__activity
+    unit_tests = {t["name"] for t in manifest["unit_tests"].values()
+                  if t["depends_on"]["nodes"] == ["model.deskpulse.int_tenant_time_zones__tenant"]}
+    assert unit_tests and unit_tests <= set(plan.exclude)
+    assert "views stay as they are" in plan.reason and "data tests run" in plan.reason
+
+
+def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path):
+    """dbt itself, given the plan's arguments, selects exactly the nodes the plan keeps: the
+    tests of a view it does not re-create included, and no test of a node it leaves out."""
+    from dbt.cli.main import dbtRunner
+
+    from assets.project import DBT_PROJECT_DIR
+
+    record_build(warehouse, plan_build(warehouse, manifest, VARS))
+    sql(warehouse, "insert into raw_acme.tickets values (99999, 'new')")
+    sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")
+    plan = plan_build(warehouse, manifest, VARS)
+    listed = dbtRunner().invoke(["ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                                 str(DBT_PROJECT_DIR), "--output", "name", "--quiet", "--resource-types",
+                                 "model", "seed", "test", "unit_test", "--target-path", str(tmp_path),
+                                 "--vars", json.dumps(VARS), *plan.args()])
+    assert listed.success, listed.exception
+    planned = {**manifest["nodes"], **manifest["unit_tests"]}
+    expected = {node["name"] for node in planned.values()
+                if node["resource_type"] in ("model", "seed", "test", "unit_test")} - set(plan.exclude)
+    assert set(listed.result) == expected
+    assert data_tests_on(manifest, "stg_zendesk__tickets") <= set(listed.result)
+
+
+def data_tests_on(manifest: dict, model: str) -> set[str]:
+    """The names of the data tests on ``model``."""
+    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"
+            and node.get("attached_node") == f"model.deskpulse.{model}"}
