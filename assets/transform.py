@@ -18,7 +18,7 @@ from assets.project import DBT_PROJECT, WAREHOUSE_POOL
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
-from pipelines.build_plan import BuildPlan, plan_build, record_build
+from pipelines.build_plan import DATA_BUILD_ARGS, BuildPlan, plan_build, record_build
 from pipelines.config import TenantConfig
 from pipelines.home import warehouse_path
 from pipelines.privacy.retention import purged_before
@@ -119,8 +119,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
     build_vars = dbt_vars(tenants.load())
     plan = build_plan(context, build_vars)
     with retry_only_transient():
-        invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *(plan.args() if plan else [])],
-                             context=context)
+        invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *DATA_BUILD_ARGS,
+                              *(plan.args() if plan else [])], context=context)
         events, failure = [], None
         try:
             events.extend(invocation.stream())

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.bench_ingest import cpu_seconds
-from pipelines.build_plan import BuildPlan, plan_build, record_build
+from pipelines.build_plan import DATA_BUILD_ARGS, BuildPlan, plan_build, record_build
 from pipelines.config import Credentials, TenantConfig
 from pipelines.home import environment, home
 from pipelines.load import load_tenant
@@ -171,8 +171,7 @@ def _build_args(dbt_vars: dict, target_path: Path, plan: BuildPlan, *, full_refr
                 select: str | None) -> list[str]:
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(target_path), "--vars", json.dumps(dbt_vars),
-            "--exclude-resource-type", "unit_test",  # unit tests are CI's, not a data build's
-            *plan.args()]
+            *DATA_BUILD_ARGS, *plan.args()]
     if select:
         args += ["--select", select]
     if full_refresh:

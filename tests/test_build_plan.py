@@ -8,7 +8,7 @@ import json
 import duckdb
 import pytest
 
-from pipelines.build_plan import plan_build, record_build
+from pipelines.build_plan import DATA_BUILD_ARGS, plan_build, record_build
 
 VARS = {"tenants": {"acme": "zendesk", "globex": "zendesk"}}
 BIG = 60_000  # rows: past the size up to which a raw table is compared whole
@@ -126,11 +126,6 @@ def test_new_rows_run_the_tests_of_views_they_do_not_redefine(warehouse, manifes
                      "int_schedules__schedule"}
     assert not names & tenant_models
     assert set().union(*(data_tests_on(manifest, m) for m in tenant_models)) <= set(plan.exclude)
-    # a unit test runs with its model, not without
-    assert "work_is_credited_at_the_time" not in plan.exclude  # int_ticket_activity__activity
-    unit_tests = {t["name"] for t in manifest["unit_tests"].values()
-                  if t["depends_on"]["nodes"] == ["model.deskpulse.int_tenant_time_zones__tenant"]}
-    assert unit_tests and unit_tests <= set(plan.exclude)
     assert "views stay as they are" in plan.reason and "data tests run" in plan.reason
 
 
@@ -146,14 +141,13 @@ def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path):
     sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")
     plan = plan_build(warehouse, manifest, VARS)
     listed = dbtRunner().invoke(["ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                                 str(DBT_PROJECT_DIR), "--output", "name", "--quiet", "--resource-types",
-                                 "model", "seed", "test", "unit_test", "--target-path", str(tmp_path),
-                                 "--vars", json.dumps(VARS), *plan.args()])
+                                 str(DBT_PROJECT_DIR), "--output", "name", "--quiet", "--target-path",
+                                 str(tmp_path), "--vars", json.dumps(VARS), *DATA_BUILD_ARGS, *plan.args()])
     assert listed.success, listed.exception
-    planned = {**manifest["nodes"], **manifest["unit_tests"]}
-    expected = {node["name"] for node in planned.values()
-                if node["resource_type"] in ("model", "seed", "test", "unit_test")} - set(plan.exclude)
-    assert set(listed.result) == expected
+    expected = {node["name"] for node in manifest["nodes"].values()
+                if node["resource_type"] in ("model", "seed", "test")} - set(plan.exclude)
+    sources = {f"{source['source_name']}.{source['name']}" for source in manifest["sources"].values()}
+    assert set(listed.result) - sources == expected
     assert data_tests_on(manifest, "stg_zendesk__tickets") <= set(listed.result)
 
 
