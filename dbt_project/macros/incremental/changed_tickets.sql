@@ -13,8 +13,10 @@
     Models opt in with:
         config(materialized='incremental', incremental_strategy='append',
                pre_hook="{{ deskpulse.delete_changed_tickets() }}")
-    and restrict their inputs to `deskpulse.changed_tickets(is_incremental())`: the model
-    passes its own is_incremental(), so a unit test's override of it reaches the macro.
+    look up their latest stamp once, `{% set since = deskpulse.refreshed_since(is_incremental()) %}`
+    (the model passes its own is_incremental(), so a unit test's override of it reaches the
+    macro), and restrict their inputs with `deskpulse.changed_tickets(since)` and
+    `deskpulse.refreshed_rows(alias, since)`.
 #}
 
 {% macro run_started_literal() -%}
@@ -22,10 +24,11 @@
 {%- endmacro %}
 
 
-{# The latest refreshed_at stamp this model holds, as a SQL literal (incremental runs only). #}
+{# The latest refreshed_at stamp this model holds, as a SQL literal, in an incremental run (1900
+   while it holds no row); none in a full build. One query: a model asks once and passes it on. #}
 {% macro refreshed_since(incremental) %}
     {%- if not (execute and incremental) -%}
-        {{ return("cast(null as " ~ dbt.type_timestamp() ~ ")") }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set result = run_query("select max(refreshed_at) from " ~ this) -%}
     {%- set latest = result.columns[0].values()[0] -%}
@@ -36,13 +39,13 @@
 {% endmacro %}
 
 
-{# Tickets to (re)compute: all of them in a full build, those stamped later than this model's
-   latest stamp in an incremental one. Columns: tenant_id, ticket_id, refreshed_at. #}
-{% macro changed_tickets(incremental) -%}
+{# Tickets to (re)compute: all of them in a full build (`since` none), those stamped later than
+   `since` (refreshed_since) in an incremental one. Columns: tenant_id, ticket_id, refreshed_at. #}
+{% macro changed_tickets(since) -%}
     select tenant_id, ticket_id, refreshed_at
     from {{ ref('int_ticket_changes__ticket') }}
-    {%- if incremental %}
-    where refreshed_at > {{ deskpulse.refreshed_since(incremental) }}
+    {%- if since is not none %}
+    where refreshed_at > {{ since }}
     {%- endif %}
 {%- endmacro %}
 
@@ -50,11 +53,11 @@
 {# A condition keeping the rows of `alias`, an upstream incremental-by-ticket model, that belong
    to the tickets this run recomputes. Every row carries its ticket's stamp and the upstream
    model ran first, so in an incremental run they are exactly the rows stamped later than this
-   model's latest stamp: appended last, the engine finds them from each block's min/max without
-   reading the rest of the table. True in a full build. #}
-{% macro refreshed_rows(alias, incremental) -%}
-    {%- if incremental -%}
-    {{ alias }}.refreshed_at > {{ deskpulse.refreshed_since(incremental) }}
+   model's latest stamp (`since`, from refreshed_since): appended last, the engine finds them
+   from each block's min/max without reading the rest of the table. True in a full build. #}
+{% macro refreshed_rows(alias, since) -%}
+    {%- if since is not none -%}
+    {{ alias }}.refreshed_at > {{ since }}
     {%- else -%}
     1 = 1
     {%- endif -%}
@@ -77,7 +80,7 @@
 {# Pre-hook: remove this model's rows of the tickets about to be recomputed. #}
 {% macro delete_changed_tickets() -%}
     {%- if is_incremental() -%}
-    {{ deskpulse.delete_changed_rows(deskpulse.changed_tickets(true),
+    {{ deskpulse.delete_changed_rows(deskpulse.changed_tickets(deskpulse.refreshed_since(true)),
                                      'changed.ticket_id = existing_rows.ticket_id') }}
     {%- endif -%}
 {%- endmacro %}

@@ -8,11 +8,13 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+{%- set since = deskpulse.refreshed_since(is_incremental()) %}
+
 with
 
 changed as (
 
-    {{ deskpulse.changed_tickets(is_incremental()) }}
+    {{ deskpulse.changed_tickets(since) }}
 
 ),
 
@@ -30,7 +32,7 @@ reply_times as (
 
     select reply_times.*
     from {{ ref('int_reply_times__ticket') }} as reply_times
-    where {{ deskpulse.refreshed_rows('reply_times', is_incremental()) }}
+    where {{ deskpulse.refreshed_rows('reply_times', since) }}
 
 ),
 
@@ -38,7 +40,7 @@ resolution as (
 
     select resolution.*
     from {{ ref('int_resolution__ticket') }} as resolution
-    where {{ deskpulse.refreshed_rows('resolution', is_incremental()) }}
+    where {{ deskpulse.refreshed_rows('resolution', since) }}
 
 ),
 
@@ -46,7 +48,7 @@ business_minutes as (
 
     select business_minutes.*
     from {{ ref('int_business_minutes__ticket') }} as business_minutes
-    where {{ deskpulse.refreshed_rows('business_minutes', is_incremental()) }}
+    where {{ deskpulse.refreshed_rows('business_minutes', since) }}
 
 ),
 
@@ -55,7 +57,7 @@ latest_ratings as (
     select ratings.tenant_id, ratings.ticket_id, ratings.score
     from {{ ref('int_satisfaction_ratings__rating') }} as ratings
     where ratings.is_latest_rating
-        and {{ deskpulse.refreshed_rows('ratings', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('ratings', since) }}
 
 ),
 

@@ -13,11 +13,13 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+{%- set since = deskpulse.refreshed_since(is_incremental()) %}
+
 with
 
 changed as (
 
-    {{ deskpulse.changed_tickets(is_incremental()) }}
+    {{ deskpulse.changed_tickets(since) }}
 
 ),
 
@@ -28,7 +30,7 @@ timeline as (
     inner join changed
         on timeline.tenant_id = changed.tenant_id
         and timeline.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('timeline', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('timeline', since) }}
     where timeline.is_public_agent_reply
         or timeline.is_solve_event
         or timeline.is_reopen_event
@@ -42,7 +44,7 @@ reply_times as (
     inner join changed
         on reply_times.tenant_id = changed.tenant_id
         and reply_times.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('reply_times', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('reply_times', since) }}
     where reply_times.first_reply_at is not null
 
 ),
@@ -54,7 +56,7 @@ resolution as (
     inner join changed
         on resolution.tenant_id = changed.tenant_id
         and resolution.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('resolution', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('resolution', since) }}
 
 ),
 
@@ -66,7 +68,7 @@ business_minutes as (
     inner join changed
         on business_minutes.tenant_id = changed.tenant_id
         and business_minutes.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('business_minutes', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('business_minutes', since) }}
 
 ),
 
@@ -77,7 +79,7 @@ ratings as (
     inner join changed
         on ratings.tenant_id = changed.tenant_id
         and ratings.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('ratings', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('ratings', since) }}
     where ratings.is_rated
 
 ),

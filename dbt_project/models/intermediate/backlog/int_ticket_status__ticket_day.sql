@@ -11,11 +11,13 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+{%- set since = deskpulse.refreshed_since(is_incremental()) %}
+
 with
 
 changed as (
 
-    {{ deskpulse.changed_tickets(is_incremental()) }}
+    {{ deskpulse.changed_tickets(since) }}
 
 ),
 
@@ -26,7 +28,7 @@ timeline as (
     inner join changed
         on timeline.tenant_id = changed.tenant_id
         and timeline.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('timeline', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('timeline', since) }}
 
 ),
 

@@ -14,11 +14,13 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+{%- set since = deskpulse.refreshed_since(is_incremental()) %}
+
 with
 
 changed as (
 
-    {{ deskpulse.changed_tickets(is_incremental()) }}
+    {{ deskpulse.changed_tickets(since) }}
 
 ),
 
@@ -90,7 +92,7 @@ reply_times as (
     inner join changed
         on reply_times.tenant_id = changed.tenant_id
         and reply_times.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('reply_times', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('reply_times', since) }}
 
 ),
 
@@ -102,7 +104,7 @@ resolution as (
     inner join changed
         on resolution.tenant_id = changed.tenant_id
         and resolution.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('resolution', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('resolution', since) }}
 
 ),
 

@@ -9,11 +9,13 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+{%- set since = deskpulse.refreshed_since(is_incremental()) %}
+
 with
 
 changed as (
 
-    {{ deskpulse.changed_tickets(is_incremental()) }}
+    {{ deskpulse.changed_tickets(since) }}
 
 ),
 
@@ -34,7 +36,7 @@ timeline as (
     inner join changed
         on timeline.tenant_id = changed.tenant_id
         and timeline.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('timeline', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('timeline', since) }}
     where timeline.is_public_end_user_comment
         or timeline.is_public_agent_reply
 

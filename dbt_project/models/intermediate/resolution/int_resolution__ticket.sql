@@ -10,11 +10,13 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+{%- set since = deskpulse.refreshed_since(is_incremental()) %}
+
 with
 
 changed as (
 
-    {{ deskpulse.changed_tickets(is_incremental()) }}
+    {{ deskpulse.changed_tickets(since) }}
 
 ),
 
@@ -35,7 +37,7 @@ timeline as (
     inner join changed
         on timeline.tenant_id = changed.tenant_id
         and timeline.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('timeline', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('timeline', since) }}
     where timeline.is_solve_event
         or timeline.is_reopen_event
 
@@ -48,7 +50,7 @@ reply_times as (
     inner join changed
         on reply_times.tenant_id = changed.tenant_id
         and reply_times.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('reply_times', is_incremental()) }}
+        and {{ deskpulse.refreshed_rows('reply_times', since) }}
 
 ),
 

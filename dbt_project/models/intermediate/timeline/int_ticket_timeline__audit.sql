@@ -13,11 +13,13 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+{%- set since = deskpulse.refreshed_since(is_incremental()) %}
+
 with
 
 changed as (
 
-    {{ deskpulse.changed_tickets(is_incremental()) }}
+    {{ deskpulse.changed_tickets(since) }}
 
 ),
 
