@@ -87,7 +87,8 @@ def raw_rows(warehouse: Path, tenants: list[str]) -> int:
 class BuildTiming:
     seconds: float
     models: int
-    node_seconds: dict[str, float] = field(default_factory=dict)
+    node_seconds: dict[str, float] = field(default_factory=dict)  # models and seeds
+    test_seconds: dict[str, float] = field(default_factory=dict)  # data tests
     cpu_seconds: float | None = None  # in process only: CPU of every thread, steadier on a shared machine
     plan: str = ""  # what pipelines.build_plan left out, and why
 
@@ -109,8 +110,8 @@ class BenchReport:
         return self.incremental.seconds / self.full.seconds
 
     def lines(self) -> list[str]:
-        def slowest(timing: BuildTiming) -> str:
-            top = sorted(timing.node_seconds.items(), key=lambda kv: -kv[1])[:6]
+        def slowest(seconds: dict[str, float]) -> str:
+            top = sorted(seconds.items(), key=lambda kv: -kv[1])[:6]
             return ", ".join(f"{name} {secs:.2f} s" for name, secs in top)
 
         full_cpu, incremental_cpu = self.full.cpu_seconds, self.incremental.cpu_seconds
@@ -130,11 +131,15 @@ class BenchReport:
             *cpu,
             f"Load average when done: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
             f"({os.cpu_count()} cores; other work on the machine slows both builds)",
-            f"Of which in models (no tests, no dbt overhead): full "
-            f"{sum(self.full.node_seconds.values()):.1f} s, incremental "
-            f"{sum(self.incremental.node_seconds.values()):.1f} s",
-            f"Slowest models of the full build: {slowest(self.full)}",
-            f"Slowest models of the incremental build: {slowest(self.incremental)}",
+            f"Of which in models: full {sum(self.full.node_seconds.values()):.1f} s "
+            f"({len(self.full.node_seconds)} nodes), incremental "
+            f"{sum(self.incremental.node_seconds.values()):.1f} s ({len(self.incremental.node_seconds)})",
+            f"Of which in data tests: full {sum(self.full.test_seconds.values()):.1f} s "
+            f"({len(self.full.test_seconds)} tests), incremental "
+            f"{sum(self.incremental.test_seconds.values()):.1f} s ({len(self.incremental.test_seconds)})",
+            f"Slowest models of the full build: {slowest(self.full.node_seconds)}",
+            f"Slowest models of the incremental build: {slowest(self.incremental.node_seconds)}",
+            f"Slowest data tests of the incremental build: {slowest(self.incremental.test_seconds)}",
             "Rows per mart: " + ", ".join(f"{m} {n:,}" for m, n in self.mart_rows.items()),
         ]
 
@@ -203,9 +208,14 @@ def dbt_build(warehouse: Path, tenants: dict[str, str], target_path: Path, *,
         record_build(warehouse, plan)
     seconds = time.monotonic() - started
     run_results = json.loads((target_path / "run_results.json").read_text())
-    nodes = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in run_results["results"]
-             if r["unique_id"].startswith("model.")}
-    return BuildTiming(seconds, len(nodes), nodes, plan=plan.reason)
+    times = [(r["unique_id"], r["execution_time"]) for r in run_results["results"]]
+    models = node_seconds(times, "model")
+    return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), plan=plan.reason)
+
+
+def node_seconds(times: list[tuple[str, float]], resource_type: str) -> dict[str, float]:
+    """Execution seconds by node name, of the nodes of one type, from (unique id, seconds)."""
+    return {uid.split(".")[2]: secs for uid, secs in times if uid.startswith(resource_type + ".")}
 
 
 class InProcessDbt:
@@ -239,9 +249,9 @@ class InProcessDbt:
             raise RuntimeError(f"dbt build failed: {result.exception or '; '.join(failed)}")
         record_build(self.warehouse, plan)
         seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
-        nodes = {r.node.unique_id.split(".")[-1]: r.execution_time for r in result.result.results
-                 if r.node.unique_id.startswith("model.")}
-        return BuildTiming(seconds, len(nodes), nodes, cpu, plan.reason)
+        times = [(r.node.unique_id, r.execution_time) for r in result.result.results]
+        models = node_seconds(times, "model")
+        return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), cpu, plan.reason)
 
 
 def dbt_parse(target_path: Path, tenants: dict[str, str]) -> None:

@@ -43,15 +43,18 @@ DATA_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
 class BuildPlan:
     """The nodes a build leaves out, why, and the inputs to record once it succeeded."""
 
-    exclude: tuple[str, ...]
+    exclude: tuple[str, ...]  # the names of the models, seeds and data tests left out
     reason: str
     inputs: str
+    selectors: tuple[str, ...] = ()  # dbt selectors for exactly those nodes
 
     def args(self) -> list[str]:
         """dbt arguments: ``--exclude`` with the nodes left out, if any. The plan names every
         test it leaves out itself, so dbt's indirect selection is off: the tests of a view that
         is not re-created (its definition is as it was) still check what it now shows."""
-        return ["--indirect-selection", "empty", "--exclude", " ".join(self.exclude)] if self.exclude else []
+        if not self.selectors:
+            return []
+        return ["--indirect-selection", "empty", "--exclude", " ".join(self.selectors)]
 
 
 def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, Any], *,
@@ -85,16 +88,19 @@ def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, An
     views = {uid for uid in models if nodes[uid]["config"].get("materialized") == "view"}
     tests = {uid for uid, node in nodes.items() if node["resource_type"] == "test"}
     built = (models & fed) - (views - redefined)
-    exclude = tuple(sorted(nodes[uid]["name"] for uid in (models - built) | (tests - fed)))
+    left_out = (models - built) | (tests - fed)
+    exclude = tuple(sorted(nodes[uid]["name"] for uid in left_out))
+    selectors = _selectors(manifest, built | (tests & fed), left_out)
     if not changed:
-        return BuildPlan(exclude, "raw unchanged since the last build: nothing to build", serialized)
+        return BuildPlan(exclude, "raw unchanged since the last build: nothing to build", serialized,
+                         selectors)
     kept_views = len((views & fed) - built)
     reason = (f"raw tables changed since the last build: {', '.join(changed)}; "
               f"{len(built)} of {len(models)} models and seeds build"
               + (f" ({kept_views} views stay as they are: their definitions did not change)"
                  if kept_views else "")
               + f", {len(tests & fed)} of {len(tests)} data tests run")
-    return BuildPlan(exclude, reason, serialized)
+    return BuildPlan(exclude, reason, serialized, selectors)
 
 
 def record_build(warehouse: Path, plan: BuildPlan) -> None:
@@ -162,6 +168,20 @@ def _recorded_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
         return None
     rows = con.execute(f"select inputs from {INPUTS_TABLE}").fetchall()
     return json.loads(rows[0][0]) if rows else None
+
+
+def _selectors(manifest: dict[str, Any], runs: set[str], left_out: set[str]) -> tuple[str, ...]:
+    """dbt selectors for the nodes ``left_out``: ``fqn:<folder>.*`` for a folder where nothing
+    runs, a node's name elsewhere. dbt matches every selector against every node, a few
+    milliseconds each, so a build that leaves out much is named in a few terms, not one a node."""
+    nodes = manifest["nodes"]
+    busy = {tuple(nodes[uid]["fqn"][:depth]) for uid in runs for depth in range(1, len(nodes[uid]["fqn"]))}
+    selectors = set()
+    for uid in left_out:
+        fqn = nodes[uid]["fqn"]
+        idle = next((fqn[:depth] for depth in range(1, len(fqn)) if tuple(fqn[:depth]) not in busy), None)
+        selectors.add(f"fqn:{'.'.join(idle)}.*" if idle else nodes[uid]["name"])
+    return tuple(sorted(selectors))
 
 
 def _fed_by(manifest: dict[str, Any], tables: set[tuple[str, str]]) -> set[str]:

@@ -129,16 +129,19 @@ def test_new_rows_run_the_tests_of_views_they_do_not_redefine(warehouse, manifes
     assert "views stay as they are" in plan.reason and "data tests run" in plan.reason
 
 
-def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path):
+@pytest.mark.parametrize("change", ["new tickets", "nothing"])
+def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path, change):
     """dbt itself, given the plan's arguments, selects exactly the nodes the plan keeps: the
-    tests of a view it does not re-create included, and no test of a node it leaves out."""
+    tests of a view it does not re-create included, and no test of a node it leaves out. A
+    folder where nothing runs is left out as one selector."""
     from dbt.cli.main import dbtRunner
 
     from assets.project import DBT_PROJECT_DIR
 
     record_build(warehouse, plan_build(warehouse, manifest, VARS))
-    sql(warehouse, "insert into raw_acme.tickets values (99999, 'new')")
-    sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")
+    if change == "new tickets":
+        sql(warehouse, "insert into raw_acme.tickets values (99999, 'new')")
+        sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")
     plan = plan_build(warehouse, manifest, VARS)
     listed = dbtRunner().invoke(["ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
                                  str(DBT_PROJECT_DIR), "--output", "name", "--quiet", "--target-path",
@@ -148,7 +151,11 @@ def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path):
                 if node["resource_type"] in ("model", "seed", "test")} - set(plan.exclude)
     sources = {f"{source['source_name']}.{source['name']}" for source in manifest["sources"].values()}
     assert set(listed.result) - sources == expected
-    assert data_tests_on(manifest, "stg_zendesk__tickets") <= set(listed.result)
+    if change == "nothing":
+        assert expected == set() and plan.selectors == ("fqn:deskpulse.*",)
+    else:
+        assert data_tests_on(manifest, "stg_zendesk__tickets") <= set(listed.result)
+        assert "fqn:deskpulse.intermediate.tenants.*" in plan.selectors
 
 
 def data_tests_on(manifest: dict, model: str) -> set[str]:
