@@ -10,7 +10,7 @@
 -- holidays, groups), or when it disappeared from raw (erasure, offboarding): then its rows
 -- elsewhere are removed. A full build marks every ticket.
 
--- depends_on: {{ ref('int_user_changes__user') }}
+-- depends_on: {{ ref('int_user_changes__user') }}, {{ ref('int_tenant_time_zones__tenant') }}
 
 {{ config(
     materialized='incremental',
@@ -19,46 +19,29 @@
     on_schema_change='fail',
 ) }}
 
-with
-
-tickets as (
-
-    select tenant_id, ticket_id, updated_at, requester_id, assignee_id
-    from {{ ref('stg_zendesk__tickets') }}
-
-),
-
-{#- the raw events and ratings are read where they are used, never through one shared CTE, which
-    an engine may materialise in full (17 million rows for a million tickets) -#}
+{#- The big inputs are read where they are used, never through one shared CTE, which an engine
+    may materialise in full: the raw events and ratings (17 million rows for a million
+    tickets), the raw tickets with their tenant's settings, and this model's own rows. -#}
+{%- set tickets = ref('stg_zendesk__tickets') %}
 {%- set ticket_events = ref('stg_zendesk__ticket_events') %}
 {%- set ratings = ref('stg_zendesk__satisfaction_ratings') %}
+{%- set first_instant = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
+{%- set current_tickets -%}
+    (
+        select
+            tickets.tenant_id,
+            tickets.ticket_id,
+            tickets.updated_at,
+            settings.settings_fingerprint
+        from {{ tickets }} as tickets
+        left join {{ ref('int_tenant_settings__tenant') }} as settings
+            on tickets.tenant_id = settings.tenant_id
+    )
+{%- endset %}
 
-settings as (
-
-    select tenant_id, settings_fingerprint from {{ ref('int_tenant_settings__tenant') }}
-
-),
-
-current_tickets as (
-
-    select
-        tickets.tenant_id,
-        tickets.ticket_id,
-        tickets.updated_at,
-        settings.settings_fingerprint
-    from tickets
-    left join settings
-        on tickets.tenant_id = settings.tenant_id
-
-),
+with
 
 {% if is_incremental() %}
-
-previous as (
-
-    select * from {{ this }}
-
-),
 
 watermarks as (
 
@@ -66,14 +49,14 @@ watermarks as (
         tenant_id,
         max(last_event_at) as event_watermark,
         max(last_rating_at) as rating_watermark
-    from previous
+    from {{ this }}
     group by tenant_id
 
 ),
 
 latest_stamp as (
 
-    select max(refreshed_at) as refreshed_at from previous
+    select max(refreshed_at) as refreshed_at from {{ this }}
 
 ),
 
@@ -87,17 +70,34 @@ changed_users as (
 
 ),
 
-candidates as (
+compared as (
 
-    select current_tickets.tenant_id, current_tickets.ticket_id
-    from current_tickets
-    left join previous
+    -- every ticket in raw beside its row of the last build, and every ticket that had one: one
+    -- join finds the new tickets, the changed rows and the tickets gone from raw
+    select
+        coalesce(current_tickets.tenant_id, previous.tenant_id) as tenant_id,
+        coalesce(current_tickets.ticket_id, previous.ticket_id) as ticket_id,
+        current_tickets.ticket_id is null as is_gone
+    from {{ current_tickets }} as current_tickets
+    full outer join {{ this }} as previous
         on current_tickets.tenant_id = previous.tenant_id
         and current_tickets.ticket_id = previous.ticket_id
-    where previous.ticket_id is null
-        or previous.is_removed
-        or previous.ticket_updated_at is distinct from current_tickets.updated_at
-        or previous.settings_fingerprint is distinct from current_tickets.settings_fingerprint
+    where (
+        current_tickets.ticket_id is not null and (
+            previous.ticket_id is null
+            or previous.is_removed
+            or previous.ticket_updated_at is distinct from current_tickets.updated_at
+            or previous.settings_fingerprint is distinct from current_tickets.settings_fingerprint
+        )
+    ) or (current_tickets.ticket_id is null and not previous.is_removed)
+
+),
+
+candidates as (
+
+    select tenant_id, ticket_id
+    from compared
+    where not is_gone
 
     union
 
@@ -122,7 +122,7 @@ candidates as (
     union
 
     select tickets.tenant_id, tickets.ticket_id
-    from tickets
+    from {{ tickets }} as tickets
     inner join changed_users
         on tickets.tenant_id = changed_users.tenant_id
         and tickets.requester_id = changed_users.user_id
@@ -130,7 +130,7 @@ candidates as (
     union
 
     select tickets.tenant_id, tickets.ticket_id
-    from tickets
+    from {{ tickets }} as tickets
     inner join changed_users
         on tickets.tenant_id = changed_users.tenant_id
         and tickets.assignee_id = changed_users.user_id
@@ -149,7 +149,7 @@ candidates as (
 changed as (
 
     select current_tickets.*
-    from current_tickets
+    from {{ current_tickets }} as current_tickets
     inner join candidates
         on current_tickets.tenant_id = candidates.tenant_id
         and current_tickets.ticket_id = candidates.ticket_id
@@ -158,13 +158,22 @@ changed as (
 
 removed as (
 
-    select previous.tenant_id, previous.ticket_id
-    from previous
-    left join tickets
-        on previous.tenant_id = tickets.tenant_id
-        and previous.ticket_id = tickets.ticket_id
-    where tickets.ticket_id is null
-        and not previous.is_removed
+    select tenant_id, ticket_id
+    from compared
+    where is_gone
+
+),
+
+read_since as (
+
+    -- no raw event or rating before these instants can be a tenant's latest: each tenant's
+    -- latest was at or after its watermark (a tenant without one yet is read whole)
+    select
+        min(coalesce(watermarks.event_watermark, {{ first_instant }})) as events_since,
+        min(coalesce(watermarks.rating_watermark, {{ first_instant }})) as ratings_since
+    from {{ ref('int_tenant_time_zones__tenant') }} as tenants
+    left join watermarks
+        on tenants.tenant_id = watermarks.tenant_id
 
 ),
 
@@ -172,7 +181,7 @@ removed as (
 
 changed as (
 
-    select * from current_tickets
+    select * from {{ current_tickets }} as current_tickets
 
 ),
 
@@ -185,11 +194,17 @@ latest_raw as (
     from (
         select tenant_id, max(created_at) as last_event_at
         from {{ ticket_events }}
+        {%- if is_incremental() %}
+        where created_at >= (select events_since from read_since)
+        {%- endif %}
         group by tenant_id
     ) as events
     left join (
         select tenant_id, max(updated_at) as last_rating_at
         from {{ ratings }}
+        {%- if is_incremental() %}
+        where updated_at >= (select ratings_since from read_since)
+        {%- endif %}
         group by tenant_id
     ) as ratings
         on events.tenant_id = ratings.tenant_id
