@@ -16,9 +16,14 @@ tickets as (
 
 ),
 
-assignee_events as (
+assignee_changes as (
 
-    select tenant_id, event_type, field_value, previous_field_value
+    -- every distinct (new assignee, assignee before) of the assignee events: a few thousand
+    -- pairs however many events, so the events are read once for both
+    select distinct
+        tenant_id,
+        nullif(field_value, '') as assignee_value,
+        case when event_type = 'Change' then nullif(previous_field_value, '') end as previous_value
     from {{ ref('stg_zendesk__ticket_events') }}
     where field_name = 'assignee_id'
         and event_type in ('Create', 'Change')
@@ -63,16 +68,15 @@ assignees as (
 
     union
 
-    select tenant_id, cast(nullif(field_value, '') as bigint) as user_id
-    from assignee_events
-    where nullif(field_value, '') is not null
+    select tenant_id, cast(assignee_value as bigint) as user_id
+    from assignee_changes
+    where assignee_value is not null
 
     union
 
-    select tenant_id, cast(nullif(previous_field_value, '') as bigint) as user_id
-    from assignee_events
-    where event_type = 'Change'
-        and nullif(previous_field_value, '') is not null
+    select tenant_id, cast(previous_value as bigint) as user_id
+    from assignee_changes
+    where previous_value is not null
 
 ),
 
