@@ -15,8 +15,9 @@
                pre_hook="{{ deskpulse.delete_changed_tickets() }}")
     look up their latest stamp once, `{% set since = deskpulse.refreshed_since(is_incremental()) %}`
     (the model passes its own is_incremental(), so a unit test's override of it reaches the
-    macro), and restrict their inputs with `deskpulse.changed_tickets(since)` and
-    `deskpulse.refreshed_rows(alias, since)`.
+    macro), and restrict their inputs with `deskpulse.changed_tickets(since)` (the `changed`
+    CTE), `deskpulse.in_changed_tickets(alias, since)` (staging) and
+    `deskpulse.refreshed_rows(alias, since)` (upstream incremental models).
 #}
 
 {% macro run_started_literal() -%}
@@ -58,6 +59,21 @@
 {% macro refreshed_rows(alias, since) -%}
     {%- if since is not none -%}
     {{ alias }}.refreshed_at > {{ since }}
+    {%- else -%}
+    1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# A condition keeping the rows of `alias`, a staging relation keyed by ticket, whose ticket id is
+   in the model's `changed` CTE, in an incremental run (`since` not none); true in a full build.
+   The model still joins `changed` on tenant and ticket: this one-column filter is applied as
+   the engine reads, so only the changed tickets' rows go on, whatever the optimizer puts
+   between the read and the join (once, an aggregation of all 17 million events, ten times
+   the whole build's other work). #}
+{% macro in_changed_tickets(alias, since) -%}
+    {%- if since is not none -%}
+    {{ alias }}.ticket_id in (select ticket_id from changed)
     {%- else -%}
     1 = 1
     {%- endif -%}

@@ -31,6 +31,7 @@ tickets as (
     inner join changed
         on tickets.tenant_id = changed.tenant_id
         and tickets.ticket_id = changed.ticket_id
+    where {{ deskpulse.in_changed_tickets('tickets', since) }}
 
 ),
 
@@ -56,7 +57,8 @@ assignments as (
     inner join changed
         on schedule_events.tenant_id = changed.tenant_id
         and schedule_events.ticket_id = changed.ticket_id
-    where schedule_events.event_type in ('Create', 'Change')
+    where {{ deskpulse.in_changed_tickets('schedule_events', since) }}
+        and schedule_events.event_type in ('Create', 'Change')
         and schedule_events.field_name = 'schedule_id'
 
 ),

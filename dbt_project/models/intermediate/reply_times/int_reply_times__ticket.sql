@@ -26,6 +26,7 @@ tickets as (
     inner join changed
         on tickets.tenant_id = changed.tenant_id
         and tickets.ticket_id = changed.ticket_id
+    where {{ deskpulse.in_changed_tickets('tickets', since) }}
 
 ),
 

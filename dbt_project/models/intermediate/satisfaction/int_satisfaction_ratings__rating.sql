@@ -26,6 +26,7 @@ ratings as (
     inner join changed
         on ratings.tenant_id = changed.tenant_id
         and ratings.ticket_id = changed.ticket_id
+    where {{ deskpulse.in_changed_tickets('ratings', since) }}
 
 ),
 

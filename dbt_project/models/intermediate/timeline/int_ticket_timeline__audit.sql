@@ -30,6 +30,7 @@ ticket_events as (
     inner join changed
         on ticket_events.tenant_id = changed.tenant_id
         and ticket_events.ticket_id = changed.ticket_id
+    where {{ deskpulse.in_changed_tickets('ticket_events', since) }}
 
 ),
 
