@@ -6,8 +6,10 @@ under ``$DESKPULSE_HOME/bench`` for later runs. Each run copies it, builds every
 scratch, runs the next incremental load (the tickets changed since that instant, about 1%), and
 builds the marts again, incrementally. Every build runs on its build plan
 (``pipelines.build_plan``), timed with it, and ends with its writes in the warehouse file (a
-checkpoint), as a load does: no build pays for the writes of the step before it. A last build
-with nothing changed shows what the plan costs when it finds nothing to do.
+checkpoint), as a load does: no build pays for the writes of the step before it. Two more builds
+bound what an incremental build can cost: the incremental build's nodes once more with no new
+rows (what those nodes cost however little changed), and a build with nothing changed (what the
+plan costs when it finds nothing to do).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class BuildTiming:
     test_seconds: dict[str, float] = field(default_factory=dict)  # data tests
     cpu_seconds: float | None = None  # in process only: CPU of every thread, steadier on a shared machine
     plan: str = ""  # what pipelines.build_plan left out, and why
+    build_plan: BuildPlan | None = None
 
 
 @dataclass
@@ -102,6 +105,7 @@ class BenchReport:
     raw_rows: int
     full: BuildTiming
     incremental: BuildTiming
+    repeated: BuildTiming  # the incremental build's plan again, no new rows
     unchanged: BuildTiming
     mart_rows: dict[str, int]
     how: str = "dbt in process"
@@ -115,6 +119,7 @@ class BenchReport:
             top = sorted(seconds.items(), key=lambda kv: -kv[1])[:6]
             return ", ".join(f"{name} {secs:.2f} s" for name, secs in top)
 
+        repeated = self.repeated
         full_cpu, incremental_cpu = self.full.cpu_seconds, self.incremental.cpu_seconds
         cpu = ([f"CPU time (all threads): full {full_cpu:.1f} s, incremental {incremental_cpu:.1f} s, "
                 f"{incremental_cpu / full_cpu:.1%}"] if full_cpu and incremental_cpu else [])
@@ -127,6 +132,10 @@ class BenchReport:
             f"({self.changed / self.tickets:.2%}): {self.incremental.seconds:.1f} s",
             f"Incremental / full: {self.ratio:.1%}",
             f"Incremental build plan: {self.incremental.plan}",
+            f"The same {repeated.models} models and {len(repeated.test_seconds)} data tests again, "
+            f"no new rows: {repeated.seconds:.1f} s ({repeated.seconds / self.full.seconds:.1%} of the "
+            f"full build; models {sum(repeated.node_seconds.values()):.1f} s, data tests "
+            f"{sum(repeated.test_seconds.values()):.1f} s, dbt between nodes the rest)",
             f"Incremental build again, nothing changed: {self.unchanged.seconds:.1f} s "
             f"({self.unchanged.plan})",
             *cpu,
@@ -189,15 +198,15 @@ def _build_args(dbt_vars: dict, target_path: Path, plan: BuildPlan, *, full_refr
 
 def dbt_build(warehouse: Path, tenants: dict[str, str], target_path: Path, *,
               full_refresh: bool = False, quiet: bool = True, select: str | None = None,
-              extra_vars: dict | None = None) -> BuildTiming:
+              extra_vars: dict | None = None, plan: BuildPlan | None = None) -> BuildTiming:
     """Run `dbt build` (models, seeds, data tests) as the command-line program and time it; without
-    ``select``, on the build plan (``pipelines.build_plan``) of the manifest a parse left in
-    ``target_path``, timed with it."""
+    ``select``, on ``plan`` or else the build plan (``pipelines.build_plan``) of the manifest a
+    parse left in ``target_path``, timed with it."""
     dbt_vars = {"tenants": tenants, **(extra_vars or {})}
     started = time.monotonic()
     plan = (BuildPlan((), "a selection builds what it names", "") if select else
-            plan_build(warehouse, json.loads((target_path / "manifest.json").read_text()), dbt_vars,
-                       full_refresh=full_refresh))
+            plan or plan_build(warehouse, json.loads((target_path / "manifest.json").read_text()), dbt_vars,
+                               full_refresh=full_refresh))
     command = [str(Path(sys.executable).with_name("dbt")),
                *_build_args(dbt_vars, target_path, plan, full_refresh=full_refresh, quiet=quiet,
                             select=select)]
@@ -211,7 +220,8 @@ def dbt_build(warehouse: Path, tenants: dict[str, str], target_path: Path, *,
     run_results = json.loads((target_path / "run_results.json").read_text())
     times = [(r["unique_id"], r["execution_time"]) for r in run_results["results"]]
     models = node_seconds(times, "model")
-    return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), plan=plan.reason)
+    return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), plan=plan.reason,
+                       build_plan=plan)
 
 
 def node_seconds(times: list[tuple[str, float]], resource_type: str) -> dict[str, float]:
@@ -236,12 +246,12 @@ class InProcessDbt:
         self.runner = dbtRunner(manifest=parsed.result)
         self.manifest = json.loads((target_path / "manifest.json").read_text())
 
-    def build(self, *, full_refresh: bool = False) -> BuildTiming:
-        """One `dbt build` on its build plan (``pipelines.build_plan``), both timed."""
+    def build(self, *, full_refresh: bool = False, plan: BuildPlan | None = None) -> BuildTiming:
+        """One `dbt build` on ``plan`` or else its build plan (``pipelines.build_plan``), both timed."""
         os.environ["DESKPULSE_WAREHOUSE"] = str(self.warehouse)
         dbt_vars = {"tenants": self.tenants}
         started, cpu_started = time.monotonic(), cpu_seconds()
-        plan = plan_build(self.warehouse, self.manifest, dbt_vars, full_refresh=full_refresh)
+        plan = plan or plan_build(self.warehouse, self.manifest, dbt_vars, full_refresh=full_refresh)
         result = self.runner.invoke(_build_args(dbt_vars, self.target_path, plan, full_refresh=full_refresh,
                                                 quiet=True, select=None))
         if not result.success:
@@ -255,7 +265,7 @@ class InProcessDbt:
         seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
         times = [(r.node.unique_id, r.execution_time) for r in result.result.results]
         models = node_seconds(times, "model")
-        return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), cpu, plan.reason)
+        return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), cpu, plan.reason, plan)
 
 
 def dbt_parse(target_path: Path, tenants: dict[str, str]) -> None:
@@ -313,13 +323,13 @@ def run_bench(tickets: int, *, tenants: int = 4, changed_share: float = 0.01, in
     if in_process:
         dbt = InProcessDbt(tenant_vars, target, warehouse)
 
-        def build(full_refresh: bool) -> BuildTiming:
-            return dbt.build(full_refresh=full_refresh)
+        def build(full_refresh: bool, plan: BuildPlan | None = None) -> BuildTiming:
+            return dbt.build(full_refresh=full_refresh, plan=plan)
     else:
         dbt_parse(target, tenant_vars)  # partial parsing then serves both timed builds
 
-        def build(full_refresh: bool) -> BuildTiming:
-            return dbt_build(warehouse, tenant_vars, target, full_refresh=full_refresh)
+        def build(full_refresh: bool, plan: BuildPlan | None = None) -> BuildTiming:
+            return dbt_build(warehouse, tenant_vars, target, full_refresh=full_refresh, plan=plan)
 
     progress("Full build ...")
     full = build(True)
@@ -334,10 +344,15 @@ def run_bench(tickets: int, *, tenants: int = 4, changed_share: float = 0.01, in
     incremental = build(False)
     progress(f"  {incremental.seconds:.1f} s")
 
+    progress("The same nodes again, no new rows ...")
+    repeated = build(False, incremental.build_plan)
+    progress(f"  {repeated.seconds:.1f} s")
+
     progress("Incremental build again, nothing changed ...")
     unchanged = build(False)
     progress(f"  {unchanged.seconds:.1f} s")
-    return BenchReport(tickets, list(tenant_vars), changed, loaded_rows, full, incremental, unchanged,
-                       mart_rows(warehouse), "dbt in process" if in_process else "dbt command line")
+    how = "dbt in process" if in_process else "dbt command line"
+    return BenchReport(tickets, list(tenant_vars), changed, loaded_rows, full, incremental, repeated,
+                       unchanged, mart_rows(warehouse), how)
 
 
