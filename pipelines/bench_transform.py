@@ -94,7 +94,7 @@ class BuildTiming:
     test_seconds: dict[str, float] = field(default_factory=dict)  # data tests
     cpu_seconds: float | None = None  # in process only: CPU of every thread, steadier on a shared machine
     plan: str = ""  # what pipelines.build_plan left out, and why
-    build_plan: BuildPlan | None = None
+    build_plan: BuildPlan | None = None  # the plan it ran on, to run again
 
 
 @dataclass
