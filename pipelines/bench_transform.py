@@ -93,8 +93,7 @@ class BuildTiming:
     node_seconds: dict[str, float] = field(default_factory=dict)  # models and seeds
     test_seconds: dict[str, float] = field(default_factory=dict)  # data tests
     cpu_seconds: float | None = None  # in process only: CPU of every thread, steadier on a shared machine
-    plan: str = ""  # what pipelines.build_plan left out, and why
-    build_plan: BuildPlan | None = None  # the plan it ran on, to run again
+    plan: BuildPlan | None = None  # what pipelines.build_plan left out, and why
 
 
 @dataclass
@@ -131,13 +130,13 @@ class BenchReport:
             f"Incremental build after {self.changed:,} tickets changed "
             f"({self.changed / self.tickets:.2%}): {self.incremental.seconds:.1f} s",
             f"Incremental / full: {self.ratio:.1%}",
-            f"Incremental build plan: {self.incremental.plan}",
+            f"Incremental build plan: {self.incremental.plan.reason}",
             f"The same {repeated.models} models and {len(repeated.test_seconds)} data tests again, "
             f"no new rows: {repeated.seconds:.1f} s ({repeated.seconds / self.full.seconds:.1%} of the "
             f"full build; models {sum(repeated.node_seconds.values()):.1f} s, data tests "
             f"{sum(repeated.test_seconds.values()):.1f} s, dbt between nodes the rest)",
             f"Incremental build again, nothing changed: {self.unchanged.seconds:.1f} s "
-            f"({self.unchanged.plan})",
+            f"({self.unchanged.plan.reason})",
             *cpu,
             f"Load average when done: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
             f"({os.cpu_count()} cores; other work on the machine slows both builds)",
@@ -220,8 +219,7 @@ def dbt_build(warehouse: Path, tenants: dict[str, str], target_path: Path, *,
     run_results = json.loads((target_path / "run_results.json").read_text())
     times = [(r["unique_id"], r["execution_time"]) for r in run_results["results"]]
     models = node_seconds(times, "model")
-    return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), plan=plan.reason,
-                       build_plan=plan)
+    return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), plan=plan)
 
 
 def node_seconds(times: list[tuple[str, float]], resource_type: str) -> dict[str, float]:
@@ -265,7 +263,7 @@ class InProcessDbt:
         seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
         times = [(r.node.unique_id, r.execution_time) for r in result.result.results]
         models = node_seconds(times, "model")
-        return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), cpu, plan.reason, plan)
+        return BuildTiming(seconds, len(models), models, node_seconds(times, "test"), cpu, plan)
 
 
 def dbt_parse(target_path: Path, tenants: dict[str, str]) -> None:
@@ -345,7 +343,7 @@ def run_bench(tickets: int, *, tenants: int = 4, changed_share: float = 0.01, in
     progress(f"  {incremental.seconds:.1f} s")
 
     progress("The same nodes again, no new rows ...")
-    repeated = build(False, incremental.build_plan)
+    repeated = build(False, incremental.plan)
     progress(f"  {repeated.seconds:.1f} s")
 
     progress("Incremental build again, nothing changed ...")
