@@ -7,7 +7,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install manifest demo dev test lint lineage bench-transform bench-ingest clean
+.PHONY: install manifest demo dev test test-slow test-all lint lineage bench-transform bench-ingest clean
 
 install: $(STAMP)
 
@@ -43,8 +43,15 @@ bench-ingest: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# the fast lane: unit tests, dbt unit tests and small end-to-end worlds
 test: manifest lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
+
+# the slow lane: crash and fault trials, big worlds, benchmark smoke runs
+test-slow: manifest
+	$(BIN)/pytest -m slow
+
+test-all: test test-slow
 
 clean:
 	rm -rf .deskpulse dbt_project/target dbt_project/logs .pytest_cache

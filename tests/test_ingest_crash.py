@@ -25,7 +25,7 @@ from pipelines.zendesk import settings
 from pipelines.zendesk.fake_api import FakeZendesk
 from tests.ingest_support import raw_tables, tenant, use_environment
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
 LOAD = "import sys; from pipelines.config import load_tenants; from pipelines.load import load_tenant; " \
        "load_tenant(load_tenants(sys.argv[1])[0])"

@@ -14,7 +14,7 @@ from pipelines.zendesk.fake_api import FakeZendesk
 from pipelines.zendesk.fake_http import Faults, RateLimits
 from tests.ingest_support import raw_tables, tenant, use_environment
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture
