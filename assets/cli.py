@@ -161,21 +161,31 @@ def _run_job(name: str, tenants_file: Path) -> bool:
 
 def cmd_erase(args: argparse.Namespace) -> int:
     from pipelines.privacy.erase import erase_person
-    from pipelines.privacy.warehouse import find_references
 
     path, tenant = _configured(args)
-    erasure = erase_person(tenant, email=args.email, user_id=args.user_id)
+    erasure = erase_person(tenant, email=args.email, user_id=args.user_id, agent_mode=args.agent_mode,
+                           dry_run=args.dry_run)
     print("\n".join(erasure.lines()))
-    if not erasure.user_keys:
+    if args.dry_run or not erasure.user_keys:
         return 0
     if not _run_job("marts", path):
         return 1
-    left = find_references(tenant.id, erasure.user_keys)
-    for where, rows in left.items():
-        print(f"STILL REFERENCED {where}: {rows} rows", file=sys.stderr)
-    if not left:
-        print("Marts rebuilt and published; no row references the erased key.")
-    return 1 if left else 0
+    return _final_scan(tenant.id, erasure.pseudonyms, erasure.ids)
+
+
+def _final_scan(tenant_id: str, pseudonyms: list[str], ids: list[int]) -> int:
+    """After an erasure: look for the person in every place data lives; say where it looked."""
+    from pipelines.privacy.places import scan
+
+    found = scan(tenant_id, pseudonyms, ids)
+    for where, rows in found.hits.items():
+        print(f"STILL REFERENCED {where}: {rows}", file=sys.stderr)
+    print("Marts rebuilt and published. Scanned for the erased person's keys, tokens and ids:")
+    print("\n".join(found.lines()))
+    if not found.hits:
+        print("No reference left in any of them (the audit log and suppression list keep the pseudonym"
+              " by design).")
+    return 1 if found.hits else 0
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -270,6 +280,11 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
     who = erase.add_mutually_exclusive_group(required=True)
     who.add_argument("--email", help="the person's e-mail address (never stored or logged)")
     who.add_argument("--user-id", type=int, help="the person's platform user id")
+    erase.add_argument("--agent-mode", choices=["unlink", "delete"],
+                       help="for a person who worked as an agent (required then): unlink keeps their "
+                            "tickets' facts under a fresh random key; delete removes those tickets whole")
+    erase.add_argument("--dry-run", action="store_true",
+                       help="print what would be removed, per table and file, and change nothing")
     erase.set_defaults(func=cmd_erase)
 
     purge = commands.add_parser("purge", help="delete a tenant's raw event data past its retention_days")

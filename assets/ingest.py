@@ -20,7 +20,7 @@ from assets.project import WAREHOUSE_POOL
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource, tenant_partitions
 from pipelines.config import Credentials, TenantConfig
-from pipelines.load import DateRange, few_collections, tenant_pipeline
+from pipelines.load import DateRange, drop_loaded_packages, few_collections, tenant_pipeline
 from pipelines.platforms import PLATFORMS
 from pipelines.zendesk.tables import QUARANTINE
 
@@ -141,6 +141,7 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
             events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
                              loader_file_format="parquet")
             yield from with_load_metadata(events, pipeline)
+        drop_loaded_packages(Path(pipeline.working_dir))
 
     endpoints = [
         dg.AssetSpec(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,11 +68,22 @@ def load_tenant(tenant: TenantConfig, window: DateRange | None = None) -> LoadIn
     logger.info("tenant %s: loading %s (%s) into %s", tenant.id, tenant.platform, what,
                 home.raw_dataset(tenant.id))
     source = platform(tenant.platform).source(tenant, window)
+    pipeline = tenant_pipeline(tenant)
     with few_collections():
-        info = tenant_pipeline(tenant).run(source, loader_file_format="parquet")
+        info = pipeline.run(source, loader_file_format="parquet")
     checkpoint(home.warehouse_path())
+    drop_loaded_packages(Path(pipeline.working_dir))
     logger.info("tenant %s: loaded packages %s", tenant.id, ", ".join(info.loads_ids))
     return info
+
+
+def drop_loaded_packages(working_dir: Path) -> None:
+    """Delete dlt's completed load packages: each keeps the parquet files of every row it loaded,
+    a copy outside the warehouse that erasure and retention would otherwise have to chase. Run
+    after each load, so a package a crash left behind goes with the next one."""
+    loaded = working_dir / "load" / "loaded"
+    for package in sorted(loaded.iterdir()) if loaded.exists() else []:
+        shutil.rmtree(package)
 
 
 def checkpoint(warehouse: Path) -> None:

@@ -27,7 +27,7 @@ from pipelines.home import warehouse_path
 from pipelines.keys import key_id, pseudonym
 from pipelines.privacy import audit, suppression
 from pipelines.privacy.classification import PERSON_FIELDS
-from pipelines.privacy.warehouse import find_references
+from pipelines.privacy.places import scan
 from pipelines.world import World
 from pipelines.world.model import Ticket, User
 
@@ -92,6 +92,10 @@ def marts() -> dict[str, list[tuple]]:
             rows = con.execute(f'select {", ".join(kept)} from "{schema}"."{table}"').fetchall()
             found[f"{schema}.{table}"] = sorted(rows, key=repr)
     return found
+
+
+def find_references(tenant_id: str, keys: list[str], ids: list[int]) -> dict[str, int]:
+    return scan(tenant_id, keys, ids).hits
 
 
 def tokens(secret: bytes, person: User) -> list[str]:

@@ -12,7 +12,7 @@ from pipelines.config import Credentials, TenantConfig
 from pipelines.keys import pseudonym
 from pipelines.privacy import suppression
 from pipelines.privacy.suppression import SuppressionError, suppression_filter
-from pipelines.zendesk import event_rows, rating_row, ticket_row, user_row
+from pipelines.zendesk import event_rows, rating_row, settings, ticket_row, user_row
 
 SECRET, NEW_SECRET = "s" * 40, "n" * 40
 ERASED, OTHER, AGENT = 1_000_005, 1_000_006, 1_001
@@ -39,7 +39,7 @@ def audit_events(ticket_id: int, author: int, field: str, value: str) -> list[di
     children = [{"id": 1, "event_type": "Change", "field_name": field, "value": value},
                 {"id": 2, "event_type": "Comment", "author_id": author, "public": True}]
     audit = {"id": ticket_id * 100, "ticket_id": ticket_id, "updater_id": author, "child_events": children}
-    return list(event_rows("acme", audit))
+    return list(event_rows("acme", audit, settings.EVENT_FIELDS | {"360001"}))
 
 
 def test_an_empty_list_passes_every_row_and_reads_no_secret(monkeypatch):
@@ -95,4 +95,43 @@ def test_a_rotate_key_reload_matches_with_the_previous_secret_and_collects_new_k
     with suppression.rekeying("acme", SECRET.encode()) as found:
         keep = suppression_filter(TENANT, "tickets")
         assert [t["id"] for t in keep([ticket(30, ERASED), ticket(31, OTHER)])] == [31]
-    assert found == {pseudonym(NEW_SECRET.encode(), "user", ERASED)}
+    assert found.found == {pseudonym(NEW_SECRET.encode(), "user", ERASED)}
+
+
+def unlink(tickets=(40, 41)) -> suppression.StandIn:
+    version = user_row("acme", SECRET.encode(), {"id": AGENT, "role": "agent"})
+    stripped = dict(version, id=-77, user_key="f" * 64, name_token=None, email_token=None)
+    stand_in = suppression.StandIn("f" * 64, -77, frozenset(tickets), frozenset({(40, 360001)}), (stripped,))
+    suppression.add_unlinked(TENANT, {pseudonym(SECRET.encode(), "user", AGENT)}, stand_in)
+    return stand_in
+
+
+def test_rows_naming_an_unlinked_agent_name_their_stand_in_every_time():
+    stand_in = unlink()
+    for _ in range(2):  # every later load: the same stand-in, from the list alone
+        keep = {table: suppression_filter(TENANT, table) for table in ("tickets", "ticket_events")}
+        tickets = keep["tickets"]([ticket(40, OTHER), ticket(50, OTHER), ticket(51, OTHER, None)])
+        # 50: a ticket they took part in after the erasure
+        assert [(t["id"], t["assignee_id"]) for t in tickets] == [(40, -77), (51, None)]
+        events = keep["ticket_events"](audit_events(41, AGENT, "assignee_id", str(AGENT))
+                                       + audit_events(40, AGENT, "360001", "a note they wrote"))
+        assert [(e["ticket_id"], e["author_id"], e["updater_id"], e["value"]) for e in events] == [
+            (41, None, -77, "-77"), (41, -77, -77, None), (40, None, -77, None), (40, -77, -77, None)]
+    assert stand_in.key not in repr(events)
+
+
+def test_an_unlinked_agents_own_record_loads_as_their_stand_in_only():
+    stand_in = unlink()
+    users = suppression_filter(TENANT, "users")(
+        [user_row("acme", SECRET.encode(), {"id": u, "email": f"{u}@x.com"}) for u in (AGENT, OTHER)])
+    assert [(u["id"], u["user_key"], u["email_token"]) for u in users] == [
+        (-77, stand_in.key, None), (OTHER, pseudonym(SECRET.encode(), "user", OTHER),
+                                    pseudonym(SECRET.encode(), "email", f"{OTHER}@x.com"))]
+
+
+def test_values_an_unlinked_agent_wrote_load_blank():
+    unlink()
+    values = suppression_filter(TENANT, "ticket_field_values")(
+        [{"tenant_id": "acme", "ticket_id": 40, "field_id": 360001, "value": "their note"},
+         {"tenant_id": "acme", "ticket_id": 40, "field_id": 360002, "value": "product_pro"}])
+    assert [v["value"] for v in values] == [None, "product_pro"]

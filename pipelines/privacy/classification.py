@@ -281,3 +281,38 @@ QUARANTINED_IDS: dict[str, dict[str, str]] = {
     "zendesk": {"users": "person", "tickets": "ticket", "ticket_tags": "ticket",
                 "ticket_field_values": "ticket"},
 }
+
+
+@dataclass(frozen=True)
+class Authored:
+    """Values a person writes in a row of this table, and the columns naming the writer: a change
+    of a custom field (its field name is the field's numeric id) may hold free text."""
+
+    by: tuple[str, ...]
+    values: tuple[str, ...]
+    field: str
+
+    def applies(self, row: dict) -> bool:
+        value = row.get(self.field)
+        return isinstance(value, str) and value.isdigit()
+
+    def sql(self) -> str:
+        """The same test as a SQL condition."""
+        return f"regexp_full_match(\"{self.field}\", '[0-9]+')"
+
+
+AUTHORED: dict[str, dict[str, Authored]] = {
+    "zendesk": {
+        "ticket_events": Authored(("author_id", "updater_id"), ("value", "previous_value"), "field_name"),
+    },
+}
+# Tables of current values keyed by (ticket, field): (ticket column, field column, value column).
+AUTHORED_VALUES: dict[str, dict[str, tuple[str, str, str]]] = {
+    "zendesk": {"ticket_field_values": ("ticket_id", "field_id", "value")},
+}
+# Integer columns of derived tables that hold a platform user id, by name.
+PERSON_ID_COLUMNS = frozenset({
+    "user_id", "agent_id", "record_id", *PERSON_FIELDS,
+    *(name for tables in PEOPLE.values() for person in tables.values() for name in person.people
+      if name != "id"),
+})

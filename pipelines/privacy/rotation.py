@@ -10,6 +10,7 @@ the list (there is nothing left to bring back); erased ticket ids stay.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from collections.abc import Callable
@@ -53,7 +54,7 @@ def rotate_key(tenant: TenantConfig, previous: bytes, reload: Callable[[], None]
         raise RotationError(f"tenant {tenant.id!r}: its configured secret is still the previous one;"
                             " put the new secret in place first")
     listed = suppression.load(tenant.id)
-    if listed.user_keys and listed.key_id not in (old, current):
+    if listed.keyed and listed.key_id not in (old, current):
         raise RotationError(f"tenant {tenant.id!r}: the suppression list was keyed with neither secret")
     with connect() as con:
         dropped = sum(drop_raw(con, tenant.id).values())
@@ -61,9 +62,13 @@ def rotate_key(tenant: TenantConfig, previous: bytes, reload: Callable[[], None]
         shutil.rmtree(folder)
     with suppression.rekeying(tenant.id, previous) as found:
         reload()
-    keys = frozenset(found) if listed.key_id == old else listed.user_keys
-    suppression.save(tenant.id, suppression.Suppression(current, keys, listed.ticket_ids))
-    rotation = Rotation(tenant.id, old, current, dropped, len(keys), len(listed.user_keys) - len(keys))
+    rekeyed = listed.key_id == old
+    keys = frozenset(found.found) if rekeyed else listed.user_keys
+    unlinked = frozenset(found.found_unlinked) if rekeyed else listed.unlinked_keys
+    suppression.save(tenant.id, dataclasses.replace(listed, key_id=current, user_keys=keys,
+                                                    unlinked_keys=unlinked))
+    kept, before = len(keys) + len(unlinked), len(listed.user_keys) + len(listed.unlinked_keys)
+    rotation = Rotation(tenant.id, old, current, dropped, kept, before - kept)
     audit.append("rotate-key", tenant.id, previous_key_id=old, key_id=current, rows_reloaded_over=dropped,
                  rekeyed=rotation.rekeyed, forgotten=rotation.forgotten)
     logger.info("tenant %s: pseudonyms re-keyed", tenant.id)

@@ -8,7 +8,8 @@ files too and are scanned the same way. Callers hold the warehouse's only writer
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -82,19 +83,90 @@ def dlt_folders(tenant_id: str) -> list[Path]:
     return [folder for folder in folders if folder.exists()]
 
 
+@dataclass(frozen=True)
+class Step:
+    """One statement of a privacy edit: delete the rows of ``schema.table`` matching ``where``, or,
+    with ``assign``, update them. ``count`` says how many rows it would touch, changing nothing
+    (what a dry run prints)."""
+
+    schema: str
+    table: str
+    where: str
+    params: tuple = ()
+    assign: str | None = None
+    assign_params: tuple = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    def count(self, con: duckdb.DuckDBPyConnection) -> int:
+        return con.execute(f"select count(*) from {quoted(self.schema, self.table)} where {self.where}",
+                           list(self.params)).fetchall()[0][0]
+
+    def apply(self, con: duckdb.DuckDBPyConnection) -> int:
+        if self.assign is None:
+            sql, params = f"delete from {quoted(self.schema, self.table)} where {self.where}", self.params
+        else:
+            sql = f"update {quoted(self.schema, self.table)} set {self.assign} where {self.where}"
+            params = (*self.assign_params, *self.params)
+        return con.execute(sql, list(params)).fetchall()[0][0]
+
+
+def run_steps(con: duckdb.DuckDBPyConnection, steps: Iterable[Step], *, dry_run: bool = False
+              ) -> tuple[dict[str, int], dict[str, int]]:
+    """Apply (or, in a dry run, count) the steps: (rows deleted, rows rewritten) per table."""
+    deleted: dict[str, int] = {}
+    rewritten: dict[str, int] = {}
+    for step in steps:
+        rows = step.count(con) if dry_run else step.apply(con)
+        into = deleted if step.assign is None else rewritten
+        into[step.name] = into.get(step.name, 0) + rows
+    return deleted, rewritten
+
+
+def quarantine_step(con: duckdb.DuckDBPyConnection, schema: str, platform: str, *, people: str,
+                    tickets: str) -> Step | None:
+    """The quarantined records whose own id is a person in temp table ``people`` or a ticket in
+    temp table ``tickets`` (each with one ``id`` column), if the schema has a quarantine."""
+    if not has_table(con, schema, QUARANTINE):
+        return None
+    sources = {"person": people, "ticket": tickets}
+    conditions = [f"(table_name = '{table}' and record_id in (select id from {sources[kind]}))"
+                  for table, kind in QUARANTINED_IDS.get(platform, {}).items()]
+    return Step(schema, QUARANTINE, " or ".join(conditions)) if conditions else None
+
+
 def delete_quarantined(con: duckdb.DuckDBPyConnection, schema: str, platform: str, *, people: str,
                        tickets: str) -> int:
     """Delete quarantined records whose own id is a person in temp table ``people`` or a ticket in
     temp table ``tickets`` (each with one ``id`` column)."""
-    if not has_table(con, schema, QUARANTINE):
-        return 0
-    sources = {"person": people, "ticket": tickets}
-    conditions = [f"(table_name = '{table}' and record_id in (select id from {sources[kind]}))"
-                  for table, kind in QUARANTINED_IDS.get(platform, {}).items()]
-    if not conditions:
-        return 0
-    where = " or ".join(conditions)
-    return con.execute(f"delete from {quoted(schema, QUARANTINE)} where {where}").fetchone()[0]
+    step = quarantine_step(con, schema, platform, people=people, tickets=tickets)
+    return step.apply(con) if step else 0
+
+
+def derived_tables(con: duckdb.DuckDBPyConnection, tenant_id: str, keep: Collection[str] = ()
+                   ) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """Every non-raw table keyed by tenant but those in ``keep`` (``schema.table``), with its columns."""
+    for schema, table in tables(con):
+        names = columns(con, schema, table)
+        if not schema.startswith("raw_") and "tenant_id" in names and f"{schema}.{table}" not in keep:
+            yield schema, table, names
+
+
+def derived_steps(con: duckdb.DuckDBPyConnection, tenant_id: str, *, tickets: str,
+                  keys: Collection[str] = (), keep: Collection[str] = ()) -> list[Step]:
+    """In every non-raw table keyed by tenant but those in ``keep``: the tenant's rows of the
+    tickets in temp table ``tickets`` and rows whose text columns hold one of ``keys``."""
+    found = []
+    for schema, table, names in derived_tables(con, tenant_id, keep):
+        conditions = [f"ticket_id in (select id from {tickets})"] if "ticket_id" in names else []
+        texts = [name for name, data_type in names.items() if data_type in TEXT_TYPES] if keys else []
+        conditions += [f'"{name}" in ({", ".join("?" * len(keys))})' for name in texts]
+        if conditions:
+            found.append(Step(schema, table, f"tenant_id = ? and ({' or '.join(conditions)})",
+                              (tenant_id, *[key for _ in texts for key in keys])))
+    return found
 
 
 def delete_derived(con: duckdb.DuckDBPyConnection, tenant_id: str, *, tickets: str,
@@ -103,19 +175,7 @@ def delete_derived(con: duckdb.DuckDBPyConnection, tenant_id: str, *, tickets: s
     tenant's rows of the tickets in temp table ``tickets`` and rows whose text columns hold one of
     ``keys`` (pseudonyms). Tables dbt rebuilds whole lose nothing by it; incremental ones would
     otherwise keep those rows."""
-    deleted = {}
-    for schema, table in tables(con):
-        names = columns(con, schema, table)
-        if schema.startswith("raw_") or "tenant_id" not in names or f"{schema}.{table}" in keep:
-            continue
-        conditions = [f"ticket_id in (select id from {tickets})"] if "ticket_id" in names else []
-        texts = [name for name, data_type in names.items() if data_type in TEXT_TYPES] if keys else []
-        conditions += [f'"{name}" in ({", ".join("?" * len(keys))})' for name in texts]
-        if conditions:
-            deleted[f"{schema}.{table}"] = con.execute(
-                f"delete from {quoted(schema, table)} where tenant_id = ? and ({' or '.join(conditions)})",
-                [tenant_id, *[key for _ in texts for key in keys]]).fetchone()[0]
-    return deleted
+    return run_steps(con, derived_steps(con, tenant_id, tickets=tickets, keys=keys, keep=keep))[0]
 
 
 def serving_files() -> list[Path]:
@@ -136,40 +196,3 @@ def tenant_serving_paths(tenant_id: str) -> list[Path]:
 def deleted_lines(deleted: dict[str, int]) -> list[str]:
     """``  schema.table    rows deleted`` lines for people, tables with deletions only."""
     return [f"  {table:<50} {rows:>8,} rows deleted" for table, rows in deleted.items() if rows]
-
-
-def find_references(tenant_id: str, keys: Collection[str], ids: Collection[int] = ()) -> dict[str, int]:
-    """Rows of one tenant naming any of ``keys`` (text columns) or ``ids`` (integer columns, and as
-    text), in every table and view of the warehouse and every DuckDB serving file, other tenants'
-    raw schemas and rows left out: ``"file:schema.table.column"`` → rows."""
-    found: dict[str, int] = {}
-    for path in [warehouse_path(), *(p for p in serving_files() if p.suffix == ".duckdb")]:
-        with connect(path, read_only=True) as con:
-            own = set(raw_schemas(con, tenant_id))
-            for schema, table in tables(con, views=True):
-                if schema.startswith("raw_") and schema not in own:
-                    continue
-                for column, count in _references(con, schema, table, tenant_id, keys, ids).items():
-                    found[f"{path.name}:{schema}.{table}.{column}"] = count
-    return found
-
-
-def _references(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, tenant_id: str, keys: Collection[str],
-    ids: Collection[int],
-) -> dict[str, int]:
-    texts = [*map(str, keys), *map(str, ids)]
-    table_columns = columns(con, schema, table)
-    checks = []
-    for column, data_type in table_columns.items():
-        values = texts if data_type in TEXT_TYPES else list(ids) if data_type in INTEGER_TYPES else []
-        if values:
-            checks.append((column, values))
-    if not checks:
-        return {}
-    selects = ", ".join(f'count(*) filter (where "{column}" in ({", ".join("?" * len(values))}))'
-                        for column, values in checks)
-    scope, parameters = ("where tenant_id = ?", [tenant_id]) if "tenant_id" in table_columns else ("", [])
-    counts = con.execute(f"select {selects} from {quoted(schema, table)} {scope}",
-                         [value for _, values in checks for value in values] + parameters).fetchone()
-    return {column: count for (column, _), count in zip(checks, counts, strict=True) if count}

@@ -199,12 +199,17 @@ def batched(resource: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[An
 
 
 def suppressing(keep: Callable[[list[Row]], list[Row]]) -> Callable[[pa.Table], pa.Table]:
-    """A table filter from a row filter (the privacy hook works on rows)."""
+    """A table filter from a row filter (the privacy hook works on rows: it drops rows, and may
+    give back rows it changed or added, which are typed again)."""
     def apply(table: pa.Table) -> pa.Table:
         rows = table.to_pylist()
         for index, row in enumerate(rows):
             row["__row"] = index
-        kept = [row["__row"] for row in keep(rows)]
-        return table if len(kept) == table.num_rows else table.take(pa.array(kept, pa.int64()))
+        kept = keep(rows)
+        if any(row is not rows[row["__row"]] for row in kept):
+            return pa.Table.from_pylist([{k: v for k, v in row.items() if k != "__row"} for row in kept],
+                                        schema=table.schema)
+        taken = [row["__row"] for row in kept]
+        return table if len(taken) == table.num_rows else table.take(pa.array(taken, pa.int64()))
 
     return apply
