@@ -1,7 +1,7 @@
 -- The one place that maps an agent key back to a person: restricted schema, not published to
--- BI. Raw holds no names, only keyed tokens of them, so for now this maps each agent key to the
--- tokens of the agent's name and e-mail (latest version of the user); a feed of the names
--- themselves for this schema comes with the privacy work.
+-- BI. Raw holds no names, only keyed tokens of them, so this maps each agent key to the tokens
+-- of the agent's name and e-mail (latest version of the user). An agent whose record holds no
+-- identity (an unlinked agent's stand-in, an assignee whose user was never loaded) has no row.
 
 with
 
@@ -38,10 +38,13 @@ final as (
         cast(latest_versions.name_token as {{ deskpulse.warehouse_type('varchar') }}) as name_token,
         cast(latest_versions.email_token as {{ deskpulse.warehouse_type('varchar') }}) as email_token
     from agents
-    left join latest_versions
+    inner join latest_versions
         on agents.tenant_id = latest_versions.tenant_id
         and agents.user_id = latest_versions.user_id
         and latest_versions.version_rank = 1
+    -- an agent with no identity maps to no one: an unlinked agent's stand-in (erasure) has none
+    where latest_versions.name_token is not null
+        or latest_versions.email_token is not null
 
 )
 
