@@ -188,6 +188,17 @@ def _final_scan(tenant_id: str, pseudonyms: list[str], ids: list[int]) -> int:
     return 1 if found.hits else 0
 
 
+def cmd_subject_report(args: argparse.Namespace) -> int:
+    from pipelines.privacy.subject import subject_report, write
+
+    _, tenant = _configured(args)
+    report = subject_report(tenant, email=args.email, user_id=args.user_id)
+    write(report, Path(args.out))
+    print("\n".join(report.summary()))
+    print(f"Wrote {args.out} (mode 0600): hand it to the person; it holds their data")
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     from pipelines.privacy.retention import purge_tenant
 
@@ -287,6 +298,16 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
                        help="print what would be removed, per table and file, and change nothing")
     erase.set_defaults(func=cmd_erase)
 
+    subject = commands.add_parser("subject-report",
+                                  help="write everything held about one person (GDPR access and portability)")
+    subject.add_argument("--tenant", required=True)
+    whom = subject.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--email", help="the person's e-mail address (never stored or logged)")
+    whom.add_argument("--user-id", type=int, help="the person's platform user id")
+    subject.add_argument("--out", required=True,
+                         help="the JSON file to write (created 0600; never written over)")
+    subject.set_defaults(func=cmd_subject_report)
+
     purge = commands.add_parser("purge", help="delete a tenant's raw event data past its retention_days")
     purge.add_argument("--tenant", required=True)
     purge.set_defaults(func=cmd_purge)
@@ -305,7 +326,7 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
     lineage = commands.add_parser("lineage", help="write the lineage and processing-activities report")
     lineage.add_argument("--out", help="folder for lineage.md and .json (default: $DESKPULSE_HOME/lineage)")
     lineage.set_defaults(func=cmd_lineage)
-    for command in (erase, purge, offboard, rotate, lineage):
+    for command in (erase, subject, purge, offboard, rotate, lineage):
         command.add_argument("--tenants", help=tenants_help)
 
 
