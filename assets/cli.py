@@ -265,6 +265,17 @@ def compiled_manifest(scratch: Path) -> dict:
     return json.loads(manifest.read_text(encoding="utf-8"))
 
 
+def benchmark_thresholds() -> dict[str, int]:
+    """The cross-tenant benchmark's suppression thresholds, as the dbt project sets them."""
+    import yaml
+
+    from assets.project import DBT_PROJECT
+
+    project = yaml.safe_load((Path(DBT_PROJECT.project_dir) / "dbt_project.yml").read_text(encoding="utf-8"))
+    return {name.removeprefix("benchmark_"): int(value) for name, value in project["vars"].items()
+            if name.startswith("benchmark_min_")}
+
+
 def cmd_lineage(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -276,7 +287,8 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     tenants = load_tenants(tenants_path(args.tenants)) if configured else []
     with tempfile.TemporaryDirectory(prefix="deskpulse-lineage-") as scratch:
         manifest = compiled_manifest(Path(scratch))
-    report = build_report(manifest, tenants, {name: p.endpoints for name, p in PLATFORMS.items()})
+    report = build_report(manifest, tenants, {name: p.endpoints for name, p in PLATFORMS.items()},
+                          benchmark_thresholds(), warehouse_path())
     for path in write(report, Path(args.out) if args.out else home() / "lineage"):
         print(f"Wrote {path}")
     for violation in report["violations"]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 
+import duckdb
 import pytest
 
-from assets.cli import compiled_manifest
+from assets.cli import benchmark_thresholds, compiled_manifest
+from pipelines.config import Credentials, TenantConfig
 from pipelines.platforms import PLATFORMS
 from pipelines.privacy.classification import PII_CLASSES, raw_field
 from pipelines.privacy.lineage import Tracer, mart_lineage, violations
@@ -110,5 +112,80 @@ def test_a_planted_personal_column_is_flagged_by_the_report_and_the_check(manife
     assert set(report["violations"]) - before == {
         "customer_contacts.contact: derives from personal zendesk.users.email (derived)",
         "customer_contacts.tickets: classified personal in a published mart",
+        "marts.customer_contacts.tickets: personal data stored outside raw"
+        " (only allow-listed raw values may be)",
     }
     assert "| contact **FLAGGED** |" in markdown(report)
+
+
+# -- where data lives, and the record of processing ---------------------------------------------
+ACME = TenantConfig(id="acme", platform="zendesk", base_url="https://acme.zendesk.com",
+                    credentials=Credentials("E", "T"), secret_env="ACME_SECRET", retention_days=400)
+THRESHOLDS = {"min_tenants": 3, "min_tickets": 50}
+
+
+@pytest.fixture
+def report_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESKPULSE_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_the_cli_reads_the_benchmark_thresholds_the_dbt_project_sets():
+    assert benchmark_thresholds() == THRESHOLDS  # README: cells under 3 tenants or 50 tickets are left out
+
+
+def test_the_processing_record_names_recipients_thresholds_and_measures(manifest, report_home):
+    report = build_report(manifest, [ACME], ENDPOINTS, THRESHOLDS)
+    (record,) = report["activities"]
+    tenant_bi, benchmark = record["recipients"]
+    assert "benchmark_monthly" not in tenant_bi["what"] and "fct_tickets" in tenant_bi["what"]
+    assert "serving/tenants/acme.duckdb" in tenant_bi["what"]
+    assert benchmark["what"] == "serving/benchmark.duckdb: benchmark_monthly"
+    assert "min tenants 3" in benchmark["form"] and "min tickets 50" in benchmark["form"]
+    assert [s["category"] for s in record["data_subjects"]] == ["customers", "agents"]
+    assert "400 days" in record["retention"] and "ACME_SECRET" in record["pseudonymisation"]
+    assert record["security_measures"] and record["purpose"]
+    text = markdown(report)
+    assert "min_tenants" not in text and "min tenants 3" in text
+    assert "Record of processing activities (GDPR Art. 30(2))" in text
+
+
+def test_the_report_covers_the_restricted_mapping_dlt_packages_and_every_table(manifest, report_home):
+    report = build_report(manifest, [], ENDPOINTS, THRESHOLDS)
+    assert "agent_identity" in {m["model"] for m in report["marts"]}
+    identity = next(m for m in report["marts"] if m["model"] == "agent_identity")
+    assert identity["schema"] == "restricted" and not identity["published"]
+    places = {p["name"]: p for p in report["storage"]["places"]}
+    assert "load packages" in places["dlt folder"]["holds"]
+    assert {"warehouse", "serving files", "logs", "Dagster storage", "privacy records"} <= set(places)
+    tables = {f"{t['schema']}.{t['table']}" for t in report["storage"]["tables"]}
+    models = {f"{n['schema']}.{n['name']}" for n in manifest["nodes"].values()
+              if n["resource_type"] == "model"}
+    assert models <= tables
+    assert {"raw_<tenant>.users", "raw_<tenant>.quarantine", "raw_<tenant>._dlt_pipeline_state",
+            "raw_<tenant>_staging.users", "main.dbt_build_inputs"} <= tables
+    assert report["violations"] == []
+
+
+def test_a_personal_column_planted_in_any_model_is_flagged(manifest, report_home):
+    planted = copy.deepcopy(manifest)
+    node = planted["nodes"]["model.deskpulse.int_users__user"]
+    node["columns"]["email"] = {"name": "email", "meta": {"pii": "personal"}}
+    report = build_report(planted, [], ENDPOINTS, THRESHOLDS)
+    assert report["violations"] == [
+        "intermediate.int_users__user.email: personal data stored outside raw"
+        " (only allow-listed raw values may be)"]
+
+
+def test_a_column_planted_in_the_warehouse_is_flagged(manifest, report_home):
+    warehouse = report_home / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_tickets (tenant_id varchar, ticket_id bigint,"
+                    " requester_email varchar)")
+        con.execute("create schema raw_acme")
+        con.execute("create table raw_acme.users (tenant_id varchar, id bigint, email varchar,"
+                    " _dlt_id varchar)")
+    report = build_report(manifest, [], ENDPOINTS, THRESHOLDS, warehouse)
+    assert report["violations"] == ["marts.fct_tickets.requester_email: no PII class",
+                                    "raw_acme.users.email: no PII class"]

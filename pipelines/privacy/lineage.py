@@ -235,13 +235,16 @@ def _name_of(node: dict[str, Any]) -> str:
 
 
 # -- the report ------------------------------------------------------------------------------
+LINEAGE_FOLDERS = ("marts", "restricted")  # the model folders whose columns are traced
+
+
 def mart_lineage(manifest: dict[str, Any], endpoints: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
-    """For every model under ``models/marts``: each column's paths to raw and API fields, and flags.
-    ``endpoints`` maps platform → raw table → the API path that feeds it."""
+    """For every model under ``models/marts`` and ``models/restricted``: each column's paths to raw
+    and API fields, and flags. ``endpoints`` maps platform → raw table → the API path that feeds it."""
     tracer = Tracer(manifest)
     marts = []
     for node_id, node in sorted(tracer.nodes.items()):
-        if node["resource_type"] != "model" or node["fqn"][1:2] != ["marts"]:
+        if node["resource_type"] != "model" or node["fqn"][1] not in LINEAGE_FOLDERS:
             continue
         published = node["schema"] in PUBLISHED_SCHEMAS
         columns = [_column(tracer, node_id, name, endpoints, published) for name in tracer.columns(node_id)]
