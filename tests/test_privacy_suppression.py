@@ -135,3 +135,12 @@ def test_values_an_unlinked_agent_wrote_load_blank():
         [{"tenant_id": "acme", "ticket_id": 40, "field_id": 360001, "value": "their note"},
          {"tenant_id": "acme", "ticket_id": 40, "field_id": 360002, "value": "product_pro"}])
     assert [v["value"] for v in values] == [None, "product_pro"]
+
+
+def test_a_rotate_key_reload_rekeys_unlinked_agents_apart(monkeypatch):
+    unlink()
+    monkeypatch.setenv("ACME_SECRET", NEW_SECRET)
+    with suppression.rekeying("acme", SECRET.encode()) as found:
+        users = suppression_filter(TENANT, "users")([user_row("acme", NEW_SECRET.encode(), {"id": AGENT})])
+    assert [u["id"] for u in users] == [-77]
+    assert found.found_unlinked == {pseudonym(NEW_SECRET.encode(), "user", AGENT)} and found.found == set()
