@@ -8,7 +8,9 @@ and view of every DuckDB file (warehouse, serving files), every value of every p
 (dlt's load packages), and the bytes of every other file (dlt state, schemas and traces, logs,
 Dagster's run and event storage and compute logs), gzip opened; plus dbt's own log of the runs.
 The planted people have ids and names nothing else has (the world's id bases are moved to
-ten-digit numbers), so a whole-token match is theirs. The audit log and the suppression lists
+ten-digit numbers), so a whole-token match is theirs; the other demo tenant's helpdesk numbers its
+own users the same way, so there the same number is someone else: its rows, raw schemas, files
+and folders are searched for everything but the platform id. The audit log and the suppression lists
 keep the user key by design and are checked apart: no platform id, name, e-mail or its token.
 """
 
@@ -19,6 +21,7 @@ import dataclasses
 import gzip
 import hashlib
 import io
+import json
 import re
 import time
 from datetime import timedelta
@@ -41,7 +44,7 @@ from pipelines.world import World
 from pipelines.world.model import User
 
 TICKETS = 120
-TENANT = "northwind"
+TENANT, OTHER = "northwind", "globex"
 AGENT_BASE, CUSTOMER_BASE = 4_242_420_000, 7_373_730_000
 AGENT_INDEX = 1
 CUSTOMER = ("Plantina Quixbury", "plantina.quixbury@planted.example", "+31 6 4242 4242")
@@ -80,7 +83,7 @@ def needles(secret: bytes, person: User) -> dict[str, str]:
 def matches(text: str, wanted: dict[str, str]) -> set[str]:
     text = text.lower()
     found = {kind for kind, value in wanted.items() if kind != "platform id" and value.lower() in text}
-    if re.search(rf"(?<![0-9]){wanted['platform id']}(?![0-9])", text):
+    if "platform id" in wanted and re.search(rf"(?<![0-9]){wanted['platform id']}(?![0-9])", text):
         found.add("platform id")
     return found
 
@@ -106,25 +109,35 @@ def search(folder: Path, people: dict[str, dict[str, str]], since: float) -> dic
         if kinds:
             found.setdefault(where, set()).update(f"{who}: {kind}" for kind in kinds)
 
+    def ours(wanted: dict[str, str], other_tenant: bool) -> dict[str, str]:
+        return {k: v for k, v in wanted.items() if k != "platform id"} if other_tenant else wanted
+
     for path in files:
+        inside = path.relative_to(folder).parts if path.is_relative_to(folder) else ()
+        other_file = OTHER in inside or path.name.startswith(f"{OTHER}.")
         if path.suffix == ".duckdb":
             with duckdb.connect(str(path), read_only=True) as con:
                 listed = con.execute("select table_schema, table_name from information_schema.tables"
                                      " where table_catalog = current_database()").fetchall()
                 for schema, table in listed:
-                    rows = con.execute(f'select * from "{schema}"."{table}"').fetchall()
+                    result = con.execute(f'select * from "{schema}"."{table}"')
+                    names, rows = [d[0] for d in result.description], result.fetchall()
+                    other = other_file or schema.startswith(f"raw_{OTHER}")
+                    at = names.index("tenant_id") if "tenant_id" in names else None
+                    ours_rows = [r for r in rows if at is None or r[at] != OTHER]
                     for who, wanted in people.items():
-                        note(f"{path}:{schema}.{table}", value_hits(rows, wanted), who)
+                        note(f"{path}:{schema}.{table}", value_hits(rows, ours(wanted, True)), who)
+                        note(f"{path}:{schema}.{table}", value_hits(ours_rows, ours(wanted, other)), who)
         elif path.suffix == ".parquet":
             with duckdb.connect() as con:
                 rows = con.execute(f"select * from read_parquet('{path}')").fetchall()
             for who, wanted in people.items():
-                note(str(path), value_hits(rows, wanted), who)
+                note(str(path), value_hits(rows, ours(wanted, other_file)), who)
         else:
             data = path.read_bytes()
             text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8", "replace")
             for who, wanted in people.items():
-                note(str(path), matches(text, wanted), who)
+                note(str(path), matches(text, ours(wanted, other_file)), who)
     return found
 
 
@@ -153,6 +166,14 @@ def erase(tenant_file: Path, *args: str) -> tuple[int, str]:
     with contextlib.redirect_stdout(printed):
         code = cli.main(["erase", "--tenant", TENANT, "--tenants", str(tenant_file), *args])
     return code, printed.getvalue()
+
+
+def subject_report(tenant_file: Path, folders, *args: str) -> dict:
+    out = folders.mktemp("report") / "report.json"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(["subject-report", "--tenant", TENANT, "--tenants", str(tenant_file),
+                         "--out", str(out), *args]) == 0
+    return json.loads(out.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +209,14 @@ def story(tmp_path_factory, dbt_manifest):
             assert run_graph(demo.tenant_file).ok
             seen["before"] = search(home(), people, seen["started"])
             seen["published"] = snapshot()
+            seen["reports"] = {
+                who: subject_report(demo.tenant_file, tmp_path_factory, "--email", person.email)
+                for who, person in (("customer", customer), ("agent", agent))}
+            as_of = world.end - timedelta(days=20)  # the world's ids are the planted ones only in here
+            seen["theirs"] = {(who, field): {t.id for t in world.tickets()
+                                             if (state := t.state_at(as_of)) and state[field] == person.id}
+                              for who, person, field in (("customer", customer, "requester_id"),
+                                                         ("agent", agent, "assignee_id"))}
             files = fingerprints(home())
             seen["refused"] = erase(demo.tenant_file, "--email", agent.email)
             seen["dry_run"] = erase(demo.tenant_file, "--email", customer.email, "--dry-run")
@@ -198,6 +227,8 @@ def story(tmp_path_factory, dbt_manifest):
                                            "--agent-mode", "unlink")
             seen["after_unlink"] = snapshot()
             seen["stand_in"] = suppression.load(TENANT).stand_ins[-1].key
+            seen["report_after"] = subject_report(demo.tenant_file, tmp_path_factory, "--user-id",
+                                                  str(customer.id))
             seen["after"] = search(home(), people, seen["started"])
             for api in demo.apis.values():
                 api.as_of = world.end
@@ -273,3 +304,27 @@ def test_the_audit_log_and_suppression_list_keep_only_pseudonyms_and_the_choices
     for text in story["records"]:
         for person in story["people"].values():
             assert matches(text, {k: v for k, v in person.items() if k != "user key"}) == set()
+
+
+def test_the_subject_report_holds_each_persons_tickets_and_the_marts_aggregating_them(story):
+    customer, agent = story["reports"]["customer"], story["reports"]["agent"]
+    wanted = story["theirs"][("customer", "requester_id")]
+    assert {t["ticket_id"] for t in customer["tickets"] if "requester" in t["roles"]} == wanted
+    assert {t["ticket_id"] for t in agent["tickets"] if "assignee" in t["roles"]} == story["theirs"][
+        ("agent", "assignee_id")]
+    assert all(t["created_at"] and "first_reply_minutes" in t for t in customer["tickets"])
+    marts = {m["mart"] for m in customer["aggregated_in"]}
+    assert {"marts.tenant_daily_backlog", "marts.team_weekly_performance", "marts.benchmark_monthly"} <= marts
+    assert "marts.fct_tickets" not in marts
+    assert {m["tickets"] for m in customer["aggregated_in"]} == {len(wanted)}
+    held = " ".join(agent["held_in"])
+    for place in ("marts.agent_daily_performance.agent_key", "restricted.agent_identity.agent_key",
+                  "serving/tenants/northwind.duckdb:main.dim_agents.agent_key"):
+        assert place in held, place
+    (user,) = customer["records"]["users"]
+    assert user["email_token"] == story["people"]["customer"]["e-mail token"]
+
+
+def test_after_erasure_the_subject_report_finds_nothing_but_the_suppression(story):
+    report = story["report_after"]
+    assert report["held_in"] == {} and report["suppressed"] and report["tickets"] == []
