@@ -71,22 +71,22 @@ def _table(schema: str, table: str, what: str, published: bool, classes: dict[st
 
 
 def warehouse_tables(path: Path, declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The warehouse's own catalogue (names only): every table whose columns are not all declared,
-    with the undeclared ones flagged. A tenant's raw schemas compare with the raw register."""
+    """The warehouse's own catalogue (names only): every table nothing declares, and every column
+    nothing declares (flagged, unless dlt's own). A tenant's raw schemas compare with the register."""
     known = {(_generic(t["schema"]), t["table"]): {c["name"]: c["pii"] for c in t["columns"]}
              for t in declared}
     found = []
+    dlt_own = {name: field.pii for name, field in DLT_COLUMNS.items()}
     with connect(path, read_only=True) as con:
         for schema, table in tables(con, views=True):
-            declared_columns = known.get((_generic(schema), table))
             raw = _generic(schema).startswith(RAW)
-            present = columns(con, schema, table)
-            dlt_own = {name: field.pii for name, field in DLT_COLUMNS.items()}
-            classes = {name: (declared_columns or {}).get(name) or dlt_own.get(name) for name in present}
             if raw and table in DLT_TABLES:
                 continue
+            declared_columns = known.get((_generic(schema), table))
+            unknown = {name: dlt_own.get(name) for name in columns(con, schema, table)
+                       if name not in (declared_columns or {})}
             what = "in the warehouse, declared nowhere" if declared_columns is None else "in the warehouse"
-            entry = _table(schema, table, what, False, classes, raw=raw)
+            entry = _table(schema, table, what, False, unknown, raw=raw)
             if entry["flags"] or declared_columns is None:
                 found.append(entry)
     return found
