@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_EMAIL = "demo@example.com"
 DEFAULT_TOKEN = "demo-token"
+WHOLE_NUMBER = re.compile(r"[0-9]+")
 NO_SOURCE = {"from": {}, "to": {}, "rel": None}
 Query = dict[str, list[str]]
 Render = Callable[[int, int], list[dict[str, Any]]]
@@ -85,10 +86,9 @@ def _int_param(query: Query, name: str, default: int | None = None) -> int | Non
     values = query.get(name)
     if not values:
         return default
-    try:
-        return int(values[0])
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number") from None
+    if not WHOLE_NUMBER.fullmatch(values[0]):  # int() would also take " 7\n", "1_0" and other digits
+        raise BadRequest(f"{name} must be a whole number")
+    return int(values[0])
 
 
 def _includes(query: Query, name: str) -> bool:
@@ -260,7 +260,7 @@ class FakeZendesk:
 
     def _route(self, path: str) -> tuple[str, Callable[..., Reply] | None, tuple[str, ...]]:
         for pattern, endpoint, serve in self._routes:
-            match = pattern.match(path)
+            match = pattern.fullmatch(path)
             if match:
                 return endpoint, serve, match.groups()
         return "unknown", None, ()
@@ -681,7 +681,8 @@ def _schedule_json(schedule: Schedule) -> dict[str, Any]:
 
 
 def _path(template: str) -> re.Pattern[str]:
-    """A route pattern from a settings path; ``{name}`` segments match digits."""
+    """A route pattern from a settings path, to be matched in full; ``{name}`` segments match ASCII
+    digits."""
     parts = re.split(r"\{\w+\}", template)
-    return re.compile("^" + r"(\d+)".join(re.escape(p) for p in parts) + "$")
+    return re.compile(r"([0-9]+)".join(re.escape(p) for p in parts))
 
