@@ -30,6 +30,16 @@ class ConfigError(ValueError):
     """The tenant file is missing, malformed, or names something that does not exist."""
 
 
+class LoginError(RuntimeError):
+    """A platform did not accept a tenant's API login, or could not be asked. ``unavailable`` says
+    the API could not be asked right now (down, unreachable, rate limited) rather than that it
+    refused the login. The message names the tenant, the host and the variables, never a value."""
+
+    def __init__(self, message: str, *, unavailable: bool = False):
+        super().__init__(message)
+        self.unavailable = unavailable
+
+
 @dataclass(frozen=True)
 class Credentials:
     """Names of the environment variables holding an API login; never the values."""

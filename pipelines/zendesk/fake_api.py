@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_EMAIL = "demo@example.com"
 DEFAULT_TOKEN = "demo-token"
 WHOLE_NUMBER = re.compile(r"[0-9]+")
+API_USER_ID = 1  # the login's own user; the world's people start at 1,000
 NO_SOURCE = {"from": {}, "to": {}, "rel": None}
 Query = dict[str, list[str]]
 Render = Callable[[int, int], list[dict[str, Any]]]
@@ -137,6 +138,7 @@ class FakeZendesk:
             (_path(settings.SATISFACTION_RATINGS), "satisfaction_ratings", self._ratings),
             (_path(settings.SCHEDULES), "schedules", self._schedules),
             (_path(settings.SCHEDULE_HOLIDAYS), "holidays", self._holidays),
+            (_path(settings.CURRENT_USER), "current_user", self._current_user),
         ]
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -433,6 +435,13 @@ class FakeZendesk:
                 "prev": None,
             },
         }, items=stop - start)
+
+    def _current_user(self, query: Query) -> Reply:
+        """The user the API login belongs to: an admin of the account, apart from the world's people."""
+        return Reply(200, {"user": {
+            "id": API_USER_ID, "url": self._url("users", API_USER_ID), "name": "API user",
+            "email": self.email, "role": "admin", "active": True, "verified": True, "suspended": False,
+        }}, items=1)
 
     def _sla_policies(self, query: Query) -> Reply:
         policies = [self._sla_policy_json(p) for p in self.world.sla_policies()]
