@@ -11,14 +11,30 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
+from pipelines.home import dbt_artifacts_dir
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 DBT_PROJECT.prepare_if_dev()
 # The dbt next to this interpreter, so `.venv/bin/deskpulse` works without an activated venv.
 DBT_EXECUTABLE = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def dbt_cli() -> DbtCliResource:
     return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE)
+
+
+def run_target() -> Path:
+    """dbt's target folder for runs, under ``DESKPULSE_HOME`` so the checkout stays clean. dagster-dbt
+    starts a target folder from the checkout's partial parse, copied with the checkout's mode (0644);
+    it is copied here first, as a new file and so private like everything else in the home."""
+    target = dbt_artifacts_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    seed = DBT_PROJECT_DIR / DBT_PROJECT.target_path / PARTIAL_PARSE
+    if seed.exists() and not (target / PARTIAL_PARSE).exists():
+        shutil.copyfile(seed, target / PARTIAL_PARSE)
+    return target
+
 
 WAREHOUSE_POOL = "warehouse"  # every step that writes the DuckDB file; one writer at a time

@@ -14,7 +14,7 @@ from functools import cache
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from assets.project import DBT_PROJECT, WAREHOUSE_POOL
+from assets.project import DBT_PROJECT, WAREHOUSE_POOL, run_target
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
@@ -120,7 +120,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
     plan = build_plan(context, build_vars)
     with retry_only_transient():
         invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *DATA_BUILD_ARGS,
-                              *(plan.args() if plan else [])], context=context)
+                              *(plan.args() if plan else [])], context=context,
+                             target_path=run_target())  # not the checkout's target/
         events, failure = [], None
         try:
             events.extend(invocation.stream())
