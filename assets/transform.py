@@ -14,6 +14,7 @@ from functools import cache
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from assets.check_names import readable_manifest
 from assets.project import DBT_PROJECT, WAREHOUSE_POOL, run_target
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
@@ -112,7 +113,7 @@ def _row_change(context: dg.AssetExecutionContext, key: dg.AssetKey, rows: int) 
     return {"row_count_change": rows - before.value} if before else {}
 
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, dagster_dbt_translator=LayeredTranslator(),
+@dbt_assets(manifest=readable_manifest(_manifest()), dagster_dbt_translator=LayeredTranslator(),
             pool=WAREHOUSE_POOL)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: TenantsResource):
     os.environ["DESKPULSE_WAREHOUSE"] = str(warehouse_path())  # the dbt subprocess inherits it

@@ -3,6 +3,7 @@ every mart, its checks and the serving files; jobs, schedules, sensors and the p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import dagster as dg
@@ -127,3 +128,20 @@ def test_the_cli_instance_admits_one_warehouse_step_at_a_time(tmp_path, monkeypa
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     with dagster_instance() as instance:
         assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1
+
+
+def test_asset_checks_have_names_and_descriptions_a_person_can_read(graph):
+    generated = re.compile(r"[0-9a-f]{7,}|__|_None_|_True\b|^(unique_combination|columns_|accepted_values_)")
+    for check_key in graph.asset_check_keys:
+        spec = graph.get_check_spec(check_key)
+        assert not generated.search(check_key.name), check_key.to_user_string()
+        assert len(check_key.name) <= 40 and spec.description, check_key.to_user_string()
+    tickets = {key.name: graph.get_check_spec(key).description
+               for key in graph.get_check_keys_for_assets({dg.AssetKey(["marts", "fct_tickets"])})}
+    assert tickets["no_duplicate_keys"] == "fct_tickets: one row per tenant_id, ticket_id"
+    assert tickets["known_status_values"].startswith("fct_tickets: status is one of new, open, pending")
+    assert tickets["values_in_range"].startswith("fct_tickets: first_reply_minutes ≥ 0;")
+    benchmark = {key.name: graph.get_check_spec(key).description
+                 for key in graph.get_check_keys_for_assets({dg.AssetKey(["marts", "benchmark_monthly"])})}
+    assert benchmark["tenants_in_range"] == "benchmark_monthly: tenants ≥ the benchmark_min_tenants var"
+
