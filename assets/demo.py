@@ -26,6 +26,7 @@ DEMO_TENANTS = (
     ("globex", 22, "America/New_York"),
 )
 SHARED_PEOPLE_SEED = 7
+WORLD_RECORD = "world.json"  # the size of the demo world this home holds
 
 
 def demo_worlds(tickets: int) -> list[World]:
@@ -47,6 +48,32 @@ def _demo_secrets(folder: Path) -> dict[str, str]:
     return values
 
 
+def demo_folder() -> Path:
+    """Where the demo keeps its tenant file, secrets and the size of its world."""
+    return home() / "demo"
+
+
+def make_room(tickets: int) -> list[str]:
+    """Make this home's demo world one of ``tickets`` per tenant. The worlds of another size are
+    other worlds, not a later state of this one, so when the last demo here loaded another size
+    (or one not recorded) its tenants' data is dropped and the next run loads the new world
+    afresh. Returns what was done, in words (nothing when the size is the same)."""
+    from pipelines.privacy.offboard import offboard_tenant
+
+    folder = demo_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / WORLD_RECORD
+    before = json.loads(record.read_text())["tickets"] if record.exists() else None
+    done = []
+    if before != tickets and warehouse_path().exists():
+        was = f"{before:,} tickets per tenant" if before is not None else "a world of unrecorded size"
+        done.append(f"The demo in {home()} holds {was}; dropping it to build one of {tickets:,}")
+        for tenant_id, _, _ in DEMO_TENANTS:
+            offboard_tenant(tenant_id)
+    record.write_text(json.dumps({"tickets": tickets}))
+    return done
+
+
 @dataclass
 class Demo:
     """A running demo: the tenant file, and per tenant its world, fake API and secret."""
@@ -60,7 +87,7 @@ class Demo:
 @contextlib.contextmanager
 def demo_tenants(tickets: int) -> Iterator[Demo]:
     """Start the demo APIs, put their logins and secrets in the environment, yield the demo."""
-    folder = home() / "demo"
+    folder = demo_folder()
     folder.mkdir(parents=True, exist_ok=True)
     keys = _demo_secrets(folder)
     platform = PLATFORMS["zendesk"]
