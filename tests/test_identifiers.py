@@ -8,6 +8,7 @@ import base64
 
 import pytest
 
+from assets.cli import main
 from pipelines.config import ConfigError, load_tenants
 from pipelines.privacy.offboard import offboard_tenant
 from pipelines.world import World, WorldConfig
@@ -37,6 +38,18 @@ def test_tenant_file_identifiers_must_match_in_full(tmp_path, old, new, field):
     path.write_text(TENANTS.replace(old, new, 1))
     with pytest.raises(ConfigError, match=f"field '{field}'"):
         load_tenants(path)
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--tenant", "alpha\n"],
+    ["check", "--tenant", "alpha\n"],
+    ["offboard", "--tenant", "alpha\n"],
+    ["rotate-key", "--tenant", "alpha", "--previous-secret-env", "OLD_SECRET\n"],
+])
+def test_command_line_identifiers_must_match_in_full(argv, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and "is not" in capsys.readouterr().err
 
 
 def test_offboarding_takes_only_a_whole_tenant_id():
