@@ -55,20 +55,23 @@ def demo_folder() -> Path:
 
 def make_room(tickets: int) -> list[str]:
     """Make this home's demo world one of ``tickets`` per tenant. The worlds of another size are
-    other worlds, not a later state of this one, so when the last demo here loaded another size
-    (or one not recorded) its tenants' data is dropped and the next run loads the new world
-    afresh. Returns what was done, in words (nothing when the size is the same)."""
+    other worlds, not a later state of this one, so when the demo tenants hold data loaded from
+    another size (or from a size not recorded) that data is dropped (offboarded) and the next run
+    loads the new world afresh; other tenants' data stays. Returns what was done, in words
+    (nothing when the size is the same or no demo data is here)."""
     from pipelines.privacy.offboard import offboard_tenant
+    from pipelines.privacy.warehouse import dlt_folders
 
     folder = demo_folder()
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / WORLD_RECORD
     before = json.loads(record.read_text())["tickets"] if record.exists() else None
+    loaded = [tenant_id for tenant_id, _, _ in DEMO_TENANTS if dlt_folders(tenant_id)]
     done = []
-    if before != tickets and warehouse_path().exists():
+    if before != tickets and loaded:
         was = f"{before:,} tickets per tenant" if before is not None else "a world of unrecorded size"
         done.append(f"The demo in {home()} holds {was}; dropping it to build one of {tickets:,}")
-        for tenant_id, _, _ in DEMO_TENANTS:
+        for tenant_id in loaded:
             offboard_tenant(tenant_id)
     record.write_text(json.dumps({"tickets": tickets}))
     return done
