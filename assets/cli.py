@@ -1,6 +1,8 @@
 """The ``deskpulse`` command: run the graph, the demo, the dev UI, or a fake helpdesk API.
 
-Prints for people (progress, summaries); logs go to ``$DESKPULSE_HOME/logs/deskpulse.log``.
+Prints for people (progress, summaries); logs go to ``$DESKPULSE_HOME/logs/deskpulse.log``, and
+each run's chatter (Dagster, dbt) to a log of its own. Every sub-command's ``--help`` gives its
+summary, its options and an example (``EXAMPLES``).
 """
 
 from __future__ import annotations
@@ -11,14 +13,22 @@ import logging
 import os
 import subprocess
 import sys
+import textwrap
 import time
+import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipelines.config import ConfigError, TenantConfig, load_tenants, tenants_path
-from pipelines.home import environment, logs_dir, warehouse_path
+from pipelines.config import ENV_NAME, TENANT_ID, ConfigError, TenantConfig, load_tenants, tenants_path
+from pipelines.file_modes import make_private
+from pipelines.home import environment, home, logs_dir, warehouse_path
 from pipelines.keys import SecretError
 from pipelines.privacy import PrivacyError
+
+if TYPE_CHECKING:
+    from assets.runner import GraphOutcome
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,28 +39,102 @@ def _progress(message: str) -> None:
 
 @contextlib.contextmanager
 def _run_log():
-    """Send Dagster's and dbt's console chatter to a run log; people see progress and a summary."""
-    path = logs_dir() / f"run-{datetime.now():%Y%m%dT%H%M%S}.log"
-    with path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
+    """Send Dagster's and dbt's console chatter to this run's own log, named by its start and a
+    run id, so two runs never share one; people see progress and a summary."""
+    path = logs_dir() / f"run-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.log"
+    with path.open("x", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
             contextlib.redirect_stderr(log):
         _progress(f"Run log: {path}")
         yield
 
 
-def _report(outcome, started: float) -> int:
+def _report(outcome: GraphOutcome, started: float) -> int:
     for name, error in outcome.failures.items():
         print(f"FAILED {name}: {error}", file=sys.stderr)
-    print(f"Done in {time.monotonic() - started:.1f} s: {len(outcome.ingested)} tenant(s) loaded, "
-          f"marts {'built, checked and published' if outcome.transformed else 'NOT published'}.")
+    print(f"Done in {time.monotonic() - started:.1f} s: {what_happened(outcome)}.")
     return 0 if outcome.ok else 1
+
+
+def what_happened(outcome: GraphOutcome) -> str:
+    """A run's outcome as its events tell it: rows loaded, models rebuilt, files published."""
+    rows = sum(outcome.changed_rows.values())
+    loaded = f"{len(outcome.ingested)} tenant(s) loaded, {rows:,} raw row(s) written"
+    if not outcome.transformed:
+        return f"{loaded}; marts NOT published"
+    built = (f"{len(outcome.built)} dbt model(s) and seed(s) rebuilt" if outcome.built
+             else "no dbt model rebuilt (the raw data is as it was at the last build)")
+    if not outcome.published:
+        served = "serving files left as they were"
+    elif outcome.built:
+        served = "marts checked and published"
+    else:
+        served = "serving files published again from the marts as they were"
+    return f"{loaded}; {built}; {served}"
+
+
+def _checked(path: Path, only: Sequence[str] = ()) -> None:
+    """The checks of ``deskpulse check``, before a run extracts anything: a wrong configuration
+    stops it here; an API that cannot be reached now, or files others can read, are reported."""
+    from assets.automation import automation_on
+    from pipelines.preflight import preflight
+
+    started = time.monotonic()
+    result = preflight(path, only, extra_settings=[automation_on])
+    for problem in result.blocking:
+        print(f"CONFIG {problem}", file=sys.stderr)
+    if result.blocking:
+        raise ConfigError(f"stopped before extracting anything: {len(result.blocking)} problem(s) in the "
+                          f"configuration (deskpulse check --tenants {path} checks it again)")
+    for check in result.tenants:
+        for problem in check.problems:  # an API down now: that tenant fails on its own, the rest go on
+            _progress(f"WARNING {problem}")
+    if result.exposed:
+        _progress(f"WARNING {_exposed_line(result.exposed)}")
+    _progress(f"Checked {len(result.tenants)} tenant(s) in {time.monotonic() - started:.1f} s: tenant "
+              "file, variables, secrets, API logins")
+
+
+def _exposed_line(paths: list[Path]) -> str:
+    return (f"{len(paths)} path(s) under {home()} can be read by other users, such as {paths[0]}: "
+            f"chmod -R go-rwx {home()}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from assets.automation import automation_on
+    from pipelines.preflight import preflight
+
+    started = time.monotonic()
+    path = tenants_path(args.tenants)
+    result = preflight(path, args.tenant or (), extra_settings=[automation_on])
+    print(f"Tenant file {path}: valid; checking {len(result.tenants)} tenant(s)")
+    for check in result.tenants:
+        tenant = check.tenant
+        if check.ok:
+            secret = tenant.secret_env or tenant.secret_file
+            print(f"  ok      {tenant.id:<16} {tenant.platform}: {check.login} "
+                  f"({tenant.credentials.email_env}, {tenant.credentials.token_env}); secret in {secret}")
+        for problem in check.problems:
+            print(f"  FAILED  {problem}")
+    for problem in result.settings:
+        print(f"  FAILED  {problem}")
+    if result.exposed:
+        print(f"  FAILED  {_exposed_line(result.exposed)}")
+    elif not result.settings:
+        print(f"  ok      DESKPULSE_HOME {home()}: nothing in it can be read by other users")
+    problems = len(result.settings) + bool(result.exposed) + sum(len(t.problems) for t in result.tenants)
+    print(f"{'All checks passed' if result.ok else f'{problems} problem(s) found'} in "
+          f"{time.monotonic() - started:.1f} s.")
+    return 0 if result.ok else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from assets.runner import run_graph
 
     started = time.monotonic()
+    path = tenants_path(args.tenants)
+    _checked(path, args.tenant or ())
     with _run_log():
-        outcome = run_graph(tenants_path(args.tenants), progress=_progress, only=args.tenant or ())
+        outcome = run_graph(path, progress=_progress, only=args.tenant or ())
     print(f"Warehouse: {warehouse_path()} (marts in schema 'marts')")
     return _report(outcome, started)
 
@@ -59,32 +143,56 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from assets.runner import run_graph
 
     started = time.monotonic()
+    path = tenants_path(args.tenants)
+    _checked(path, args.tenant or ())
     with _run_log():
-        outcome = run_graph(tenants_path(args.tenants), progress=_progress, only=args.tenant or (),
-                            window=(args.start, args.end))
+        outcome = run_graph(path, progress=_progress, only=args.tenant or (), window=(args.start, args.end))
     return _report(outcome, started)
 
 
+def status_tenants(explicit: str | None) -> tuple[Path, str]:
+    """The tenant file ``status`` reads, and why that one: ``--tenants``, else
+    ``DESKPULSE_TENANTS``, else the demo's when a demo ran in this home."""
+    from assets.demo import demo_folder
+
+    if explicit:
+        return Path(explicit), "given with --tenants"
+    if os.environ.get("DESKPULSE_TENANTS"):
+        return Path(os.environ["DESKPULSE_TENANTS"]), "from DESKPULSE_TENANTS"
+    demo = demo_folder() / "tenants.yaml"
+    if demo.is_file():
+        return demo, "the demo's: neither --tenants nor DESKPULSE_TENANTS is set"
+    raise ConfigError(f"no tenant file: pass --tenants PATH or set DESKPULSE_TENANTS (no demo has run in "
+                      f"{home()} either)")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    path, why = status_tenants(args.tenants)  # before the graph loads, which takes seconds
+    tenants = load_tenants(path)
+    print(f"Tenant file: {path} ({why})")
+    print()
     from assets.runner import dagster_instance
     from assets.status import status_report
 
-    path = tenants_path(args.tenants)
     os.environ["DESKPULSE_TENANTS"] = str(path.resolve())
     with dagster_instance() as instance:
-        print(status_report(instance, load_tenants(path)))
+        print(status_report(instance, tenants))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from assets.demo import demo_tenants, summary
+    from assets.demo import demo_tenants, make_room, summary
     from assets.runner import run_graph
     from assets.serving import tenant_file
 
     started = time.monotonic()
-    with demo_tenants(args.tickets) as demo, _run_log():
+    for line in make_room(args.tickets):
+        _progress(line)
+    with demo_tenants(args.tickets) as demo:
         _progress(f"Demo APIs up; tenant file {demo.tenant_file}")
-        outcome = run_graph(demo.tenant_file, progress=_progress)
+        _checked(demo.tenant_file)
+        with _run_log():
+            outcome = run_graph(demo.tenant_file, progress=_progress)
     if outcome.transformed:
         print()
         print(summary())
@@ -98,18 +206,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from assets.demo import demo_tenants
+    from assets.demo import demo_tenants, make_room
+    from assets.process_tree import supervise
     from assets.runner import dagster_instance
 
+    for line in make_room(args.tickets):
+        _progress(line)
     with demo_tenants(args.tickets) as demo, dagster_instance() as instance:
         os.environ["DESKPULSE_TENANTS"] = str(demo.tenant_file)
         os.environ["DAGSTER_HOME"] = instance.root_directory  # its warehouse pool admits one step
-        _progress(f"Demo APIs up; tenant file {demo.tenant_file}; starting dagster dev")
+        _progress(f"Demo APIs up; tenant file {demo.tenant_file}; starting dagster dev on "
+                  f"http://127.0.0.1:{args.port}")
         # dagster dev re-parses the dbt project: the venv's dbt must be on its PATH
         bin_dir = str(Path(sys.executable).parent)
         env = {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
-        return subprocess.call([f"{bin_dir}/dagster", "dev", "-w", str(REPO / "workspace.yaml")],
-                               cwd=REPO, env=env)
+        # in a session of its own, so that stopping deskpulse stops everything dagster dev started
+        dev = subprocess.Popen([f"{bin_dir}/dagster", "dev", "-w", str(REPO / "workspace.yaml"),
+                                "-h", "127.0.0.1", "-p", str(args.port)],
+                               cwd=REPO, env=env, start_new_session=True)
+        return supervise(dev)
 
 
 def cmd_fake_api(args: argparse.Namespace) -> int:
@@ -299,7 +414,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 def _privacy_commands(commands: argparse._SubParsersAction) -> None:
     tenants_help = "tenant YAML file (default: $DESKPULSE_TENANTS)"
     erase = commands.add_parser("erase", help="erase one person from a tenant's data and keep them out")
-    erase.add_argument("--tenant", required=True)
+    erase.add_argument("--tenant", required=True, type=tenant_id, help="the tenant the person belongs to")
     who = erase.add_mutually_exclusive_group(required=True)
     who.add_argument("--email", help="the person's e-mail address (never stored or logged)")
     who.add_argument("--user-id", type=int, help="the person's platform user id")
@@ -321,17 +436,20 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
     subject.set_defaults(func=cmd_subject_report)
 
     purge = commands.add_parser("purge", help="delete a tenant's raw event data past its retention_days")
-    purge.add_argument("--tenant", required=True)
+    purge.add_argument("--tenant", required=True, type=tenant_id, help="the tenant to purge")
     purge.set_defaults(func=cmd_purge)
 
     offboard = commands.add_parser("offboard", help="delete every row, file and state of a tenant")
-    offboard.add_argument("--tenant", required=True)
+    offboard.add_argument("--tenant", required=True, type=tenant_id,
+                          help="the tenant to delete, already taken out of the tenant file")
     offboard.set_defaults(func=cmd_offboard)
 
     rotate = commands.add_parser("rotate-key", help="re-key a tenant's pseudonyms with its new secret")
-    rotate.add_argument("--tenant", required=True)
+    rotate.add_argument("--tenant", required=True, type=tenant_id,
+                        help="the tenant whose secret_env or secret_file now holds the new secret")
     previous = rotate.add_mutually_exclusive_group(required=True)
-    previous.add_argument("--previous-secret-env", help="variable holding the secret being replaced")
+    previous.add_argument("--previous-secret-env", type=env_name,
+                          help="variable holding the secret being replaced")
     previous.add_argument("--previous-secret-file", help="file (0600) holding the secret being replaced")
     rotate.set_defaults(func=cmd_rotate_key)
 
@@ -340,6 +458,8 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
     lineage.set_defaults(func=cmd_lineage)
     for command in (erase, subject, purge, offboard, rotate, lineage):
         command.add_argument("--tenants", help=tenants_help)
+    for command in (erase, purge, offboard, rotate):
+        command.set_defaults(needs_dbt=True)
 
 
 def cmd_bench_transform(args: argparse.Namespace) -> int:
@@ -380,11 +500,64 @@ def _bench_commands(commands: argparse._SubParsersAction) -> argparse._SubParser
     return kinds
 
 
+def tenant_id(value: str) -> str:
+    """``--tenant``: a tenant id, matched in full (``$`` would let a trailing newline through)."""
+    if not TENANT_ID.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a tenant id (1-48 characters of a-z, 0-9, _)")
+    return value
+
+
+def env_name(value: str) -> str:
+    """The name of an environment variable, matched in full."""
+    if not ENV_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not the name of an environment variable")
+    return value
+
+
 def _iso(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-03-01T00:00:00+00:00")
     return parsed
+
+
+# One example per sub-command (nested ones as "bench transform"), shown at the end of its --help.
+EXAMPLES = {
+    "run": "deskpulse run --tenants tenants.yaml\ndeskpulse run --tenants tenants.yaml --tenant acme_eu",
+    "backfill": "deskpulse backfill --tenants tenants.yaml --start 2026-01-01 --end 2026-04-01",
+    "check": "deskpulse check --tenants tenants.yaml",
+    "status": "deskpulse status --tenants tenants.yaml\n"
+              "deskpulse status        # DESKPULSE_TENANTS, else the demo's tenant file",
+    "demo": "deskpulse demo\ndeskpulse demo --tickets 5000    # another size rebuilds the demo world",
+    "dev": "deskpulse dev --port 3000        # then open http://127.0.0.1:3000",
+    "fake-api": "deskpulse fake-api zendesk --port 8123 --tickets 5000 --rate-limits --time-scale 60",
+    "bench": "deskpulse bench transform --tickets 100000",
+    "bench transform": "deskpulse bench transform --tickets 100000 --tenants 2",
+    "bench ingest": "deskpulse bench ingest --tickets 100000",
+    "erase": "deskpulse erase --tenants tenants.yaml --tenant acme_eu --email jane.doe@example.com",
+    "purge": "deskpulse purge --tenants tenants.yaml --tenant acme_eu",
+    "offboard": "deskpulse offboard --tenants tenants.yaml --tenant acme_eu",
+    "rotate-key": "deskpulse rotate-key --tenants tenants.yaml --tenant acme_eu "
+                  "--previous-secret-env ACME_OLD_SECRET",
+    "lineage": "deskpulse lineage --tenants tenants.yaml --out docs/lineage",
+}
+
+
+def explain(parser_: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> None:
+    """Give every sub-command, nested ones too, its one-line summary as the description of its
+    --help and its example from ``EXAMPLES`` at the end."""
+    for action in parser_._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        summaries = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, command in action.choices.items():
+            summary = summaries.get(name) or ""
+            command.description = command.description or summary.replace("%%", "%")
+            example = EXAMPLES.get(" ".join((*path, name)))
+            if example:
+                command.epilog = "example:\n" + textwrap.indent(example, "  ")
+            command.formatter_class = argparse.RawDescriptionHelpFormatter
+            explain(command, (*path, name))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -393,33 +566,45 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="materialise the whole graph for every configured tenant")
     run.add_argument("--tenants", help="tenant YAML file (default: $DESKPULSE_TENANTS)")
-    run.add_argument("--tenant", action="append", help="only this tenant (repeat for several)")
-    run.set_defaults(func=cmd_run)
+    run.add_argument("--tenant", action="append", type=tenant_id,
+                     help="only this tenant (repeat for several)")
+    run.set_defaults(func=cmd_run, needs_dbt=True)
 
     backfill = commands.add_parser("backfill", help="reload what changed in a date range, then rebuild")
     backfill.add_argument("--tenants", help="tenant YAML file (default: $DESKPULSE_TENANTS)")
-    backfill.add_argument("--tenant", action="append", help="only this tenant (repeat for several)")
+    backfill.add_argument("--tenant", action="append", type=tenant_id,
+                          help="only this tenant (repeat for several)")
     backfill.add_argument("--start", type=date.fromisoformat, required=True, help="first day (2024-01-01)")
     backfill.add_argument("--end", type=date.fromisoformat, required=True, help="day after the last one")
-    backfill.set_defaults(func=cmd_backfill)
+    backfill.set_defaults(func=cmd_backfill, needs_dbt=True)
+
+    check = commands.add_parser(
+        "check", help="check the tenant file, variables, secrets and API logins in seconds, before any work")
+    check.add_argument("--tenants", help="tenant YAML file (default: $DESKPULSE_TENANTS)")
+    check.add_argument("--tenant", action="append", type=tenant_id,
+                       help="only this tenant (repeat for several)")
+    check.set_defaults(func=cmd_check)
 
     status = commands.add_parser("status", help="last run per tenant, check outcomes, data freshness")
-    status.add_argument("--tenants", help="tenant YAML file (default: $DESKPULSE_TENANTS)")
-    status.set_defaults(func=cmd_status)
+    status.add_argument("--tenants",
+                        help="tenant YAML file (default: $DESKPULSE_TENANTS, else the demo's tenant file)")
+    status.set_defaults(func=cmd_status, needs_dbt=True)
 
     demo = commands.add_parser("demo", help="run the graph on two built-in demo tenants")
-    demo.add_argument("--tickets", type=int, default=1000, help="tickets per demo tenant")
-    demo.set_defaults(func=cmd_demo)
+    demo.add_argument("--tickets", type=int, default=1000,
+                      help="tickets per demo tenant (another number than last time rebuilds the demo world)")
+    demo.set_defaults(func=cmd_demo, needs_dbt=True)
 
     dev = commands.add_parser("dev", help="start the demo APIs and the Dagster UI on them")
     dev.add_argument("--tickets", type=int, default=1000, help="tickets per demo tenant")
-    dev.set_defaults(func=cmd_dev)
+    dev.add_argument("--port", type=int, default=3000, help="port of the Dagster UI on 127.0.0.1")
+    dev.set_defaults(func=cmd_dev, needs_dbt=True)
 
     fake = commands.add_parser("fake-api", help="serve a synthetic helpdesk over HTTP on 127.0.0.1")
-    fake.add_argument("platform", choices=["zendesk"])
+    fake.add_argument("platform", choices=["zendesk"], help="the helpdesk to imitate")
     fake.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    fake.add_argument("--tickets", type=int, default=1000)
-    fake.add_argument("--seed", type=int, default=1)
+    fake.add_argument("--tickets", type=int, default=1000, help="tickets in the synthetic world")
+    fake.add_argument("--seed", type=int, default=1, help="the world's seed (and the faults')")
     fake.add_argument("--as-of", type=_iso, default=None, help="serve the world as of this instant")
     fake.add_argument("--rate-limits", action="store_true",
                       help="enforce the rate limits (429 + Retry-After)")
@@ -430,10 +615,22 @@ def parser() -> argparse.ArgumentParser:
     fake.set_defaults(func=cmd_fake_api)
     _bench_commands(commands)
     _privacy_commands(commands)
+    explain(top)
     return top
 
 
+def prepare_dbt() -> None:
+    """The dbt manifest the Dagster graph loads, parsed when missing or older than the dbt project
+    (a clone after ``make install`` has none yet)."""
+    from assets.project import manifest_outdated, prepare_manifest
+
+    if manifest_outdated():
+        _progress("Preparing the dbt manifest the graph loads (dbt parse; after install or a dbt change)")
+        prepare_manifest()
+
+
 def main(argv: list[str] | None = None) -> int:
+    make_private()  # before anything is written: files 0600, folders 0700 (pipelines/file_modes.py)
     args = parser().parse_args(argv)
     logging.basicConfig(
         filename=logs_dir() / "deskpulse.log",
@@ -441,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     try:
+        if getattr(args, "needs_dbt", False):
+            prepare_dbt()
         return args.func(args)
     except (ConfigError, SecretError, PrivacyError) as exc:
         print(f"deskpulse: {exc}", file=sys.stderr)

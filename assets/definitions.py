@@ -19,6 +19,9 @@ from assets.retention import retention_purge
 from assets.schedules import schedules, sensors
 from assets.tenants import TenantsResource
 from assets.transform import dbt_models
+from pipelines.file_modes import make_private
+
+make_private()  # the code location's entry: what its runs write under DESKPULSE_HOME is 0600/0700
 
 defs = dg.Definitions(
     assets=[*ingest_specs, *ingest_assets, dbt_models, retention_purge, *publish_assets],

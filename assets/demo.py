@@ -26,6 +26,7 @@ DEMO_TENANTS = (
     ("globex", 22, "America/New_York"),
 )
 SHARED_PEOPLE_SEED = 7
+WORLD_RECORD = "world.json"  # the size of the demo world this home holds
 
 
 def demo_worlds(tickets: int) -> list[World]:
@@ -47,6 +48,35 @@ def _demo_secrets(folder: Path) -> dict[str, str]:
     return values
 
 
+def demo_folder() -> Path:
+    """Where the demo keeps its tenant file, secrets and the size of its world."""
+    return home() / "demo"
+
+
+def make_room(tickets: int) -> list[str]:
+    """Make this home's demo world one of ``tickets`` per tenant. The worlds of another size are
+    other worlds, not a later state of this one, so when the demo tenants hold data loaded from
+    another size (or from a size not recorded) that data is dropped (offboarded) and the next run
+    loads the new world afresh; other tenants' data stays. Returns what was done, in words
+    (nothing when the size is the same or no demo data is here)."""
+    from pipelines.privacy.offboard import offboard_tenant
+    from pipelines.privacy.warehouse import dlt_folders
+
+    folder = demo_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / WORLD_RECORD
+    before = json.loads(record.read_text())["tickets"] if record.exists() else None
+    loaded = [tenant_id for tenant_id, _, _ in DEMO_TENANTS if dlt_folders(tenant_id)]
+    done = []
+    if before != tickets and loaded:
+        was = f"{before:,} tickets per tenant" if before is not None else "a world of unrecorded size"
+        done.append(f"The demo in {home()} holds {was}; dropping it to build one of {tickets:,}")
+        for tenant_id in loaded:
+            offboard_tenant(tenant_id)
+    record.write_text(json.dumps({"tickets": tickets}))
+    return done
+
+
 @dataclass
 class Demo:
     """A running demo: the tenant file, and per tenant its world, fake API and secret."""
@@ -60,7 +90,7 @@ class Demo:
 @contextlib.contextmanager
 def demo_tenants(tickets: int) -> Iterator[Demo]:
     """Start the demo APIs, put their logins and secrets in the environment, yield the demo."""
-    folder = home() / "demo"
+    folder = demo_folder()
     folder.mkdir(parents=True, exist_ok=True)
     keys = _demo_secrets(folder)
     platform = PLATFORMS["zendesk"]

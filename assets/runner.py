@@ -40,6 +40,9 @@ class GraphOutcome:
     ingested: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     transformed: bool = False  # marts built, checked and published
+    changed_rows: dict[str, int] = field(default_factory=dict)  # per tenant: raw rows new or changed
+    built: list[str] = field(default_factory=list)  # dbt models and seeds the marts run rebuilt
+    published: list[str] = field(default_factory=list)  # serving assets the marts run wrote
 
     @property
     def ok(self) -> bool:
@@ -143,6 +146,20 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, progress: Progr
                                       run_id=run_id, raise_on_error=False, **kwargs)
 
 
+def changed_rows(result: dg.ExecuteInProcessResult) -> int:
+    """Raw rows an ingest run wrote that were new or changed, from its materialisations."""
+    return sum(int(event.materialization.metadata["new_or_changed_rows"].value)
+               for event in result.get_asset_materialization_events()
+               if "new_or_changed_rows" in event.materialization.metadata)
+
+
+def built_and_published(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
+    """The warehouse assets a marts run materialised, and the serving files it wrote."""
+    keys = [event.asset_key for event in result.get_asset_materialization_events()]
+    return ([key.to_user_string() for key in keys if key.path[0] != "serving"],
+            [key.to_user_string() for key in keys if key.path[0] == "serving"])
+
+
 def chosen_tenants(tenants: list[TenantConfig], only: Sequence[str]) -> list[TenantConfig]:
     """The tenants named in ``only`` (all when empty); an unknown name is a config error."""
     unknown = sorted(set(only) - {t.id for t in tenants})
@@ -181,6 +198,8 @@ def run_graph(tenants_file: Path, progress: Progress = lambda _: None, *, only: 
             for span, run_config in ingest_runs(tenant, window):
                 progress(f"[{index}/{len(targets)}] ingest {tenant.id} ({tenant.platform}){span}")
                 result = execute(ingest, instance, progress, run_config=run_config, partition_key=tenant.id)
+                rows = outcome.changed_rows.get(tenant.id, 0) + changed_rows(result)
+                outcome.changed_rows[tenant.id] = rows
                 if not result.success:
                     outcome.failures[tenant.id] = first_failure(result)
                     progress(f"      tenant {tenant.id}: ingest failed: {outcome.failures[tenant.id]}")
@@ -190,6 +209,7 @@ def run_graph(tenants_file: Path, progress: Progress = lambda _: None, *, only: 
         progress("marts: dbt build (models, tests), quality checks, publish")
         result = execute(defs.resolve_job_def("marts"), instance, progress)
         outcome.transformed = result.success
+        outcome.built, outcome.published = built_and_published(result)
         if not result.success:
             outcome.failures["marts"] = first_failure(result)
             progress(f"      marts failed: {outcome.failures['marts']}")

@@ -8,17 +8,20 @@ alert sensor lives in ``alerts.py``.
 
 import dagster as dg
 
+from assets.automation import automation_on
 from assets.ingest import raw_keys
 from assets.jobs import ingest_job, marts_job, retention_job
 from assets.quality import freshness_sensor
 from assets.tenants import TenantsResource, partition_changes, tenant_partitions
 
-RUNNING = dg.DefaultScheduleStatus.RUNNING
+# what starts runs by itself is off unless DESKPULSE_AUTOMATION=on (assets/automation.py); the
+# sensors that only keep partitions in step and judge freshness always run
+AUTOMATED = dg.DefaultScheduleStatus.RUNNING if automation_on() else dg.DefaultScheduleStatus.STOPPED
 IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
              dg.DagsterRunStatus.STARTED]
 
 
-@dg.schedule(job=ingest_job, cron_schedule="5 * * * *", execution_timezone="UTC", default_status=RUNNING)
+@dg.schedule(job=ingest_job, cron_schedule="5 * * * *", execution_timezone="UTC", default_status=AUTOMATED)
 def hourly_ingest(context: dg.ScheduleEvaluationContext):
     """Every hour, one incremental load per tenant partition."""
     for tenant_id in context.instance.get_dynamic_partitions(tenant_partitions.name):
@@ -28,12 +31,12 @@ def hourly_ingest(context: dg.ScheduleEvaluationContext):
 
 daily_marts = dg.ScheduleDefinition(
     name="daily_marts", job=marts_job, cron_schedule="0 4 * * *", execution_timezone="UTC",
-    default_status=RUNNING, description="Every night: build, check and publish all marts.",
+    default_status=AUTOMATED, description="Every night: build, check and publish all marts.",
 )
 
 weekly_retention = dg.ScheduleDefinition(
     name="weekly_retention", job=retention_job, cron_schedule="0 3 * * 0", execution_timezone="UTC",
-    default_status=RUNNING, description="Sundays: enforce each tenant's retention_days.",
+    default_status=AUTOMATED, description="Sundays: enforce each tenant's retention_days.",
 )
 
 
@@ -48,7 +51,8 @@ def tenant_partitions_sensor(context: dg.SensorEvaluationContext, tenants: Tenan
     ])
 
 
-@dg.sensor(job=marts_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(job=marts_job, minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus(AUTOMATED.value))
 def marts_on_new_raw_data(context: dg.SensorEvaluationContext):
     """Build the marts when raw data landed since the last request and no ingest run is going,
     so one build follows a batch of tenant loads. The cursor is the newest raw materialisation."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.file_modes import seal_serving_file
 from pipelines.home import serving_dir, warehouse_path
 
 PUBLISH_TABLE = "_publish"
@@ -60,7 +61,7 @@ def publish_file(target: Path, marts: list[str], run_id: str, tenant_id: str | N
             con.executemany(f"insert into {PUBLISH_TABLE} values (?, ?, ?, ?, ?)",
                             [[publish_id, published_at, run_id, mart, count] for mart, count in entries])
             con.execute("checkpoint")
-        temporary.chmod(0o444)
+        seal_serving_file(temporary)  # read-only: the owner's, or a BI group's too (file_modes)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

@@ -12,7 +12,14 @@ import dagster as dg
 
 from assets.ingest import raw_keys
 from assets.publish import SERVING_BENCHMARK, SERVING_TENANTS
-from assets.quality import Verdict, freshness_check_keys, verdict
+from assets.quality import (
+    MARTS_FRESH_WITHIN,
+    RAW_FRESH_WITHIN,
+    Verdict,
+    freshness_check_keys,
+    freshness_sensor,
+    verdict,
+)
 from assets.serving import benchmark_file, read_publish, tenant_file
 from assets.transform import marts
 from pipelines.config import TenantConfig
@@ -66,6 +73,24 @@ def _freshness(instance: dg.DagsterInstance) -> tuple[int, list[str], int]:
     return fresh, stale, outdated
 
 
+def _checks_summary(passed: int, errors: list[str], warnings: list[str]) -> str:
+    if passed or errors or warnings:
+        return f"{passed} passed, {len(errors)} blocking publication, {len(warnings)} warning(s)"
+    return ("none to judge yet: the checks of what is published are judged once its assets have been "
+            "built, and none of these tenants' has")
+
+
+def _freshness_summary(fresh: int, stale: list[str], outdated: int) -> str:
+    if fresh or stale or outdated:
+        return (f"freshness: {fresh} fresh, {len(stale)} stale, {outdated} built again since their "
+                "last evaluation")
+    hours = [f"{limit.total_seconds() / 3600:.0f} h" for limit in (RAW_FRESH_WITHIN, MARTS_FRESH_WITHIN)]
+    return (f"freshness: not judged yet: none of the {len(freshness_check_keys)} freshness checks (raw "
+            f"tables within {hours[0]}, marts within {hours[1]}) has been evaluated; sensor "
+            f"{freshness_sensor.name} evaluates them every {freshness_sensor.minimum_interval_seconds // 60} "
+            "minutes while a Dagster daemon runs (deskpulse dev, or dagster-daemon in a deployment)")
+
+
 def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> str:
     """The report ``deskpulse status`` prints."""
     lines = ["Tenants", f"  {'tenant':<16} {'last ingest run':<36} {'raw data':>12}  serving file"]
@@ -88,9 +113,8 @@ def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> 
     fresh, stale, outdated = _freshness(instance)
     lines += [
         "",
-        f"Checks: {sum(r.passed for r in results)} passed, {len(errors)} blocking publication, "
-        f"{len(warnings)} warning(s); freshness: {fresh} fresh, {len(stale)} stale, {outdated} built "
-        "again since their last evaluation",
+        f"Checks: {_checks_summary(sum(r.passed for r in results), errors, warnings)}; "
+        f"{_freshness_summary(fresh, stale, outdated)}",
         *[f"  ERROR   {error}" for error in errors],
         *[f"  WARN    {warning}" for warning in warnings],
         *[f"  STALE   {key}" for key in stale],

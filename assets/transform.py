@@ -14,7 +14,8 @@ from functools import cache
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from assets.project import DBT_PROJECT, WAREHOUSE_POOL
+from assets.check_names import readable_manifest
+from assets.project import DBT_PROJECT, WAREHOUSE_POOL, run_target
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
@@ -112,7 +113,7 @@ def _row_change(context: dg.AssetExecutionContext, key: dg.AssetKey, rows: int) 
     return {"row_count_change": rows - before.value} if before else {}
 
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, dagster_dbt_translator=LayeredTranslator(),
+@dbt_assets(manifest=readable_manifest(_manifest()), dagster_dbt_translator=LayeredTranslator(),
             pool=WAREHOUSE_POOL)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: TenantsResource):
     os.environ["DESKPULSE_WAREHOUSE"] = str(warehouse_path())  # the dbt subprocess inherits it
@@ -120,7 +121,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
     plan = build_plan(context, build_vars)
     with retry_only_transient():
         invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *DATA_BUILD_ARGS,
-                              *(plan.args() if plan else [])], context=context)
+                              *(plan.args() if plan else [])], context=context,
+                             target_path=run_target())  # not the checkout's target/
         events, failure = [], None
         try:
             events.extend(invocation.stream())

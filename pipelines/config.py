@@ -19,13 +19,25 @@ import yaml
 
 from pipelines.keys import check_secret, read_secret_file
 
-TENANT_ID = re.compile(r"^[a-z0-9_]{1,48}$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Identifiers from outside (the tenant file, the command line, the environment) must match these in
+# full: ``fullmatch``, since ``$`` also matches before a trailing newline.
+TENANT_ID = re.compile(r"[a-z0-9_]{1,48}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_RETENTION_DAYS = 730
 
 
 class ConfigError(ValueError):
     """The tenant file is missing, malformed, or names something that does not exist."""
+
+
+class LoginError(RuntimeError):
+    """A platform did not accept a tenant's API login, or could not be asked. ``unavailable`` says
+    the API could not be asked right now (down, unreachable, rate limited) rather than that it
+    refused the login. The message names the tenant, the host and the variables, never a value."""
+
+    def __init__(self, message: str, *, unavailable: bool = False):
+        super().__init__(message)
+        self.unavailable = unavailable
 
 
 @dataclass(frozen=True)
@@ -110,7 +122,7 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
     def fail(field_name: str, problem: str) -> ConfigError:
         return ConfigError(f"{where}, field {field_name!r}: {problem}")
 
-    if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
+    if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
         raise fail("id", "required, 1-48 characters of lowercase a-z, 0-9 and _")
     if tenant_id.endswith("_staging"):
         raise fail("id", "must not end in _staging: raw_<id>_staging is dlt's staging copy of raw_<id>")
@@ -137,13 +149,13 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
     if not isinstance(credentials, dict):
         raise fail("credentials", "must map email_env and token_env to environment variable names")
     for key in ("email_env", "token_env"):
-        if not isinstance(credentials.get(key), str) or not ENV_NAME.match(credentials[key]):
+        if not isinstance(credentials.get(key), str) or not ENV_NAME.fullmatch(credentials[key]):
             raise fail(f"credentials.{key}", "must name an environment variable")
 
     secret_env, secret_file = entry.get("secret_env"), entry.get("secret_file")
     if (secret_env is None) == (secret_file is None):
         raise fail("secret_env", "give exactly one of secret_env and secret_file")
-    if secret_env is not None and (not isinstance(secret_env, str) or not ENV_NAME.match(secret_env)):
+    if secret_env is not None and (not isinstance(secret_env, str) or not ENV_NAME.fullmatch(secret_env)):
         raise fail("secret_env", "must name the environment variable holding the tenant secret")
     if secret_file is not None and (not isinstance(secret_file, str) or not secret_file.strip()):
         raise fail("secret_file", "must be the path of a file holding the tenant secret")

@@ -1,7 +1,7 @@
 """The one place that knows where deskpulse keeps state and outputs.
 
 Everything lives under ``DESKPULSE_HOME`` (default ``./.deskpulse``): the DuckDB warehouse,
-serving files, dlt pipeline state and run logs.
+serving files, dlt pipeline state, dbt's artefacts and run logs.
 """
 
 from __future__ import annotations
@@ -32,6 +32,12 @@ def serving_dir() -> Path:
 def dlt_pipelines_dir() -> Path:
     """Where dlt keeps its local pipeline working folders (state, pending packages)."""
     return home() / "dlt"
+
+
+def dbt_artifacts_dir() -> Path:
+    """dbt's target folder and log of the runs: the same folder every run, so the checkout stays
+    clean and dbt's partial parsing carries over."""
+    return home() / "dbt"
 
 
 def logs_dir() -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import stat
 from pathlib import Path
 
@@ -20,30 +21,40 @@ class SecretError(ValueError):
 
 
 def check_secret(secret: str | None, *, tenant_id: str, source: str) -> bytes:
-    """Return the secret as bytes, or raise a message that names the tenant and where it came from."""
+    """Return the secret as bytes, or raise a message that names the tenant and where it came from
+    (never anything about the secret itself, not even its length)."""
     if not secret:
         raise SecretError(f"tenant {tenant_id!r}: no pseudonymisation secret in {source}")
     raw = secret.encode("utf-8")
     if len(raw) < MIN_SECRET_BYTES:
-        raise SecretError(
-            f"tenant {tenant_id!r}: the secret in {source} has {len(raw)} bytes,"
-            f" at least {MIN_SECRET_BYTES} are required"
-        )
+        raise SecretError(f"tenant {tenant_id!r}: the secret in {source} must be at least "
+                          f"{MIN_SECRET_BYTES} bytes long")
     return raw
 
 
+SECRET_FILE_RULE = ("must be a regular file owned by the user running deskpulse, with no access for "
+                    "group or others (chmod 600)")
+
+
 def read_secret_file(path: Path, *, tenant_id: str) -> bytes:
-    """The secret kept in ``path`` (surrounding whitespace ignored), from a file only its owner can read."""
+    """The secret kept in ``path`` (surrounding whitespace ignored): a regular file owned by the
+    running user that nobody else may read. The file is opened once and judged by what was opened,
+    so it cannot be swapped between the check and the read; a FIFO or device is never read from.
+    Errors name the path and the rule, never anything about the file's contents or mode."""
     source = f"secrets file {path}"
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
         raise SecretError(f"tenant {tenant_id!r}: {source} does not exist or cannot be read") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SecretError(
-            f"tenant {tenant_id!r}: {source} may be read by others (mode {mode:04o}); chmod 600 it"
-        )
+    with os.fdopen(descriptor, "rb") as file:
+        status = os.fstat(file.fileno())
+        if (not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid()
+                or status.st_mode & (stat.S_IRWXG | stat.S_IRWXO)):
+            raise SecretError(f"tenant {tenant_id!r}: {source} {SECRET_FILE_RULE}")
+        try:
+            text = file.read().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise SecretError(f"tenant {tenant_id!r}: {source} cannot be read as UTF-8 text") from None
     return check_secret(text.strip(), tenant_id=tenant_id, source=source)
 
 

@@ -10,24 +10,29 @@ from dataclasses import dataclass
 
 from dlt.extract.source import DltSource
 
+from pipelines.config import TenantConfig
 from pipelines.zendesk import settings as zendesk_settings
 from pipelines.zendesk import zendesk_source
 from pipelines.zendesk.fake_api import FakeZendesk
+from pipelines.zendesk.login import check_login as zendesk_check_login
 
 
 @dataclass(frozen=True)
 class Platform:
     """A platform's dlt source function (a tenant, and a backfill date range or None), the fake API
-    class that stands in for its service, and the API path that feeds each raw table (tables not
-    listed come from the tenant config)."""
+    class that stands in for its service, the API path that feeds each raw table (tables not
+    listed come from the tenant config), and its login check: one cheap authenticated request
+    that says in words who the tenant's login is, or raises ``config.LoginError``."""
 
     source: Callable[..., DltSource]
     fake_api: type
     endpoints: dict[str, str]
+    check_login: Callable[[TenantConfig], str]
 
 
 PLATFORMS: dict[str, Platform] = {
-    "zendesk": Platform(zendesk_source, FakeZendesk, zendesk_settings.RESOURCE_ENDPOINTS),
+    "zendesk": Platform(zendesk_source, FakeZendesk, zendesk_settings.RESOURCE_ENDPOINTS,
+                        zendesk_check_login),
 }
 
 

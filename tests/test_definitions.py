@@ -3,6 +3,10 @@ every mart, its checks and the serving files; jobs, schedules, sensors and the p
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 
 import dagster as dg
@@ -127,3 +131,40 @@ def test_the_cli_instance_admits_one_warehouse_step_at_a_time(tmp_path, monkeypa
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     with dagster_instance() as instance:
         assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1
+
+
+def test_asset_checks_have_names_and_descriptions_a_person_can_read(graph):
+    generated = re.compile(r"[0-9a-f]{7,}|__|_None_|_True\b|^(unique_combination|columns_|accepted_values_)")
+    for check_key in graph.asset_check_keys:
+        spec = graph.get_check_spec(check_key)
+        assert not generated.search(check_key.name), check_key.to_user_string()
+        assert len(check_key.name) <= 40 and spec.description, check_key.to_user_string()
+    tickets = {key.name: graph.get_check_spec(key).description
+               for key in graph.get_check_keys_for_assets({dg.AssetKey(["marts", "fct_tickets"])})}
+    assert tickets["no_duplicate_keys"] == "fct_tickets: one row per tenant_id, ticket_id"
+    assert tickets["known_status_values"].startswith("fct_tickets: status is one of new, open, pending")
+    assert tickets["values_in_range"].startswith("fct_tickets: first_reply_minutes ≥ 0;")
+    benchmark = {key.name: graph.get_check_spec(key).description
+                 for key in graph.get_check_keys_for_assets({dg.AssetKey(["marts", "benchmark_monthly"])})}
+    assert benchmark["tenants_in_range"] == "benchmark_monthly: tenants ≥ the benchmark_min_tenants var"
+
+
+def test_what_starts_runs_by_itself_is_off_unless_automation_is_on(defs):
+    stopped, running = dg.DefaultScheduleStatus.STOPPED, dg.DefaultSensorStatus.RUNNING
+    assert {s.name: s.default_status for s in defs.schedules} == {
+        "hourly_ingest": stopped, "daily_marts": stopped, "weekly_retention": stopped}
+    sensors = {s.name: s.default_status for s in defs.sensors}
+    assert sensors["marts_on_new_raw_data"] == dg.DefaultSensorStatus.STOPPED
+    for keeps_state in ("tenant_partitions_sensor", "freshness_checks_sensor", "alert_on_run_failure"):
+        assert sensors[keeps_state] == running, keeps_state
+
+
+def test_a_deployment_turns_the_automation_on_with_one_variable():
+    program = ("from assets.definitions import defs; "
+               "print(sorted((x.name, x.default_status.value) for x in [*defs.schedules, *defs.sensors]))")
+    statuses = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                              env={**os.environ, "DESKPULSE_AUTOMATION": "on"}, timeout=600).stdout
+    assert "STOPPED" not in statuses and "('hourly_ingest', 'RUNNING')" in statuses
+    wrong = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                           env={**os.environ, "DESKPULSE_AUTOMATION": "yes"}, timeout=600)
+    assert wrong.returncode != 0 and "DESKPULSE_AUTOMATION must be on or off" in wrong.stderr

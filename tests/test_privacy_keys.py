@@ -44,10 +44,14 @@ def test_a_secret_file_named_relative_to_the_tenant_file_keys_the_tenant(tmp_pat
     assert tenant.secret() == SECRET.encode()
 
 
+RULE = "must be a regular file owned by the user running deskpulse, with no access for group or others"
+
+
 @pytest.mark.parametrize(("mode", "text", "message"), [
-    (0o640, SECRET, "may be read by others \\(mode 0640\\); chmod 600"),
-    (0o604, SECRET, "may be read by others"),
-    (0o600, "short", "has 5 bytes, at least 32"),
+    (0o640, SECRET, RULE),
+    (0o604, SECRET, RULE),
+    (0o620, SECRET, RULE),  # others may not write it either
+    (0o600, "short", "must be at least 32 bytes long"),
     (0o600, "", "no pseudonymisation secret in secrets file"),
 ])
 def test_a_bad_secret_file_is_a_clear_error_that_never_shows_the_secret(tmp_path, mode, text, message):
@@ -57,6 +61,26 @@ def test_a_bad_secret_file_is_a_clear_error_that_never_shows_the_secret(tmp_path
         tenant.secret()
     assert "tenant 'acme'" in str(error.value) and str(path) in str(error.value)
     assert SECRET not in str(error.value)
+    said = str(error.value).replace(str(path), "")  # nothing about the file: not its mode, not its length
+    assert f"{mode:o}" not in said and "mode" not in said and f"{len(text)} bytes" not in said
+
+
+def test_a_secret_file_must_be_a_regular_file_of_the_running_user(tmp_path, monkeypatch):
+    import os
+
+    fifo = tmp_path / "keys" / "acme.secret"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo, 0o600)  # reading it would block forever; it is refused unread
+    (tenant,) = load_tenants(tenant_file(tmp_path, "secret_file: keys/acme.secret"))
+    with pytest.raises(SecretError, match=RULE):
+        tenant.secret()
+    fifo.unlink()
+    secret_file(tmp_path)
+    assert tenant.secret() == SECRET.encode()
+    monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)  # another user running deskpulse
+    with pytest.raises(SecretError, match=RULE) as error:
+        tenant.secret()
+    assert str(fifo) in str(error.value)
 
 
 def test_a_missing_secret_file_is_named(tmp_path):

@@ -50,7 +50,7 @@ class Offboarding:
 
 def offboard_tenant(tenant_id: str) -> Offboarding:
     """Delete all of one tenant's data and state (the tenant need not be configured any more)."""
-    if not TENANT_ID.match(tenant_id):
+    if not TENANT_ID.fullmatch(tenant_id):
         raise ValueError(f"{tenant_id!r} is not a tenant id")
     done = Offboarding(tenant_id)
     with connect() as con:

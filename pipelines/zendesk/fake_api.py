@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_EMAIL = "demo@example.com"
 DEFAULT_TOKEN = "demo-token"
+WHOLE_NUMBER = re.compile(r"[0-9]+")
+API_USER_ID = 1  # the login's own user; the world's people start at 1,000
 NO_SOURCE = {"from": {}, "to": {}, "rel": None}
 Query = dict[str, list[str]]
 Render = Callable[[int, int], list[dict[str, Any]]]
@@ -85,10 +87,9 @@ def _int_param(query: Query, name: str, default: int | None = None) -> int | Non
     values = query.get(name)
     if not values:
         return default
-    try:
-        return int(values[0])
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number") from None
+    if not WHOLE_NUMBER.fullmatch(values[0]):  # int() would also take " 7\n", "1_0" and other digits
+        raise BadRequest(f"{name} must be a whole number")
+    return int(values[0])
 
 
 def _includes(query: Query, name: str) -> bool:
@@ -137,6 +138,7 @@ class FakeZendesk:
             (_path(settings.SATISFACTION_RATINGS), "satisfaction_ratings", self._ratings),
             (_path(settings.SCHEDULES), "schedules", self._schedules),
             (_path(settings.SCHEDULE_HOLIDAYS), "holidays", self._holidays),
+            (_path(settings.CURRENT_USER), "current_user", self._current_user),
         ]
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -260,7 +262,7 @@ class FakeZendesk:
 
     def _route(self, path: str) -> tuple[str, Callable[..., Reply] | None, tuple[str, ...]]:
         for pattern, endpoint, serve in self._routes:
-            match = pattern.match(path)
+            match = pattern.fullmatch(path)
             if match:
                 return endpoint, serve, match.groups()
         return "unknown", None, ()
@@ -433,6 +435,13 @@ class FakeZendesk:
                 "prev": None,
             },
         }, items=stop - start)
+
+    def _current_user(self, query: Query) -> Reply:
+        """The user the API login belongs to: an admin of the account, apart from the world's people."""
+        return Reply(200, {"user": {
+            "id": API_USER_ID, "url": self._url("users", API_USER_ID), "name": "API user",
+            "email": self.email, "role": "admin", "active": True, "verified": True, "suspended": False,
+        }}, items=1)
 
     def _sla_policies(self, query: Query) -> Reply:
         policies = [self._sla_policy_json(p) for p in self.world.sla_policies()]
@@ -681,7 +690,8 @@ def _schedule_json(schedule: Schedule) -> dict[str, Any]:
 
 
 def _path(template: str) -> re.Pattern[str]:
-    """A route pattern from a settings path; ``{name}`` segments match digits."""
+    """A route pattern from a settings path, to be matched in full; ``{name}`` segments match ASCII
+    digits."""
     parts = re.split(r"\{\w+\}", template)
-    return re.compile("^" + r"(\d+)".join(re.escape(p) for p in parts) + "$")
+    return re.compile(r"([0-9]+)".join(re.escape(p) for p in parts))
 

@@ -17,6 +17,7 @@ TICKET_METRIC_EVENTS_EXPORT = "/api/v2/incremental/ticket_metric_events.json"
 BRANDS = "/api/v2/brands.json"
 TICKET_FIELDS = "/api/v2/ticket_fields.json"
 SLA_POLICIES = "/api/v2/slas/policies.json"
+CURRENT_USER = "/api/v2/users/me.json"  # who the API login is: `deskpulse check` asks it once
 INCREMENTAL_PREFIX = "/api/v2/incremental/"  # these paths share the incremental-export rate limit
 
 
