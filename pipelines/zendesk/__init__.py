@@ -570,7 +570,8 @@ class Account:
     @functools.cached_property
     def client(self) -> ZendeskClient:
         email, token = self.tenant.credentials.resolve(self.tenant.id)
-        return ZendeskClient(self.tenant.base_url, email, token, tenant_id=self.tenant.id)
+        return ZendeskClient(self.tenant.base_url, email, token, tenant_id=self.tenant.id,
+                             budget_seconds=self.tenant.retry_budget_minutes * 60)
 
     @functools.cached_property
     def secret(self) -> bytes:

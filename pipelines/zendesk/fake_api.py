@@ -104,17 +104,18 @@ def _static_keys(ids: list[int]) -> SortedTable:
 
 
 class FakeZendesk:
-    """Serves a world as a Zendesk Support account on 127.0.0.1, as of ``as_of``."""
+    """Serves a world as a Zendesk Support account on 127.0.0.1, as of ``as_of``; its rate limits
+    count time on ``clock``, which a test can drive by hand."""
 
     def __init__(self, world: WorldLike, *, email: str = DEFAULT_EMAIL, token: str = DEFAULT_TOKEN,
                  as_of: datetime | None = None, rate_limits: RateLimits | None = None,
-                 faults: Faults | None = None):
+                 faults: Faults | None = None, clock: Callable[[], float] = time.monotonic):
         self.world = world
         self.email, self.token = email, token
         self.base_url = ""
         self._authorization = "Basic " + base64.b64encode(f"{email}/token:{token}".encode()).decode()
         self._as_of = as_of or world.end
-        self._limiter = RateLimiter(rate_limits) if rate_limits else None
+        self._limiter = RateLimiter(rate_limits, clock) if rate_limits else None
         self._faults = FaultInjector(faults) if faults else None
         self._stall_seconds = faults.stall_seconds if faults else 0.0
         self._lock = threading.Lock()  # counters

@@ -39,8 +39,11 @@ EXPORT_DELAY_SECONDS = 60  # incremental exports leave out what changed in the l
 # HTTP client behaviour.
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 120
-MAX_ATTEMPTS = 6  # per request, counting the first; waits for a 429 are not attempts
-MAX_RATE_LIMIT_WAITS = 30  # 429 answers in a row before giving up
+# A tenant's time budget for failures in a row (5xx, timeouts, resets, cut pages, 429 waits): once
+# its requests have failed this long without one success, the tenant's load stops (the tenant file
+# can set its own, ``retry_budget_minutes``). A host that cannot be reached at all (connection
+# refused, no DNS name, TLS failure) fails at once.
+RETRY_BUDGET_SECONDS = 300.0
 BACKOFF_SECONDS = 1.0  # doubled on every retry
 MAX_BACKOFF_SECONDS = 60.0
 
