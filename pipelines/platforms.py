@@ -17,17 +17,20 @@ from pipelines.zendesk.fake_api import FakeZendesk
 
 @dataclass(frozen=True)
 class Platform:
-    """A platform's dlt source function (a tenant, and a backfill date range or None), the fake API
-    class that stands in for its service, and the API path that feeds each raw table (tables not
-    listed come from the tenant config)."""
+    """A platform's dlt source function (a tenant, a backfill date range or None, and the load's
+    ``IngestReport`` or None), the fake API class that stands in for its service, the API path that
+    feeds each raw table (tables not listed come from the tenant config), and the raw tables read
+    incrementally (the rest are read whole on every load)."""
 
     source: Callable[..., DltSource]
     fake_api: type
     endpoints: dict[str, str]
+    incremental_tables: frozenset[str]
 
 
 PLATFORMS: dict[str, Platform] = {
-    "zendesk": Platform(zendesk_source, FakeZendesk, zendesk_settings.RESOURCE_ENDPOINTS),
+    "zendesk": Platform(zendesk_source, FakeZendesk, zendesk_settings.RESOURCE_ENDPOINTS,
+                        zendesk_settings.INCREMENTAL_TABLES),
 }
 
 

@@ -44,9 +44,9 @@ class ZendeskApiError(RuntimeError):
 
     transient = False
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str, *, status: int | None = None, path: str | None = None):
         super().__init__(message)
-        self.status = status
+        self.status, self.path = status, path
 
 
 class MalformedPage(ValueError):
@@ -232,7 +232,7 @@ class ZendeskClient:
             raise Retry(f"HTTP {status}", retry_after(response, 1) if asked else 0, status)
         if not response.ok:
             raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} returned HTTP {status}",
-                                  status=status)
+                                  status=status, path=path)
         try:
             return parse(content, envelope)
         except MalformedPage as exc:

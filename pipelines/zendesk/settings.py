@@ -56,6 +56,13 @@ EVENT_FIELDS = frozenset({
     "organization_id", "brand_id",
 })
 
+# The raw tables read incrementally (from a position kept in state); the others are read whole on
+# every load, so a record of theirs that was quarantined is read again by the next load anyway.
+INCREMENTAL_TABLES = frozenset({
+    "tickets", "ticket_tags", "ticket_field_values", "ticket_metrics", "ticket_events",
+    "ticket_metric_events", "users", "satisfaction_ratings",
+})
+
 # Which endpoint feeds each raw table (for lineage); the ``tenant`` table comes from tenant config.
 RESOURCE_ENDPOINTS = {
     "tickets": TICKETS_EXPORT,
