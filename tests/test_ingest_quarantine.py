@@ -42,7 +42,7 @@ def test_implausible_values_are_quarantined_with_their_reason_at_the_boundaries(
         row(10, tag="x" * 1025),
     ]
     quarantine = Quarantine("acme", "tickets", b"k" * 32, started_at=STARTED)
-    typed = to_table(rows, HINTS, quarantine, times=[1_780_000_000 + n for n in range(len(rows))])
+    typed = to_table(rows, HINTS, quarantine, time_of=lambda index: 1_780_000_000 + index)
     assert typed.column("id").to_pylist() == [1, 2]
     reasons = {r["record_id"]: r["reason"] for r in quarantine.rows}
     assert reasons == {

@@ -667,13 +667,12 @@ def _tables(account: Account, table: str, hints: dict, items: list[Any], to_rows
     counted in the report: loaded, quarantined or suppressed."""
     quarantine = Quarantine(account.tenant.id, table, account.secret, key, account.report.started_at)
     rows: list[Row] = []
-    times: list[int | None] = []
-    for item in items:
+    owners: list[int] = []  # the item each row was made from, for its export time if quarantined
+    for index, item in enumerate(items):
         if isinstance(item, dict):
             made = to_rows(item)
             rows += made
-            if when is not None:
-                times += [when(item)] * len(made)
+            owners += [index] * len(made)
         else:
             quarantine.add(item, "not a JSON object")
     read = len(rows) + quarantine.count
@@ -682,7 +681,10 @@ def _tables(account: Account, table: str, hints: dict, items: list[Any], to_rows
         rows = [cleared_row(hints, tenant_id=account.tenant.id)]
     if evolve:
         hints = {**hints, **extra_columns(rows, hints)}
-    typed = to_table(rows, hints, quarantine, times if when is not None else None)
+    def served_at(row: int) -> int | None:
+        return when(items[owners[row]]) if when is not None and row < len(owners) else None
+
+    typed = to_table(rows, hints, quarantine, served_at)
     quarantined = quarantine.count
     kept = account.keep(table)(typed)
     account.report.count(table, read=read, loaded=kept.num_rows - placeholder, quarantined=quarantined,

@@ -186,9 +186,13 @@ class Quarantine:
 
 
 def to_table(rows: list[Row], hints: Hints, quarantine: Quarantine,
-             times: Sequence[int | None] | None = None) -> pa.Table:
+             time_of: Callable[[int], int | None] | None = None) -> pa.Table:
     """Rows typed as ``hints`` declare; rows that do not fit or hold an implausible value go to
-    ``quarantine`` with the reason (and their item's export time from ``times``, if given)."""
+    ``quarantine`` with the reason (and, from ``time_of`` its position in ``rows``, where the
+    export served the record: asked only for the rows quarantined)."""
+    def at(index: int) -> int | None:
+        return time_of(index) if time_of is not None else None
+
     kept = list(range(len(rows)))
     try:
         typed = _typed(rows, hints)
@@ -199,14 +203,14 @@ def to_table(rows: list[Row], hints: Hints, quarantine: Quarantine,
             if problem is None:
                 kept.append(index)
             else:
-                quarantine.add(row, problem, times[index] if times else None)
+                quarantine.add(row, problem, at(index))
         typed = _typed([rows[index] for index in kept], hints)
     if typed.num_rows and quarantine.started_at is not None:
         reasons = implausible(typed, hints, quarantine.started_at)
         if reasons:
             for position, reason in reasons.items():
                 index = kept[position]
-                quarantine.add(rows[index], reason, times[index] if times else None)
+                quarantine.add(rows[index], reason, at(index))
             keep = pa.array([position not in reasons for position in range(typed.num_rows)])
             typed = typed.filter(keep)
     return typed
@@ -214,25 +218,30 @@ def to_table(rows: list[Row], hints: Hints, quarantine: Quarantine,
 
 def implausible(table: pa.Table, hints: Hints, started_at: datetime) -> dict[int, str]:
     """Rows of a typed table holding a value no real record has, by position, with the reason (the
-    first such column and what is wrong, never the value). Vectorised: a batch without any costs a
-    few comparisons per column."""
+    first such column and what is wrong, never the value). A column is first judged by its
+    extremes (one pass; a text's bytes bound its characters), row by row only when they fail."""
     latest = started_at + FUTURE_MARGIN
     found: dict[int, str] = {}
     for name, hint in hints.items():
-        column, checks = table.column(name), []
+        column, masks = table.column(name), []
+        if column.null_count == len(column):
+            continue
         if hint["data_type"] == TIMESTAMP:
-            checks = [(pc.less(column, pa.scalar(EARLIEST, column.type)), f"{name}: before {EARLIEST:%Y}"),
-                      (pc.greater(column, pa.scalar(latest, column.type)),
-                       f"{name}: more than a day after the run started")]
-        elif hint.get(KIND) in BELOW_ZERO:
-            checks = [(pc.less(column, 0), f"{name}: {BELOW_ZERO[hint[KIND]]}")]
-        elif hint["data_type"] == TEXT:
-            checks = [(pc.greater(pc.utf8_length(column), MAX_TEXT_CHARS),
-                       f"{name}: longer than {MAX_TEXT_CHARS} characters")]
-        for mask, reason in checks:
-            if pc.any(mask).as_py():
-                for position in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
-                    found.setdefault(position, reason)
+            extremes = pc.min_max(column)
+            if extremes["min"].as_py() < EARLIEST:
+                masks.append((pc.less(column, pa.scalar(EARLIEST, column.type)),
+                              f"{name}: before {EARLIEST:%Y}"))
+            if extremes["max"].as_py() > latest:
+                masks.append((pc.greater(column, pa.scalar(latest, column.type)),
+                              f"{name}: more than a day after the run started"))
+        elif hint.get(KIND) in BELOW_ZERO and pc.min(column).as_py() < 0:
+            masks.append((pc.less(column, 0), f"{name}: {BELOW_ZERO[hint[KIND]]}"))
+        elif hint["data_type"] == TEXT and pc.max(pc.binary_length(column)).as_py() > MAX_TEXT_CHARS:
+            masks.append((pc.greater(pc.utf8_length(column), MAX_TEXT_CHARS),
+                          f"{name}: longer than {MAX_TEXT_CHARS} characters"))
+        for mask, reason in masks:
+            for position in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
+                found.setdefault(position, reason)
     return found
 
 
