@@ -367,3 +367,17 @@ def test_ticket_metric_events_are_a_time_based_export(api: FakeZendesk, world: W
         assert (item["metric"], item["type"], item["time"]) == (event.metric, event.type, iso(event.at))
         assert ("sla" in item) == (event.type == "apply_sla")
         assert ("status" in item) == (event.type == "update_status")
+
+
+def test_a_forbidden_endpoint_answers_403_as_on_a_plan_without_it(world: World) -> None:
+    with FakeZendesk(world, forbid=["slas/policies", "business_hours/schedules"]) as api:
+        for path in (settings.SLA_POLICIES, settings.SCHEDULES,
+                     settings.SCHEDULE_HOLIDAYS.format(schedule_id=world.schedules()[0].id)):
+            response = requests.get(api.base_url + path, auth=AUTH)
+            assert response.status_code == 403 and response.json()["error"] == "Forbidden", path
+        assert requests.get(api.base_url + settings.SLA_POLICIES).status_code == 401  # login comes first
+        assert requests.get(api.base_url + settings.GROUPS, auth=AUTH).status_code == 200
+        api.forbid = ()  # the plan gets them back
+        assert requests.get(api.base_url + settings.SLA_POLICIES, auth=AUTH).status_code == 200
+    with pytest.raises(ValueError, match="unknown endpoint"):
+        FakeZendesk(world, forbid=["slas/policy"])

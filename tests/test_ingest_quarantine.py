@@ -184,3 +184,23 @@ def test_a_retry_reads_quarantined_records_again_from_where_they_were_served(
     assert query(f"select count(*) from raw_acme.tickets where id = {a}") == [(1,)]
     assert query(f"select count(*) from raw_acme.ticket_tags where ticket_id = {b}") == [
         (len(world.ticket(b).tags),)]
+
+
+def test_erasing_a_ticket_removes_the_quarantine_rows_about_it() -> None:
+    import duckdb
+
+    from pipelines.privacy.warehouse import delete_quarantined
+
+    con = duckdb.connect()
+    con.execute("create schema raw_acme")
+    con.execute("create table raw_acme.quarantine (tenant_id varchar, table_name varchar, record_key varchar,"
+                " record_id bigint, ticket_id bigint, reason varchar)")
+    con.execute("insert into raw_acme.quarantine values ('acme', 'tickets', 'k1', 7, 7, 'r'),"
+                " ('acme', 'ticket_tags', 'k2', null, 7, 'r'), ('acme', 'ticket_events', 'k3', 70, 7, 'r'),"
+                " ('acme', 'ticket_events', 'k4', 80, 8, 'r'), ('acme', 'users', 'k5', 5, null, 'r')")
+    con.execute("create temp table erased_people (id bigint)")
+    con.execute("create temp table erased_tickets as select 7 as id")
+    deleted = delete_quarantined(con, "raw_acme", "zendesk", people="erased_people", tickets="erased_tickets")
+    assert deleted == 3
+    left = con.execute("select record_key from raw_acme.quarantine order by 1").fetchall()
+    assert left == [("k4",), ("k5",)]

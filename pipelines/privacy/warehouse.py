@@ -85,12 +85,14 @@ def dlt_folders(tenant_id: str) -> list[Path]:
 def delete_quarantined(con: duckdb.DuckDBPyConnection, schema: str, platform: str, *, people: str,
                        tickets: str) -> int:
     """Delete quarantined records whose own id is a person in temp table ``people`` or a ticket in
-    temp table ``tickets`` (each with one ``id`` column)."""
+    temp table ``tickets`` (each with one ``id`` column), or that belong to such a ticket."""
     if not has_table(con, schema, QUARANTINE):
         return 0
     sources = {"person": people, "ticket": tickets}
     conditions = [f"(table_name = '{table}' and record_id in (select id from {sources[kind]}))"
                   for table, kind in QUARANTINED_IDS.get(platform, {}).items()]
+    if conditions and "ticket_id" in columns(con, schema, QUARANTINE):
+        conditions.append(f"ticket_id in (select id from {tickets})")
     if not conditions:
         return 0
     where = " or ".join(conditions)
