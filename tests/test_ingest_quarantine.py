@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from pipelines.ingest_report import IngestReport
+from pipelines.keys import pseudonym
 from pipelines.load import backfill_tenant, load_tenant, tenant_pipeline
 from pipelines.quarantine import held, retry_days
 from pipelines.world import World, WorldConfig
 from pipelines.zendesk.fake_api import FakeZendesk
 from pipelines.zendesk.tables import BIGINT, ID, MINUTES, TEXT, TIMESTAMP, Quarantine, columns, to_table
-from tests.ingest_support import query, tenant, use_environment
+from tests.ingest_support import SECRETS, query, tenant, use_environment
 
 STARTED = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HINTS = columns(("id",), tenant_id=TEXT, id=ID, created_at=TIMESTAMP, reply=MINUTES, updater_id=BIGINT,
@@ -65,9 +66,11 @@ def test_implausible_values_are_quarantined_with_their_reason_at_the_boundaries(
 class Implausible(FakeZendesk):
     """Serves some records no real account holds: a ticket updated in year 9999, a tag that is not
     valid Unicode and one far too long, a metric set with a negative duration. ``broken`` says
-    which tickets; emptied, the account serves them as they are (the record fixed upstream)."""
+    which tickets; emptied, the account serves them as they are (the record fixed upstream).
+    The users in ``broken_names`` have a name that is not valid Unicode."""
 
     broken: dict[int, str] = {}
+    broken_names: frozenset[int] = frozenset()
 
     def _ticket_json(self, row: Any, custom_field_ids: tuple[int, ...]) -> dict[str, Any]:
         item = super()._ticket_json(row, custom_field_ids)
@@ -79,6 +82,10 @@ class Implausible(FakeZendesk):
         if kind == "long tag":
             return {**item, "tags": [*item["tags"], "x" * 5000]}
         return item
+
+    def _user_json(self, user: Any) -> dict[str, Any]:
+        item = super()._user_json(user)
+        return {**item, "name": item["name"] + " \ud800"} if user.id in self.broken_names else item
 
     def _metric_set_json(self, row: Any) -> dict[str, Any]:
         item = super()._metric_set_json(row)
@@ -115,8 +122,10 @@ def test_a_load_quarantines_implausible_values_and_text_it_cannot_store_and_reco
     use_environment(monkeypatch, tmp_path)
     a, b, c, d = tagged(world)[:4]
     report = IngestReport("acme", started_at=world.end)
+    customer = world.customer(0)
     with Implausible(world) as api:
         api.broken = {a: "year 9999", b: "lone surrogate", c: "long tag", d: "negative duration"}
+        api.broken_names = frozenset({customer.id})
         load_tenant(tenant(api), report=report)
         served = api.stats
     metric_set_d = query(f"select id from raw_acme.ticket_metrics where ticket_id = {c}")[0][0] - c + d
@@ -136,6 +145,10 @@ def test_a_load_quarantines_implausible_values_and_text_it_cannot_store_and_reco
     assert (tickets.read, tickets.quarantined) == (served["tickets"]["items"], 1)
     assert tickets.loaded == query("select count(*) from raw_acme.tickets")[0][0]
     assert report.tables["ticket_tags"].quarantined == 2
+    # a name is only ever stored as a token: one that is not valid Unicode is keyed as it came
+    secret = SECRETS["acme"].encode()
+    assert query(f"select distinct name_token from raw_acme.users where id = {customer.id}") == [
+        (pseudonym(secret, "name", customer.name + " \ud800"),)]
 
 
 def test_a_quarantined_update_leaves_the_old_version_until_a_fixed_one_loads(

@@ -3,7 +3,7 @@
 Resources build rows from explicit allow-lists; this module types them column by column as the
 resource's hints say (ISO times parsed in bulk), so dlt writes parquet with no row-by-row
 normalising. A row that cannot be typed (a missing key, text where a number belongs, a time that is
-not a time) or holds a value no real record has (see ``PLAUSIBLE``) goes to the ``quarantine``
+not a time) or holds a value no real record has (``implausible``) goes to the ``quarantine``
 table with the table it was meant for, a keyed fingerprint of it and the reason, and is counted:
 nothing is dropped silently.
 """
@@ -11,6 +11,7 @@ nothing is dropped silently.
 from __future__ import annotations
 
 import functools
+import json as std_json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ QUARANTINE_KEY = ("table_name", "record_key")
 TYPE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError,
                UnicodeEncodeError)
 
-# What a value may be beyond its type (PLAUSIBLE): times from EARLIEST to a day after the run
+# What a value may be beyond its type (``implausible``): times from EARLIEST to a day after the run
 # started (a clock a little ahead is fine, year 9999 is not), whole numbers of the kinds above not
 # below zero, text that is valid Unicode (no lone surrogates, which no warehouse can store) and at
 # most MAX_TEXT_CHARS long (tags, names and the allow-listed field values are short; anything
@@ -152,8 +153,7 @@ class Quarantine:
             key = self.record_key(identity)
             self.identities.add(identity)
         else:
-            key = pseudonym(self.secret, "record", json.dumps(record, sort_keys=True)
-                            if isinstance(record, dict) else repr(record))
+            key = pseudonym(self.secret, "record", _fingerprint(record))
         fields = record if isinstance(record, dict) else {}
         record_id, ticket_id = fields.get("id"), fields.get("id" if self.table == "tickets" else "ticket_id")
         self.rows.append({
@@ -183,6 +183,17 @@ class Quarantine:
         table = _typed(self.rows, QUARANTINE_COLUMNS)
         self.rows = []
         return dlt.mark.with_table_name(table, QUARANTINE)
+
+
+def _fingerprint(record: object) -> str:
+    """A record as text, to key it by its content: JSON (the standard library's where the fast
+    encoder refuses text that is not valid Unicode)."""
+    if not isinstance(record, dict):
+        return repr(record)
+    try:
+        return json.dumps(record, sort_keys=True)
+    except TypeError:
+        return std_json.dumps(record, sort_keys=True, default=str)
 
 
 def to_table(rows: list[Row], hints: Hints, quarantine: Quarantine,
