@@ -184,9 +184,10 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
     quarantine = dg.AssetSpec(
         dg.AssetKey([platform, QUARANTINE]),
         deps=[spec.key for spec in endpoints],
-        description=f"Records of any {platform} endpoint that could not be typed, with the reason and a "
-                    f"keyed fingerprint instead of the record; written by {platform}_ingest beside the "
-                    "raw tables.",
+        description=f"Records of any {platform} endpoint that could not be typed or held an implausible "
+                    "value, with the reason and a keyed fingerprint instead of the record, until a version "
+                    f"loads cleanly; written by {platform}_ingest beside the raw tables (counts per table: "
+                    "the raw tables' quarantined_now metadata).",
         group_name=f"{platform}_raw",
         kinds={"duckdb"},
     )
