@@ -17,7 +17,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -235,9 +235,16 @@ def cmd_fake_api(args: argparse.Namespace) -> int:
     world = World(WorldConfig(tenant_id="demo", seed=args.seed, tickets=args.tickets))
     limits = RateLimits(time_scale=args.time_scale) if args.rate_limits else None
     faults = Faults(rate=args.fault_rate, seed=args.seed) if args.fault_rate else None
-    api = PLATFORMS[args.platform].fake_api(world, as_of=args.as_of, rate_limits=limits, faults=faults)
+    try:
+        api = PLATFORMS[args.platform].fake_api(world, as_of=args.as_of, rate_limits=limits, faults=faults,
+                                                forbid=args.forbid or ())
+    except ValueError as exc:
+        print(f"deskpulse fake-api: --forbid: {exc}", file=sys.stderr)
+        return 2
     api.start(port=args.port)
     print(f"Fake {args.platform} API for {args.tickets:,} tickets listening on {api.base_url}", flush=True)
+    if api.forbid:
+        print(f"  answering 403 (not in the plan): {', '.join(sorted(api.forbid))}", flush=True)
     print(f"  login: {api.email} / token {api.token}  (Basic auth 'EMAIL/token:TOKEN')", flush=True)
     try:
         while True:
@@ -361,6 +368,92 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
 
     print("\n".join(rotate_key(tenant, previous, reload).lines()))
     return 0
+
+
+# -- quarantine: list, retry (docs/quarantine.md) ---------------------------------------------------
+def _held(tenant_id: str) -> list:
+    """The tenant's quarantined records; a clear error while a run holds the warehouse."""
+    import duckdb
+
+    from pipelines.quarantine import held
+
+    try:
+        return held(tenant_id)
+    except duckdb.IOException:
+        raise ConfigError(f"the warehouse {warehouse_path()} is busy (a run is writing it); "
+                          "try again when it has finished") from None
+
+
+def _held_lines(records: list, limit: int) -> list[str]:
+    """Counts per table and reason, then the records (table, ids, times, reason), never content."""
+    from collections import Counter
+
+    by_reason = Counter((record.table, record.reason) for record in records)
+    lines = [f"  {count:>6}  {table:<22} {reason}" for (table, reason), count in sorted(by_reason.items())]
+    lines += ["", f"  {'table':<22} {'record':>14} {'ticket':>10}  {'served at (UTC)':<20} "
+                  f"{'held since (UTC)':<20} reason"]
+    for record in records[:limit]:
+        shown = str(record.record_id) if record.record_id is not None else f"key {record.record_key[:10]}"
+        lines.append(f"  {record.table:<22} {shown:>14} {record.ticket_id or '-':>10}  "
+                     f"{_utc(record.record_time):<20} {_utc(record.quarantined_at):<20} {record.reason}")
+    if len(records) > limit:
+        lines.append(f"  ... and {len(records) - limit} more (--limit)")
+    return lines
+
+
+def _utc(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if at is not None else "-"
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    _, tenant = _configured(args)
+    records = _held(tenant.id)
+    if not records:
+        print(f"Tenant {tenant.id}: nothing quarantined.")
+        return 0
+    print(f"Tenant {tenant.id}: {len(records)} record(s) quarantined, by table and reason:")
+    print("\n".join(_held_lines(records, args.limit)))
+    print(f"\nOnce the cause is fixed: deskpulse quarantine retry --tenant {tenant.id}")
+    return 0
+
+
+def cmd_quarantine_retry(args: argparse.Namespace) -> int:
+    from assets.runner import run_graph
+    from pipelines.quarantine import retry_days
+
+    path, tenant = _configured(args)
+    before = _held(tenant.id)
+    if not before:
+        print(f"Tenant {tenant.id}: nothing quarantined, nothing to retry.")
+        return 0
+    _checked(path, [tenant.id])
+    days = retry_days(tenant, before, datetime.now(UTC).date())
+    span = f"from {days[0]} to {days[1]} (end exclusive)" if days else "(lists read whole: one regular load)"
+    print(f"Tenant {tenant.id}: re-reading {len(before)} quarantined record(s) {span}")
+    started = time.monotonic()
+    with _run_log():
+        outcome = run_graph(path, progress=_progress, only=[tenant.id], window=days)
+    after = _held(tenant.id)
+    gone = {record.record_key for record in before} - {record.record_key for record in after}
+    print(f"{len(gone)} record(s) loaded cleanly and left the quarantine; {len(after)} still held.")
+    if after:
+        print("\n".join(_held_lines(after, args.limit)))
+    return _report(outcome, started)
+
+
+def _quarantine_commands(commands: argparse._SubParsersAction) -> None:
+    quarantine = commands.add_parser("quarantine", help="list or re-read a tenant's quarantined records")
+    actions = quarantine.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="what a tenant's quarantine holds and why (never the records)")
+    listing.set_defaults(func=cmd_quarantine_list)
+    retry = actions.add_parser(
+        "retry", help="read a tenant's quarantined records again once the cause is fixed, then rebuild and "
+                      "publish; records that load cleanly leave the quarantine")
+    retry.set_defaults(func=cmd_quarantine_retry, needs_dbt=True)
+    for action in (listing, retry):
+        action.add_argument("--tenant", required=True, type=tenant_id, help="the tenant's id")
+        action.add_argument("--tenants", help="tenant YAML file (default: $DESKPULSE_TENANTS)")
+        action.add_argument("--limit", type=int, default=100, help="records to show (default 100)")
 
 
 def compiled_manifest(scratch: Path) -> dict:
@@ -540,6 +633,11 @@ EXAMPLES = {
     "rotate-key": "deskpulse rotate-key --tenants tenants.yaml --tenant acme_eu "
                   "--previous-secret-env ACME_OLD_SECRET",
     "lineage": "deskpulse lineage --tenants tenants.yaml --out docs/lineage",
+    "subject-report": "deskpulse subject-report --tenants tenants.yaml --tenant acme_eu "
+                      "--email jane.doe@example.com --out jane.json",
+    "quarantine": "deskpulse quarantine list --tenants tenants.yaml --tenant acme_eu",
+    "quarantine list": "deskpulse quarantine list --tenants tenants.yaml --tenant acme_eu --limit 20",
+    "quarantine retry": "deskpulse quarantine retry --tenants tenants.yaml --tenant acme_eu",
 }
 
 
@@ -612,9 +710,13 @@ def parser() -> argparse.ArgumentParser:
                       help="how many times faster a rate-limit minute passes")
     fake.add_argument("--fault-rate", type=float, default=0.0,
                       help="share of requests that fail (5xx, stalls, resets, cut bodies), seeded by --seed")
+    fake.add_argument("--forbid", action="append", metavar="ENDPOINT",
+                      help="answer 403 on this endpoint, as a plan without it does (repeatable), "
+                           "e.g. --forbid slas/policies --forbid business_hours/schedules")
     fake.set_defaults(func=cmd_fake_api)
     _bench_commands(commands)
     _privacy_commands(commands)
+    _quarantine_commands(commands)
     explain(top)
     return top
 

@@ -20,6 +20,7 @@ from assets.project import WAREHOUSE_POOL
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource, tenant_partitions
 from pipelines.config import Credentials, TenantConfig
+from pipelines.ingest_report import IngestReport
 from pipelines.load import DateRange, drop_loaded_packages, few_collections, tenant_pipeline
 from pipelines.platforms import PLATFORMS
 from pipelines.zendesk.tables import QUARANTINE
@@ -97,22 +98,46 @@ def table_rows(pipeline: dlt.Pipeline, load_ids: list[str]) -> dict[str, tuple[i
         return counts
 
 
-def with_load_metadata(events: Iterator, pipeline: dlt.Pipeline) -> Iterator[dg.MaterializeResult]:
+def quarantined_now(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Per raw table, the records its tenant's quarantine holds now (not loaded cleanly since)."""
+    with pipeline.sql_client() as client:
+        if not client.execute_sql("select 1 from information_schema.tables where table_schema = %s"
+                                  " and table_name = %s", pipeline.dataset_name, QUARANTINE):
+            return {}
+        return dict(client.execute_sql(f"select table_name, count(*) from "
+                                       f"{client.make_qualified_table_name(QUARANTINE)} group by 1"))
+
+
+def with_load_metadata(events: Iterator, pipeline: dlt.Pipeline,
+                       report: IngestReport) -> Iterator[dg.MaterializeResult]:
     """dagster-dlt's results plus what an operator asks first: the dlt load id, rows new or changed
-    in this load (else the rows dlt loaded), rows in the tenant's table now, and the load's time."""
+    in this load (else the rows dlt loaded), rows in the tenant's table now, and the load's time;
+    how the records read were accounted for (loaded + quarantined + suppressed), what the tenant's
+    quarantine holds for the table now, and, for a table whose endpoint the account does not offer,
+    why it was skipped."""
     counts: dict[str, tuple[int, int | None]] | None = None
+    held: dict[str, int] | None = None
     for event in events:
         trace = pipeline.last_trace
         load_ids = trace.last_load_info.loads_ids
         counts = counts if counts is not None else table_rows(pipeline, load_ids)
-        rows, changed = counts.get(event.asset_key.path[-1], (0, None))
+        held = held if held is not None else quarantined_now(pipeline)
+        table = event.asset_key.path[-1]
+        rows, changed = counts.get(table, (0, None))
         loaded = event.metadata.get("rows_loaded")
+        read = report.tables.get(table)
+        endpoint = report.skipped_tables.get(table)
         yield event._replace(metadata={
             **event.metadata,
             "dagster/partition_row_count": rows,
             "new_or_changed_rows": changed if changed is not None else loaded.value if loaded else 0,
             "dlt_load_id": ", ".join(load_ids) or "none",
             "duration_s": round((trace.finished_at - trace.started_at).total_seconds(), 2),
+            **({"records_read": read.read, "records_loaded": read.loaded,
+                "records_quarantined": read.quarantined, "records_suppressed": read.suppressed}
+               if read else {}),
+            "quarantined_now": held.get(table, 0),
+            **({"skipped": str(report.skipped[endpoint])} if endpoint else {}),
         })
 
 
@@ -135,13 +160,18 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
         if tenant.platform != platform:
             raise dg.Failure(f"tenant {tenant.id!r} is on {tenant.platform}, not {platform}",
                              allow_retries=False)
-        source = PLATFORMS[platform].source(tenant, config.date_range())
+        report = IngestReport(tenant.id)
+        source = PLATFORMS[platform].source(tenant, config.date_range(), report)
         pipeline = tenant_pipeline(tenant)
         with retry_only_transient(), few_collections():  # the same load as pipelines.load.load_tenant
             events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
                              loader_file_format="parquet")
-            yield from with_load_metadata(events, pipeline)
+            yield from with_load_metadata(events, pipeline, report)
         drop_loaded_packages(Path(pipeline.working_dir))
+        for line in report.skip_lines():
+            context.log.warning(line)
+        for line in report.count_lines():
+            context.log.info(line)
 
     endpoints = [
         dg.AssetSpec(
@@ -155,9 +185,10 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
     quarantine = dg.AssetSpec(
         dg.AssetKey([platform, QUARANTINE]),
         deps=[spec.key for spec in endpoints],
-        description=f"Records of any {platform} endpoint that could not be typed, with the reason and a "
-                    f"keyed fingerprint instead of the record; written by {platform}_ingest beside the "
-                    "raw tables.",
+        description=f"Records of any {platform} endpoint that could not be typed or held an implausible "
+                    "value, with the reason and a keyed fingerprint instead of the record, until a version "
+                    f"loads cleanly; written by {platform}_ingest beside the raw tables (counts per table: "
+                    "the raw tables' quarantined_now metadata).",
         group_name=f"{platform}_raw",
         kinds={"duckdb"},
     )

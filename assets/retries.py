@@ -1,8 +1,10 @@
 """Retries: transient failures are retried with exponential backoff, everything else fails at once.
 
-Transient means the network, an API that kept answering 5xx or 429 past the client's own retries,
-or the warehouse file briefly locked by another process. A bad credential, a missing secret or a
-failed dbt test will not fix itself, so it fails the step without burning the retry budget.
+Transient means the network or the warehouse file briefly locked by another process. An error that
+says itself whether it is (a ``transient`` attribute) is taken at its word: the helpdesk clients
+retry within each tenant's time budget and then say no, so a step never multiplies that budget by
+its own retries. A bad credential, a missing secret, an unreachable host or a failed dbt test will
+not fix itself, so it fails the step without burning the retry budget.
 """
 
 from __future__ import annotations
@@ -43,13 +45,16 @@ def root_cause(error: BaseException) -> BaseException:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether retrying later may succeed: a network error, an error that says so (the API clients'
-    ``transient``, set once their own retries of 5xx, 429 and resets ran out) or a locked file."""
-    return any(
-        isinstance(cause, TRANSIENT_TYPES) or getattr(cause, "transient", False) is True
-        or any(text in str(cause) for text in TRANSIENT_MESSAGES)
-        for cause in causes(error)
-    )
+    """Whether retrying later may succeed: a network error or a locked file, unless an error on the
+    way down the chain says otherwise with its ``transient`` attribute (the API clients' errors:
+    the first such verdict decides)."""
+    for cause in causes(error):
+        verdict = getattr(cause, "transient", None)
+        if isinstance(verdict, bool):
+            return verdict
+        if isinstance(cause, TRANSIENT_TYPES) or any(text in str(cause) for text in TRANSIENT_MESSAGES):
+            return True
+    return False
 
 
 @contextlib.contextmanager

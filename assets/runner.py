@@ -88,6 +88,9 @@ def describe(entry: dg.EventLogEntry) -> str | None:
         where = f" [{materialization.partition}]" if materialization.partition else ""
         counts = f": {rows:,} rows" if rows is not None else ""
         counts += f", {new:,} new or changed" if new is not None else ""
+        quarantined, skipped = metadata.get("records_quarantined"), metadata.get("skipped")
+        counts += f", {quarantined:,} quarantined" if quarantined else ""
+        counts += f" (skipped: {skipped})" if skipped else ""
         return f"      built {materialization.asset_key.to_user_string()}{where}{counts}"
     if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
         evaluation = event.event_specific_data

@@ -89,6 +89,28 @@ def _freshness_summary(fresh: int, stale: list[str], outdated: int) -> str:
             f"tables within {hours[0]}, marts within {hours[1]}) has been evaluated; sensor "
             f"{freshness_sensor.name} evaluates them every {freshness_sensor.minimum_interval_seconds // 60} "
             "minutes while a Dagster daemon runs (deskpulse dev, or dagster-daemon in a deployment)")
+def ingest_notes(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> list[str]:
+    """Per tenant, from the metadata of its latest raw materialisations: the endpoints its account
+    does not offer (skipped, with what that means), and the records its quarantine holds, per
+    table (counts only; ``deskpulse quarantine list`` shows the reasons)."""
+    lines = []
+    for tenant in tenants:
+        skipped: dict[str, None] = {}
+        held: dict[str, int] = {}
+        for key in raw_keys:
+            latest = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=key, asset_partitions=[tenant.id]), limit=1).records
+            metadata = latest[0].asset_materialization.metadata if latest else {}
+            if "skipped" in metadata:
+                skipped[metadata["skipped"].value] = None
+            if metadata.get("quarantined_now") and metadata["quarantined_now"].value:
+                held[key.path[-1]] = metadata["quarantined_now"].value
+        lines += [f"  SKIPPED     {tenant.id}: {text}" for text in skipped]
+        if held:
+            lines.append(f"  QUARANTINE  {tenant.id}: {sum(held.values())} record(s): "
+                         + ", ".join(f"{table} {count}" for table, count in sorted(held.items()))
+                         + f" (deskpulse quarantine list --tenant {tenant.id})")
+    return lines
 
 
 def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> str:
@@ -99,6 +121,9 @@ def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> 
         lines.append(f"  {tenant.id:<16} {_last_run(instance, 'ingest', tenant.id):<36} "
                      f"{ago(_last_built(instance, raw_keys, tenant.id)) + ' old':>12}  "
                      f"{'published ' + ago(served.published_at.timestamp()) + ' ago' if served else 'none'}")
+    notes = ingest_notes(instance, tenants)
+    lines += ["", "Ingest notes" + ("" if notes else ": none (every endpoint answered, nothing quarantined)"),
+              *notes]
     benchmark = read_publish(benchmark_file())
     lines += [
         "",

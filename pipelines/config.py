@@ -24,6 +24,7 @@ from pipelines.keys import check_secret, read_secret_file
 TENANT_ID = re.compile(r"[a-z0-9_]{1,48}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_RETENTION_DAYS = 730
+DEFAULT_RETRY_BUDGET_MINUTES = 5.0
 
 
 class ConfigError(ValueError):
@@ -72,6 +73,7 @@ class TenantConfig:
     retention_days: int = DEFAULT_RETENTION_DAYS
     start_date: datetime = field(default=datetime(2000, 1, 1, tzinfo=UTC))
     custom_fields: tuple[int, ...] = ()  # ticket field ids whose values may be loaded (free text may be PII)
+    retry_budget_minutes: float = DEFAULT_RETRY_BUDGET_MINUTES  # API failures in a row before the load stops
 
     def secret(self) -> bytes:
         """The tenant's pseudonymisation key, checked for presence and length."""
@@ -127,7 +129,7 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
     if tenant_id.endswith("_staging"):
         raise fail("id", "must not end in _staging: raw_<id>_staging is dlt's staging copy of raw_<id>")
     known = {"id", "platform", "base_url", "credentials", "secret_env", "secret_file", "timezone",
-             "retention_days", "start_date", "custom_fields"}
+             "retention_days", "start_date", "custom_fields", "retry_budget_minutes"}
     unknown = sorted(set(entry) - known)
     if unknown:
         raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
@@ -185,6 +187,11 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
             isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in custom_fields):
         raise fail("custom_fields", "must be a list of ticket field ids, such as [360001234567]")
 
+    retry_budget = entry.get("retry_budget_minutes", DEFAULT_RETRY_BUDGET_MINUTES)
+    if isinstance(retry_budget, bool) or not isinstance(retry_budget, int | float) \
+            or not 0 < retry_budget <= 1440:
+        raise fail("retry_budget_minutes", "must be a number of minutes between 0 and 1440, such as 5")
+
     return TenantConfig(
         id=tenant_id,
         platform=platform,
@@ -196,4 +203,5 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
         retention_days=retention_days,
         start_date=start_date,
         custom_fields=tuple(custom_fields),
+        retry_budget_minutes=float(retry_budget),
     )

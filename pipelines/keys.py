@@ -64,10 +64,13 @@ def key_id(secret: bytes) -> str:
 
 
 def pseudonym(secret: bytes, kind: str, value: object) -> str | None:
-    """Pseudonym of ``value`` of the given kind (``user``, ``group``, ``email``, ...); None stays None."""
+    """Pseudonym of ``value`` of the given kind (``user``, ``group``, ``email``, ...); None stays None.
+    Text that is not valid Unicode (a lone surrogate, which a helpdesk can send as a JSON escape) is
+    keyed as it is (``surrogatepass``): valid text keys exactly as UTF-8."""
     if value is None or value == "":
         return None
-    return hmac.new(secret, f"{kind}{normalise(kind, value)}".encode(), hashlib.sha256).hexdigest()
+    message = f"{kind}{normalise(kind, value)}".encode("utf-8", "surrogatepass")
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def normalise(kind: str, value: object) -> str:

@@ -25,6 +25,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines import home
 from pipelines.config import TenantConfig
+from pipelines.ingest_report import IngestReport
 from pipelines.platforms import platform
 
 logger = logging.getLogger(__name__)
@@ -60,20 +61,25 @@ def tenant_pipeline(tenant: TenantConfig, pipelines_dir: Path | None = None) -> 
     )
 
 
-def load_tenant(tenant: TenantConfig, window: DateRange | None = None) -> LoadInfo:
+def load_tenant(tenant: TenantConfig, window: DateRange | None = None,
+                report: IngestReport | None = None) -> LoadInfo:
     """Extract, normalise and load one tenant's data: everything new since the last load, or only
     what changed within ``window``. Parquet keeps time and memory low. A load left unfinished by a
-    crash is completed first, then extraction resumes from the last committed state."""
+    crash is completed first, then extraction resumes from the last committed state. ``report``
+    (given by callers who want it) hears what was skipped and quarantined; it is logged too."""
     what = f"{window.start:%Y-%m-%d} to {window.end:%Y-%m-%d}" if window else "changes since the last load"
     logger.info("tenant %s: loading %s (%s) into %s", tenant.id, tenant.platform, what,
                 home.raw_dataset(tenant.id))
-    source = platform(tenant.platform).source(tenant, window)
+    report = report or IngestReport(tenant.id)
+    source = platform(tenant.platform).source(tenant, window, report)
     pipeline = tenant_pipeline(tenant)
     with few_collections():
         info = pipeline.run(source, loader_file_format="parquet")
     checkpoint(home.warehouse_path())
     drop_loaded_packages(Path(pipeline.working_dir))
     logger.info("tenant %s: loaded packages %s", tenant.id, ", ".join(info.loads_ids))
+    for line in report.count_lines():
+        logger.info("%s", line)
     return info
 
 

@@ -19,20 +19,23 @@ from pipelines.zendesk.login import check_login as zendesk_check_login
 
 @dataclass(frozen=True)
 class Platform:
-    """A platform's dlt source function (a tenant, and a backfill date range or None), the fake API
-    class that stands in for its service, the API path that feeds each raw table (tables not
-    listed come from the tenant config), and its login check: one cheap authenticated request
-    that says in words who the tenant's login is, or raises ``config.LoginError``."""
+    """A platform's dlt source function (a tenant, a backfill date range or None, and the load's
+    ``IngestReport`` or None), the fake API class that stands in for its service, the API path that
+    feeds each raw table (tables not listed come from the tenant config), the raw tables read
+    incrementally (the rest are read whole on every load), and its login check: one cheap
+    authenticated request that says in words who the tenant's login is, or raises
+    ``config.LoginError``."""
 
     source: Callable[..., DltSource]
     fake_api: type
     endpoints: dict[str, str]
+    incremental_tables: frozenset[str]
     check_login: Callable[[TenantConfig], str]
 
 
 PLATFORMS: dict[str, Platform] = {
     "zendesk": Platform(zendesk_source, FakeZendesk, zendesk_settings.RESOURCE_ENDPOINTS,
-                        zendesk_check_login),
+                        zendesk_settings.INCREMENTAL_TABLES, zendesk_check_login),
 }
 
 

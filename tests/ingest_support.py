@@ -15,6 +15,21 @@ from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
 SECRETS = {"acme": "acme-secret-0123456789abcdef0123456789", "beta": "beta-secret-0123456789abcdef0123456789"}
 
 
+class FakeClock:
+    """A clock that moves only when something sleeps on it: waits are recorded, never spent, so a
+    test asserts how long and in which order code waited without depending on the machine."""
+
+    def __init__(self, start: float = 1_000.0):
+        self.now, self.sleeps = start, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(seconds, 0.0)
+
+
 def use_environment(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     """A fresh DESKPULSE_HOME, the fake API's login, and every test tenant's secret."""
     monkeypatch.setenv("DESKPULSE_HOME", str(folder))

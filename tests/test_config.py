@@ -94,3 +94,13 @@ def test_pseudonyms_are_keyed_stable_and_normalised():
     assert pseudonym(key, "email", "ana@example.com") != pseudonym(b"j" * 32, "email", "ana@example.com")
     assert pseudonym(key, "user", 42) != pseudonym(key, "group", 42)
     assert pseudonym(key, "phone", None) is None
+
+
+def test_the_api_retry_budget_is_minutes_per_tenant(tmp_path):
+    budgeted = GOOD.replace("retention_days: 365", "retention_days: 365\n    retry_budget_minutes: 2.5")
+    acme, local = load_tenants(write(tmp_path, budgeted))
+    assert (acme.retry_budget_minutes, local.retry_budget_minutes) == (2.5, 5.0)
+    for bad in ("0", "-1", "soon", "true", "2000"):
+        path = write(tmp_path, GOOD.replace("retention_days: 365", f"retry_budget_minutes: {bad}"))
+        with pytest.raises(ConfigError, match="tenant 'acme_eu', field 'retry_budget_minutes'"):
+            load_tenants(path)

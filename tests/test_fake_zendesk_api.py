@@ -5,7 +5,6 @@ Expected values come from the world objects, never from the server's own code.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from pipelines.zendesk.client import ZendeskClient
 from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
 from pipelines.zendesk.fake_http import FAULT_KINDS, Faults, RateLimits
 from pipelines.zendesk.fake_metrics import metric_events
+from tests.ingest_support import FakeClock
 
 
 @pytest.fixture(scope="module")
@@ -274,25 +274,27 @@ def test_incremental_exports_leave_out_the_last_minute_and_say_where_to_resume(
 
 
 def test_rate_limits_answer_429_with_retry_after_and_every_response_says_what_is_left(world: World) -> None:
-    limits = RateLimits(incremental=10, account=700, time_scale=120)  # a "minute" lasts half a second
-    with FakeZendesk(world, rate_limits=limits) as api:
+    clock = FakeClock()  # the window moves only when the test moves the clock
+    with FakeZendesk(world, rate_limits=RateLimits(incremental=10, account=700), clock=clock) as api:
         answers = [requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
                    for _ in range(12)]
         assert [a.status_code for a in answers] == [200] * 10 + [429] * 2
         assert [int(a.headers["ratelimit-remaining"]) for a in answers[:10]] == list(range(9, -1, -1))
-        assert all(a.headers["X-Rate-Limit"] == "10" and float(a.headers["ratelimit-reset"]) <= 0.5
+        assert all(a.headers["X-Rate-Limit"] == "10" and a.headers["ratelimit-reset"] == "60"
                    for a in answers)
         assert answers[10].json()["error"] == "APIRateLimitExceeded"
-        wait = float(answers[10].headers["Retry-After"])
-        assert 0 < wait <= 0.5
+        assert answers[10].headers["Retry-After"] == "60"
         other = requests.get(api.base_url + settings.GROUPS, auth=AUTH)  # a bucket of its own
         assert other.status_code == 200 and other.headers["ratelimit-limit"] == "700"
         refused = requests.get(api.base_url + settings.GROUPS, auth=("nobody/token", "x"))
         assert refused.status_code == 401 and "ratelimit-remaining" in refused.headers
-        time.sleep(wait + 0.01)
-        assert requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0},
-                            auth=AUTH).status_code == 200
-        assert api.traffic["rate_limited"] == 2
+        clock.sleep(59)
+        late = requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
+        assert late.status_code == 429 and late.headers["Retry-After"] == "1"
+        clock.sleep(1)
+        fresh = requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
+        assert fresh.status_code == 200 and fresh.headers["ratelimit-remaining"] == "9"
+        assert api.traffic["rate_limited"] == 3
 
 
 def _outcome(url: str) -> str:
@@ -365,3 +367,17 @@ def test_ticket_metric_events_are_a_time_based_export(api: FakeZendesk, world: W
         assert (item["metric"], item["type"], item["time"]) == (event.metric, event.type, iso(event.at))
         assert ("sla" in item) == (event.type == "apply_sla")
         assert ("status" in item) == (event.type == "update_status")
+
+
+def test_a_forbidden_endpoint_answers_403_as_on_a_plan_without_it(world: World) -> None:
+    with FakeZendesk(world, forbid=["slas/policies", "business_hours/schedules"]) as api:
+        for path in (settings.SLA_POLICIES, settings.SCHEDULES,
+                     settings.SCHEDULE_HOLIDAYS.format(schedule_id=world.schedules()[0].id)):
+            response = requests.get(api.base_url + path, auth=AUTH)
+            assert response.status_code == 403 and response.json()["error"] == "Forbidden", path
+        assert requests.get(api.base_url + settings.SLA_POLICIES).status_code == 401  # login comes first
+        assert requests.get(api.base_url + settings.GROUPS, auth=AUTH).status_code == 200
+        api.forbid = ()  # the plan gets them back
+        assert requests.get(api.base_url + settings.SLA_POLICIES, auth=AUTH).status_code == 200
+    with pytest.raises(ValueError, match="unknown endpoint"):
+        FakeZendesk(world, forbid=["slas/policy"])

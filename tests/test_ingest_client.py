@@ -1,8 +1,12 @@
 """The Zendesk client against a rate-limited, faulty fake API: it paces itself, waits out 429s and
-retries every transport fault, and fails clearly when it should."""
+retries every transport fault within the tenant's retry budget, gives up at once on a host it
+cannot reach, and fails clearly when it should. Clocks are fake where time matters: tests assert
+how often and in which order the client waited, never how long the machine took."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 
 import pytest
@@ -10,9 +14,10 @@ import requests
 
 from pipelines.world import World, WorldConfig
 from pipelines.zendesk import settings
-from pipelines.zendesk.client import ZendeskApiError, ZendeskClient
+from pipelines.zendesk.client import ZendeskApiError, ZendeskClient, fetch_ahead
 from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
 from pipelines.zendesk.fake_http import FAULT_KINDS, Faults, RateLimits
+from tests.ingest_support import FakeClock
 
 FAST_LIMITS = RateLimits(incremental=4, time_scale=60)  # 4 export requests per one-second "minute"
 
@@ -43,25 +48,33 @@ def client(api: FakeZendesk, token: str = DEFAULT_TOKEN, sleeps: list[float] | N
     return ZendeskClient(api.base_url, DEFAULT_EMAIL, token, tenant_id="acme", sleep=sleep)
 
 
+def clocked(api: FakeZendesk, clock: FakeClock, budget_seconds: float | None = None) -> ZendeskClient:
+    """A client on ``clock``: its waits move the clock (and the fake API's rate-limit windows, when
+    the API shares it) instead of the machine's time."""
+    return ZendeskClient(api.base_url, DEFAULT_EMAIL, DEFAULT_TOKEN, tenant_id="acme", clock=clock,
+                         sleep=clock.sleep, budget_seconds=budget_seconds)
+
+
 def test_requests_are_paced_to_stay_under_the_limit(world: World) -> None:
-    with serve(world, rate_limits=FAST_LIMITS) as api:
-        zendesk, started = client(api), time.monotonic()
+    clock = FakeClock()
+    with serve(world, rate_limits=FAST_LIMITS, clock=clock) as api:
+        zendesk = clocked(api, clock)
         for _ in range(10):
             zendesk.get(settings.TICKETS_EXPORT, {"start_time": 0}, envelope="tickets")
-        elapsed = time.monotonic() - started
         assert api.traffic == {"requests": 10, "rate_limited": 0, "faults": {}}
-    assert elapsed >= 1  # 10 requests at 4 per one-second window span at least two resets
+    # 4 requests per window: after the 4th and the 8th the client waits for the window to reset
+    assert len(clock.sleeps) == 2 and all(0 < wait <= 1 for wait in clock.sleeps)
 
 
 def test_a_429_is_waited_out_for_as_long_as_retry_after_says(world: World) -> None:
-    with serve(world, rate_limits=FAST_LIMITS) as api:
+    clock = FakeClock()
+    with serve(world, rate_limits=FAST_LIMITS, clock=clock) as api:
         for _ in range(4):  # someone else spends the window
             requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0},
                          auth=(f"{DEFAULT_EMAIL}/token", DEFAULT_TOKEN))
-        sleeps: list[float] = []
-        body = client(api, sleeps=sleeps).get(settings.TICKETS_EXPORT, {"start_time": 0}, envelope="tickets")
+        body = clocked(api, clock).get(settings.TICKETS_EXPORT, {"start_time": 0}, envelope="tickets")
         assert body["tickets"] and api.traffic["rate_limited"] == 1
-    assert len(sleeps) == 1 and 0 < sleeps[0] <= 1
+    assert clock.sleeps == [1.0]  # Retry-After: the whole one-second window was still to come
 
 
 @pytest.mark.parametrize("kind", FAULT_KINDS)
@@ -74,14 +87,90 @@ def test_every_kind_of_fault_is_retried(world: World, kind: str, monkeypatch: py
         assert api.stats["groups"]["requests"] == 2
 
 
-def test_an_api_that_keeps_failing_gives_a_one_line_error(world: World) -> None:
+def test_an_api_that_keeps_failing_stops_when_the_tenant_budget_is_spent(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "BACKOFF_SECONDS", 1.0)
+    clock = FakeClock()
     with serve(world, faults=Faults(rate=1.0, kinds=("http_503",))) as api:
         with pytest.raises(ZendeskApiError) as failure:
-            list(client(api).list_pages(settings.GROUPS, "groups"))
-        assert api.stats["groups"]["requests"] == settings.MAX_ATTEMPTS
-    assert str(failure.value) == (
-        f"tenant 'acme': GET {settings.GROUPS} failed {settings.MAX_ATTEMPTS} times, last: HTTP 503")
-    assert (failure.value.status, failure.value.transient) == (503, True)
+            list(clocked(api, clock, budget_seconds=60).list_pages(settings.GROUPS, "groups"))
+        assert api.stats["groups"]["requests"] == 6
+    # backoff doubles; the wait after the 6th failure (32 s, at 31 s into the streak) would pass 60 s
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert str(failure.value) == (f"tenant 'acme': 127.0.0.1 kept failing for 31 s (retry budget 60 s), "
+                                  f"last: HTTP 503 on GET {settings.GROUPS}")
+    assert (failure.value.status, failure.value.transient) == (503, False)
+
+
+def test_the_budget_is_for_failures_in_a_row(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each success starts the count again: failures spread over a long load never add up."""
+    monkeypatch.setattr(settings, "BACKOFF_SECONDS", 1.0)
+    clock = FakeClock()
+    with serve(world, faults=Faults(rate=1.0, kinds=("http_503",), per_url=2)) as api:
+        zendesk = clocked(api, clock, budget_seconds=5)
+        for size in (1, 2, 3):  # three URLs, each failing twice before it answers
+            zendesk.get(settings.GROUPS, {"page[size]": size}, envelope="groups")
+        assert api.stats["groups"]["requests"] == 9
+    assert clock.sleeps == [1.0, 2.0] * 3  # 9 s of waits in all, never more than 3 s in a row
+
+
+def test_rate_limit_waits_count_against_the_budget(world: World) -> None:
+    clock = FakeClock()
+    limits = RateLimits(incremental=0)  # every export request answers 429, Retry-After a minute
+    with serve(world, rate_limits=limits, clock=clock) as api:
+        with pytest.raises(ZendeskApiError) as failure:
+            clocked(api, clock, budget_seconds=150).get(settings.TICKETS_EXPORT, {"start_time": 0})
+        assert api.traffic["rate_limited"] == 3
+    assert len(clock.sleeps) == 2 and all(55 < wait <= 60 for wait in clock.sleeps)
+    assert "retry budget 150 s), last: HTTP 429" in str(failure.value)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(("url", "host", "cause"), [
+    (f"http://127.0.0.1:{closed_port()}", "127.0.0.1", "connection refused"),
+    ("https://acme.invalid", "acme.invalid", "its name does not resolve (DNS lookup failed)"),
+    ("https-to-plain-http", "127.0.0.1", "TLS failed (WRONG_VERSION_NUMBER)"),
+])
+def test_a_host_that_cannot_be_reached_fails_at_once_naming_host_and_cause(
+    world: World, url: str, host: str, cause: str
+) -> None:
+    clock = FakeClock()
+    with serve(world) as api:
+        base_url = api.base_url.replace("http://", "https://") if url == "https-to-plain-http" else url
+        zendesk = ZendeskClient(base_url, DEFAULT_EMAIL, DEFAULT_TOKEN, tenant_id="acme", clock=clock,
+                                sleep=clock.sleep)
+        with pytest.raises(ZendeskApiError) as failure:
+            zendesk.get(settings.GROUPS, envelope="groups")
+    assert str(failure.value) == f"tenant 'acme': cannot reach {host}: {cause}"
+    assert clock.sleeps == [] and failure.value.transient is False
+    assert DEFAULT_TOKEN not in str(failure.value) and DEFAULT_EMAIL not in str(failure.value)
+
+
+def test_a_reader_that_stops_never_waits_for_the_page_being_fetched() -> None:
+    release, order = threading.Event(), []
+
+    def pages():
+        yield 1
+        release.wait(10)  # a request in flight
+        order.append("fetched")
+        yield 2
+
+    ahead = fetch_ahead(pages())
+    assert next(ahead) == 1
+    ahead.close()  # an error or a signal in the reader
+    order.append("closed")
+    release.set()
+    for _ in range(100):
+        if "fetched" in order:
+            break
+        time.sleep(0.05)
+    assert order == ["closed", "fetched"]
 
 
 def test_refused_credentials_fail_at_once_naming_the_tenant_and_the_status(world: World) -> None:

@@ -87,13 +87,21 @@ def test_every_shipped_suite_is_valid_gx_with_known_severities():
         assert {e["severity"] for e in document["expectations"]} <= {"critical", "warning"}, path
 
 
+def _raised_while(error: Exception, cause: Exception) -> Exception:
+    """``error`` as raised while handling ``cause`` (its context), the way the API client raises."""
+    error.__context__ = cause
+    return error
+
+
 @pytest.mark.parametrize(("error", "transient"), [
     (requests.ConnectionError("reset"), True),
     (TimeoutError(), True),
-    (ZendeskApiError("tenant 'a': GET /api/v2/groups.json failed 6 times, last: HTTP 503", status=503,
-                     transient=True), True),
-    (ZendeskApiError("tenant 'a': GET /api/v2/groups.json kept answering HTTP 429", status=429,
-                     transient=True), True),
+    # the client retried within the tenant's budget: the step must not retry it again
+    (_raised_while(ZendeskApiError("tenant 'a': 127.0.0.1 kept failing for 300 s (retry budget 300 s), "
+                                   "last: HTTP 503 on GET /api/v2/groups.json", status=503),
+                   requests.ConnectionError("reset")), False),
+    (_raised_while(ZendeskApiError("tenant 'a': cannot reach 127.0.0.1: connection refused"),
+                   requests.ConnectionError("refused")), False),
     (RuntimeError("IO Error: Could not set lock on file \"w.duckdb\": Conflicting lock is held"), True),
     (ZendeskApiError("tenant 'a': GET /api/v2/groups.json returned HTTP 401", status=401), False),
     (ConfigError("tenant 'a': environment variable X is not set"), False),
@@ -106,7 +114,7 @@ def test_transient_failures_are_told_apart(error, transient):
 
 
 def test_transient_errors_are_retried_with_backoff_and_the_rest_fail_at_once():
-    calls = {"flaky": 0, "broken": 0, "failed_test": 0}
+    calls = {"flaky": 0, "broken": 0, "failed_test": 0, "api_down": 0}
 
     @dg.op
     def flaky() -> None:
@@ -129,14 +137,25 @@ def test_transient_errors_are_retried_with_backoff_and_the_rest_fail_at_once():
         with retry_only_transient():
             raise DagsterDbtCliRuntimeError(description="1 of 9 FAIL not_null_fct_tickets_ticket_id")
 
+    @dg.op
+    def api_down() -> None:  # the client's own retries spent the tenant's budget
+        calls["api_down"] += 1
+        with retry_only_transient():
+            try:
+                raise requests.ConnectionError("connection reset")
+            except requests.ConnectionError:
+                raise ZendeskApiError("tenant 'a': 127.0.0.1 kept failing for 300 s (retry budget 300 s), "
+                                      "last: ConnectionError on GET /api/v2/groups.json") from None
+
     @dg.job(op_retry_policy=fast)
-    def all_three() -> None:
+    def all_four() -> None:
         flaky()
         broken()
         failed_test()
+        api_down()
 
-    result = all_three.execute_in_process(raise_on_error=False)
-    assert calls == {"flaky": 3, "broken": 1, "failed_test": 1}
+    result = all_four.execute_in_process(raise_on_error=False)
+    assert calls == {"flaky": 3, "broken": 1, "failed_test": 1, "api_down": 1}
     assert result.is_node_success("flaky") and not result.is_node_success("broken")
     assert TRANSIENT_RETRY.backoff == dg.Backoff.EXPONENTIAL and TRANSIENT_RETRY.max_retries == 3
 

@@ -182,7 +182,11 @@ RAW_FIELDS: dict[str, dict[str, dict[str, RawField]]] = {
             "table_name": RawField(NONE, "the raw table the record was meant for"),
             "record_key": token("the whole record, as JSON", of=PERSONAL),
             "record_id": RawField(PSEUDONYMOUS, "the record's own id (a user id for users)"),
+            "ticket_id": RawField(NONE, "the ticket the record is or belongs to"),
             "reason": RawField(NONE, "which column failed and why (no values)"),
+            "record_time": RawField(NONE, "where the export served the record (its cursor time)"),
+            "quarantined_at": RawField(NONE, "set by the source: the start of the run that quarantined it"),
+            "cleared": CLEARED,
         },
         "satisfaction_ratings": {
             "tenant_id": TENANT_ID,

@@ -128,19 +128,22 @@ def run_steps(con: duckdb.DuckDBPyConnection, steps: Iterable[Step], *, dry_run:
 def quarantine_step(con: duckdb.DuckDBPyConnection, schema: str, platform: str, *, people: str,
                     tickets: str) -> Step | None:
     """The quarantined records whose own id is a person in temp table ``people`` or a ticket in
-    temp table ``tickets`` (each with one ``id`` column), if the schema has a quarantine."""
+    temp table ``tickets`` (each with one ``id`` column), or that belong to such a ticket, if the
+    schema has a quarantine."""
     if not has_table(con, schema, QUARANTINE):
         return None
     sources = {"person": people, "ticket": tickets}
     conditions = [f"(table_name = '{table}' and record_id in (select id from {sources[kind]}))"
                   for table, kind in QUARANTINED_IDS.get(platform, {}).items()]
+    if conditions and "ticket_id" in columns(con, schema, QUARANTINE):
+        conditions.append(f"ticket_id in (select id from {tickets})")
     return Step(schema, QUARANTINE, " or ".join(conditions)) if conditions else None
 
 
 def delete_quarantined(con: duckdb.DuckDBPyConnection, schema: str, platform: str, *, people: str,
                        tickets: str) -> int:
     """Delete quarantined records whose own id is a person in temp table ``people`` or a ticket in
-    temp table ``tickets`` (each with one ``id`` column)."""
+    temp table ``tickets`` (each with one ``id`` column), or that belong to such a ticket."""
     step = quarantine_step(con, schema, platform, people=people, tickets=tickets)
     return step.apply(con) if step else 0
 

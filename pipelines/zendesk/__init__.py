@@ -2,10 +2,13 @@
 
 Each resource builds its rows from an explicit allow-list, so free text never enters the warehouse
 and person identifiers arrive only as keyed tokens; rows are typed into arrow tables
-(``tables.py``), and a row that cannot be typed goes to the ``quarantine`` table with its reason.
-Incremental resources resume from their position in dlt state, or read one date range without
-touching it (a backfill). Credentials and the tenant secret are read when a resource runs, never
-when the source is built. Tables and columns: docs/raw_contract.md.
+(``tables.py``), and a row that cannot be typed or holds an implausible value goes to the
+``quarantine`` table with its reason, until a later version of the record loads cleanly. Each
+resource declares whether the account must offer its endpoint (``plans.py``). Incremental resources
+resume from their position in dlt state, or read one date range without touching it (a backfill).
+Credentials and the tenant secret are read when a resource runs, never when the source is built.
+What the load skipped and how every record was accounted for goes to its ``IngestReport``. Tables
+and columns: docs/raw_contract.md.
 """
 
 from __future__ import annotations
@@ -19,19 +22,25 @@ from typing import TYPE_CHECKING, Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
 from pipelines.config import TenantConfig
+from pipelines.ingest_report import IngestReport
 from pipelines.keys import pseudonym
 from pipelines.privacy import suppression
 from pipelines.privacy.classification import with_pii_hints
 from pipelines.privacy.suppression import suppression_filter
 from pipelines.zendesk import settings
-from pipelines.zendesk.client import Page, ZendeskClient
+from pipelines.zendesk.client import Page, ZendeskApiError, ZendeskClient
+from pipelines.zendesk.plans import optional, required
 from pipelines.zendesk.tables import (
     BIGINT,
     BOOL,
+    COUNT,
     DATE,
+    ID,
+    MINUTES,
     TEXT,
     TIMESTAMP,
     Quarantine,
@@ -56,9 +65,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dlt.source(name="zendesk", max_table_nesting=0)
-def zendesk_source(tenant: TenantConfig, window: DateRange | None = None) -> Sequence[DltResource]:
-    """Every resource of one Zendesk tenant; reads no secret until a resource runs."""
-    account = Account(tenant)
+def zendesk_source(tenant: TenantConfig, window: DateRange | None = None,
+                   report: IngestReport | None = None) -> Sequence[DltResource]:
+    """Every resource of one Zendesk tenant; reads no secret until a resource runs. ``report``
+    (one is made if not given) hears what the load skipped and quarantined, and holds the run's
+    start, from which future times are judged."""
+    account = Account(tenant, report or IngestReport(tenant.id))
     pages = ticket_pages(tenant, account, window)
     return with_pii_hints("zendesk", [with_quarantine(resource) for resource in (
         pages,
@@ -82,76 +94,84 @@ def zendesk_source(tenant: TenantConfig, window: DateRange | None = None) -> Seq
     )])
 
 
+# What a load without an optional endpoint lacks (the business-hours tables share one meaning: a
+# schedule without its holidays would count holidays as working time, so neither is used).
+PLAN_LACKS_SLAS = "plan lacks SLA policies"
+PLAN_LACKS_BUSINESS_HOURS = ("plan lacks business-hours schedules and holidays: every *_business_minutes "
+                             "is NULL")
+
 # -- column hints -----------------------------------------------------------------------------
 # Lists read whole every run replace what was loaded before: merged on ``tenant_id`` rather than
 # truncated and inserted, so a load job that runs twice after a crash cannot double their rows.
 REPLACED: dict[str, Any] = {"write_disposition": "merge", "merge_key": "tenant_id"}
 TICKETS = columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
+    ("id",), tenant_id=TEXT, id=ID, created_at=TIMESTAMP, updated_at=TIMESTAMP,
     generated_timestamp=BIGINT, status=TEXT, priority=TEXT, type=TEXT, via_channel=TEXT,
-    requester_id=BIGINT, submitter_id=BIGINT, assignee_id=BIGINT, group_id=BIGINT, organization_id=BIGINT,
-    brand_id=BIGINT, is_public=BOOL,
+    requester_id=ID, submitter_id=ID, assignee_id=ID, group_id=ID, organization_id=ID,
+    brand_id=ID, is_public=BOOL,
 )
-TICKET_TAGS = clearable(columns(("ticket_id", "tag"), tenant_id=TEXT, ticket_id=BIGINT, tag=TEXT))
-TICKET_FIELD_VALUES = columns(("ticket_id", "field_id"), tenant_id=TEXT, ticket_id=BIGINT, field_id=BIGINT,
+TICKET_TAGS = clearable(columns(("ticket_id", "tag"), tenant_id=TEXT, ticket_id=ID, tag=TEXT))
+TICKET_FIELD_VALUES = columns(("ticket_id", "field_id"), tenant_id=TEXT, ticket_id=ID, field_id=ID,
                               value=TEXT)
 METRIC_MINUTES = ("reply_time", "first_resolution_time", "full_resolution_time", "agent_wait_time",
                   "requester_wait_time", "on_hold_time")
 TICKET_METRICS = columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, ticket_id=BIGINT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
-    group_stations=BIGINT, assignee_stations=BIGINT, reopens=BIGINT, replies=BIGINT,
+    ("id",), tenant_id=TEXT, id=ID, ticket_id=ID, created_at=TIMESTAMP, updated_at=TIMESTAMP,
+    group_stations=COUNT, assignee_stations=COUNT, reopens=COUNT, replies=COUNT,
     assignee_updated_at=TIMESTAMP, requester_updated_at=TIMESTAMP, status_updated_at=TIMESTAMP,
     initially_assigned_at=TIMESTAMP, assigned_at=TIMESTAMP, solved_at=TIMESTAMP,
     latest_comment_added_at=TIMESTAMP,
-    **{f"{name}_in_minutes_{clock}": BIGINT for name in METRIC_MINUTES for clock in ("calendar", "business")},
+    **{f"{name}_in_minutes_{clock}": MINUTES
+       for name in METRIC_MINUTES for clock in ("calendar", "business")},
 )
+# updater_id and author_id are plain bigint: -1 is Zendesk's system user (triggers, automations)
 TICKET_EVENTS = columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, audit_id=BIGINT, ticket_id=BIGINT, created_at=TIMESTAMP,
+    ("id",), tenant_id=TEXT, id=ID, audit_id=ID, ticket_id=ID, created_at=TIMESTAMP,
     updater_id=BIGINT, via_channel=TEXT, event_type=TEXT, field_name=TEXT, value=TEXT,
     previous_value=TEXT, author_id=BIGINT, is_public=BOOL,
 )
 TICKET_METRIC_EVENTS = columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, ticket_id=BIGINT, metric=TEXT, instance_id=BIGINT, type=TEXT,
-    time=TIMESTAMP, sla_policy_id=BIGINT, sla_target_minutes=BIGINT, sla_business_hours=BOOL,
-    status_calendar_minutes=BIGINT, status_business_minutes=BIGINT, is_deleted=BOOL,
+    ("id",), tenant_id=TEXT, id=ID, ticket_id=ID, metric=TEXT, instance_id=ID, type=TEXT,
+    time=TIMESTAMP, sla_policy_id=ID, sla_target_minutes=MINUTES, sla_business_hours=BOOL,
+    status_calendar_minutes=MINUTES, status_business_minutes=MINUTES, is_deleted=BOOL,
 )
 USERS = columns(
-    ("id", "updated_at"), tenant_id=TEXT, id=BIGINT, user_key=TEXT, created_at=TIMESTAMP,
-    updated_at=TIMESTAMP, role=TEXT, active=BOOL, default_group_id=BIGINT, organization_id=BIGINT,
+    ("id", "updated_at"), tenant_id=TEXT, id=ID, user_key=TEXT, created_at=TIMESTAMP,
+    updated_at=TIMESTAMP, role=TEXT, active=BOOL, default_group_id=ID, organization_id=ID,
     time_zone=TEXT, name_token=TEXT, email_token=TEXT, phone_token=TEXT,
 )
-GROUPS = columns(("id",), tenant_id=TEXT, id=BIGINT, group_key=TEXT, name=TEXT, is_deleted=BOOL,
+GROUPS = columns(("id",), tenant_id=TEXT, id=ID, group_key=TEXT, name=TEXT, is_deleted=BOOL,
                  created_at=TIMESTAMP, updated_at=TIMESTAMP)
 BRANDS = clearable(columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, name=TEXT, subdomain=TEXT, is_active=BOOL, is_default=BOOL,
+    ("id",), tenant_id=TEXT, id=ID, name=TEXT, subdomain=TEXT, is_active=BOOL, is_default=BOOL,
     created_at=TIMESTAMP, updated_at=TIMESTAMP,
 ))
 TICKET_FIELDS = clearable(columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, type=TEXT, title=TEXT, position=BIGINT, is_active=BOOL,
+    ("id",), tenant_id=TEXT, id=ID, type=TEXT, title=TEXT, position=COUNT, is_active=BOOL,
     is_custom=BOOL, values_loaded=BOOL, created_at=TIMESTAMP, updated_at=TIMESTAMP,
 ))
 SLA_POLICIES = clearable(columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, title=TEXT, position=BIGINT, created_at=TIMESTAMP,
+    ("id",), tenant_id=TEXT, id=ID, title=TEXT, position=COUNT, created_at=TIMESTAMP,
     updated_at=TIMESTAMP,
 ))
 SLA_POLICY_METRICS = clearable(columns(
-    ("policy_id", "priority", "metric"), tenant_id=TEXT, policy_id=BIGINT, priority=TEXT, metric=TEXT,
-    target_minutes=BIGINT, business_hours=BOOL,
+    ("policy_id", "priority", "metric"), tenant_id=TEXT, policy_id=ID, priority=TEXT, metric=TEXT,
+    target_minutes=MINUTES, business_hours=BOOL,
 ))
 SATISFACTION_RATINGS = columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, ticket_id=BIGINT, assignee_id=BIGINT, group_id=BIGINT,
-    requester_id=BIGINT, score=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
+    ("id",), tenant_id=TEXT, id=ID, ticket_id=ID, assignee_id=ID, group_id=ID,
+    requester_id=ID, score=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
 )
 SCHEDULES = clearable(columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, name=TEXT, time_zone=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
+    ("id",), tenant_id=TEXT, id=ID, name=TEXT, time_zone=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
 ))
 SCHEDULE_INTERVALS = clearable(columns(
-    ("schedule_id", "start_time"), tenant_id=TEXT, schedule_id=BIGINT, start_time=BIGINT, end_time=BIGINT,
+    ("schedule_id", "start_time"), tenant_id=TEXT, schedule_id=ID, start_time=MINUTES, end_time=MINUTES,
 ))
 SCHEDULE_HOLIDAYS = clearable(columns(
-    ("id",), tenant_id=TEXT, id=BIGINT, schedule_id=BIGINT, name=TEXT, start_date=DATE, end_date=DATE,
+    ("id",), tenant_id=TEXT, id=ID, schedule_id=ID, name=TEXT, start_date=DATE, end_date=DATE,
 ))
-TENANT = columns(("tenant_id",), tenant_id=TEXT, platform=TEXT, timezone=TEXT, retention_days=BIGINT)
+TENANT = columns(("tenant_id",), tenant_id=TEXT, platform=TEXT, timezone=TEXT, retention_days=COUNT)
 
 
 # -- tickets: one cursor export feeds four tables -----------------------------------------------
@@ -165,6 +185,7 @@ class TicketPage:
 
 
 @dlt.resource(name="ticket_pages", selected=False)
+@required("tickets")
 def ticket_pages(tenant: TenantConfig, account: Account, window: DateRange | None) -> Iterator[TicketPage]:
     """Tickets changed since the last run (deleted ones included) with their metric sets, from the
     cursor export; the next cursor is kept in state (first run: from the tenant's ``start_date``)."""
@@ -188,7 +209,8 @@ def ticket_pages(tenant: TenantConfig, account: Account, window: DateRange | Non
 @dlt.transformer(name="tickets", primary_key="id", write_disposition="merge", columns=TICKETS)
 def tickets(page: TicketPage, tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The tickets of a page, without subject, description, tags or custom fields."""
-    yield from _tables(account, "tickets", TICKETS, page.tickets, lambda item: [ticket_row(tenant.id, item)])
+    yield from _tables(account, "tickets", TICKETS, page.tickets, lambda item: [ticket_row(tenant.id, item)],
+                       when=TICKET_TIME)
 
 
 @dlt.transformer(name="ticket_tags", primary_key=("ticket_id", "tag"), merge_key="ticket_id",
@@ -197,7 +219,7 @@ def ticket_tags(page: TicketPage, tenant: TenantConfig, account: Account) -> Ite
     """Each ticket's tags, replacing the ones loaded before (a ticket left without tags sends one
     ``cleared`` row, which deletes its old tags and is not stored)."""
     yield from _tables(account, "ticket_tags", TICKET_TAGS, page.tickets,
-                       lambda item: tag_rows(tenant.id, item))
+                       lambda item: tag_rows(tenant.id, item), key="ticket_id", when=TICKET_TIME)
 
 
 @dlt.transformer(name="ticket_field_values", primary_key=("ticket_id", "field_id"), write_disposition="merge",
@@ -207,7 +229,8 @@ def ticket_field_values(page: TicketPage, tenant: TenantConfig, account: Account
     allowed = frozenset(tenant.custom_fields)
     if allowed:
         yield from _tables(account, "ticket_field_values", TICKET_FIELD_VALUES, page.tickets,
-                           lambda item: field_value_rows(tenant.id, allowed, item))
+                           lambda item: field_value_rows(tenant.id, allowed, item), key="ticket_id",
+                           when=TICKET_TIME)
 
 
 @dlt.transformer(name="ticket_metrics", primary_key="id", write_disposition="merge", columns=TICKET_METRICS)
@@ -215,12 +238,13 @@ def ticket_metrics(page: TicketPage, tenant: TenantConfig, account: Account) -> 
     """Zendesk's own figures per ticket (its metric set), kept to cross-check ours. A figure the
     API adds later becomes a new column rather than a failed run."""
     yield from _tables(account, "ticket_metrics", TICKET_METRICS, page.metric_sets,
-                       lambda item: [metric_set_row(tenant.id, item)], evolve=True)
+                       lambda item: [metric_set_row(tenant.id, item)], evolve=True, key="ticket_id")
 
 
 # -- the other incremental exports --------------------------------------------------------------
 @dlt.resource(name="ticket_events", primary_key="id", write_disposition="merge", columns=TICKET_EVENTS)
 @batched
+@required("ticket events")
 def ticket_events(tenant: TenantConfig, account: Account, window: DateRange | None) -> Iterator[pa.Table]:
     """Child events of ticket audits since the last run's last second, from the time-based export."""
     state = dlt.current.resource_state()
@@ -228,14 +252,16 @@ def ticket_events(tenant: TenantConfig, account: Account, window: DateRange | No
                                        start_time=_start(window, state, tenant.start_date),
                                        params={"include": "comment_events"})
     fields = settings.EVENT_FIELDS | {str(field_id) for field_id in tenant.custom_fields}
-    for _, audits in _follow(pages, state, "start_time", window, _item_time("timestamp")):
+    audit_time = _item_time("timestamp")
+    for _, audits in _follow(pages, state, "start_time", window, audit_time):
         yield from _tables(account, "ticket_events", TICKET_EVENTS, audits,
-                           lambda audit: event_rows(tenant.id, audit, fields))
+                           lambda audit: event_rows(tenant.id, audit, fields), when=audit_time)
 
 
 @dlt.resource(name="ticket_metric_events", primary_key="id", write_disposition="merge",
               columns=TICKET_METRIC_EVENTS)
 @batched
+@optional("account does not expose ticket metric events (SLA and Zendesk's own clocks)")
 def ticket_metric_events(
     tenant: TenantConfig, account: Account, window: DateRange | None
 ) -> Iterator[pa.Table]:
@@ -243,13 +269,15 @@ def ticket_metric_events(
     state = dlt.current.resource_state()
     pages = account.client.time_export(settings.TICKET_METRIC_EVENTS_EXPORT, "ticket_metric_events",
                                        start_time=_start(window, state, tenant.start_date))
-    for _, items in _follow(pages, state, "start_time", window, _item_time("time")):
+    event_time = _item_time("time")
+    for _, items in _follow(pages, state, "start_time", window, event_time):
         yield from _tables(account, "ticket_metric_events", TICKET_METRIC_EVENTS, items,
-                           lambda item: [metric_event_row(tenant.id, item)])
+                           lambda item: [metric_event_row(tenant.id, item)], when=event_time)
 
 
 @dlt.resource(name="users", primary_key=("id", "updated_at"), write_disposition="merge", columns=USERS)
 @batched
+@required("users")
 def users(tenant: TenantConfig, account: Account, window: DateRange | None) -> Iterator[pa.Table]:
     """Users changed since the last run, one row per version seen, from the cursor export. The first
     run reads every user, however old: agents who last changed before ``start_date`` still did the
@@ -260,13 +288,16 @@ def users(tenant: TenantConfig, account: Account, window: DateRange | None) -> I
     pages = account.client.cursor_export(settings.USERS_EXPORT, "users",
                                          start_time=_since(None if first_read else window, EPOCH),
                                          cursor=_cursor(window, state))
-    for _, items in _follow(pages, state, "after_cursor", window, _item_time("updated_at")):
-        yield from _tables(account, "users", USERS, items, lambda item: [user_row(tenant.id, secret, item)])
+    user_time = _item_time("updated_at")
+    for _, items in _follow(pages, state, "after_cursor", window, user_time):
+        yield from _tables(account, "users", USERS, items, lambda item: [user_row(tenant.id, secret, item)],
+                           when=user_time)
 
 
 @dlt.resource(name="satisfaction_ratings", primary_key="id", write_disposition="merge",
               columns=SATISFACTION_RATINGS)
 @batched
+@optional("satisfaction ratings are switched off or not in the plan: CSAT figures are empty")
 def satisfaction_ratings(
     tenant: TenantConfig, account: Account, window: DateRange | None
 ) -> Iterator[pa.Table]:
@@ -278,7 +309,7 @@ def satisfaction_ratings(
     updated = _item_time("updated_at")
     for _, items in _follow(pages, None, "", window, updated):
         yield from _tables(account, "satisfaction_ratings", SATISFACTION_RATINGS, items,
-                           lambda item: [rating_row(tenant.id, item)])
+                           lambda item: [rating_row(tenant.id, item)], when=updated)
         latest = max([latest, *(t for t in map(updated, items) if t is not None)])
     if window is None:
         state["start_time"] = latest
@@ -287,6 +318,7 @@ def satisfaction_ratings(
 # -- full lists, every run ------------------------------------------------------------------------
 @dlt.resource(name="groups", primary_key="id", write_disposition="merge", columns=GROUPS)
 @batched
+@optional("the API token cannot list groups: team figures have no group keys")
 def groups(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """All groups (a short list); deleted ones stay."""
     secret = account.secret
@@ -296,6 +328,7 @@ def groups(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
 
 
 @dlt.resource(name="brands", primary_key="id", **REPLACED, columns=BRANDS)
+@optional("the API token cannot list brands", clears=BRANDS)
 def brands(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The account's brands."""
     items = [item for page in account.client.list_pages(settings.BRANDS, "brands") for item in page.items]
@@ -304,6 +337,7 @@ def brands(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
 
 
 @dlt.resource(name="ticket_fields", primary_key="id", **REPLACED, columns=TICKET_FIELDS)
+@optional("the API token cannot list ticket fields", clears=TICKET_FIELDS)
 def ticket_fields(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """System and custom ticket fields (what they are, not what tickets hold)."""
     allowed = frozenset(tenant.custom_fields)
@@ -314,6 +348,7 @@ def ticket_fields(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
 
 
 @dlt.resource(name="sla_policies", primary_key="id", **REPLACED, columns=SLA_POLICIES)
+@optional(PLAN_LACKS_SLAS, clears=SLA_POLICIES)
 def sla_policies(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """SLA policies without their descriptions and filter conditions."""
     yield from _tables(account, "sla_policies", SLA_POLICIES, account.sla_policies,
@@ -322,16 +357,18 @@ def sla_policies(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
 
 @dlt.resource(name="sla_policy_metrics", primary_key=("policy_id", "priority", "metric"),
               **REPLACED, columns=SLA_POLICY_METRICS)
+@optional(PLAN_LACKS_SLAS, clears=SLA_POLICY_METRICS)
 def sla_policy_metrics(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The targets of each SLA policy, per priority and metric."""
     yield from _tables(account, "sla_policy_metrics", SLA_POLICY_METRICS, account.sla_policies,
-                       lambda item: sla_target_rows(tenant.id, item), whole=True)
+                       lambda item: sla_target_rows(tenant.id, item), whole=True, key="policy_id")
 
 
 @dlt.resource(name="schedules", primary_key="id", **REPLACED, columns=SCHEDULES)
+@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULES)
 def schedules(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Business-hours schedules."""
-    yield from _tables(account, "schedules", SCHEDULES, account.schedules, lambda item: [{
+    yield from _tables(account, "schedules", SCHEDULES, account.business_hours[0], lambda item: [{
         "tenant_id": tenant.id, "id": item.get("id"), "name": item.get("name"),
         "time_zone": item.get("time_zone"), "created_at": item.get("created_at"),
         "updated_at": item.get("updated_at"),
@@ -340,25 +377,22 @@ def schedules(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
 
 @dlt.resource(name="schedule_intervals", primary_key=("schedule_id", "start_time"), **REPLACED,
               columns=SCHEDULE_INTERVALS)
+@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULE_INTERVALS)
 def schedule_intervals(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Weekly open intervals of each schedule, in minutes from Sunday 00:00 local time."""
-    yield from _tables(account, "schedule_intervals", SCHEDULE_INTERVALS, account.schedules, lambda item: [
+    schedule_list = account.business_hours[0]
+    yield from _tables(account, "schedule_intervals", SCHEDULE_INTERVALS, schedule_list, lambda item: [
         {"tenant_id": tenant.id, "schedule_id": item.get("id"), "start_time": interval.get("start_time"),
          "end_time": interval.get("end_time")}
         for interval in _objects(item.get("intervals"))
-    ], whole=True)
+    ], whole=True, key="schedule_id")
 
 
 @dlt.resource(name="schedule_holidays", primary_key="id", **REPLACED, columns=SCHEDULE_HOLIDAYS)
+@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULE_HOLIDAYS)
 def schedule_holidays(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Holidays of each schedule, end date inclusive."""
-    items = []
-    for schedule in account.schedules:
-        if isinstance(schedule.get("id"), int):  # else quarantined by the schedules resource
-            path = settings.SCHEDULE_HOLIDAYS.format(schedule_id=schedule["id"])
-            items += [{**item, "schedule_id": schedule["id"]} if isinstance(item, dict) else item
-                      for item in account.client.get(path, envelope="holidays")["holidays"]]
-    yield from _tables(account, "schedule_holidays", SCHEDULE_HOLIDAYS, items,
+    yield from _tables(account, "schedule_holidays", SCHEDULE_HOLIDAYS, account.business_hours[1],
                        lambda item: [holiday_row(tenant.id, item)], whole=True)
 
 
@@ -560,17 +594,20 @@ def rating_row(tenant_id: str, item: dict[str, Any]) -> Row:
 # -- helpers --------------------------------------------------------------------------------
 class Account:
     """One source run's access to the account, each part made on first use: a client (so its
-    pacing sees every resource's requests), the tenant secret, the privacy hook per table, and the
-    short lists several resources read, fetched once."""
+    pacing sees every resource's requests), the tenant secret, the privacy hook per table, the
+    short lists several resources read, fetched once (a refusal too, so an endpoint the account
+    lacks is asked for and warned about once), and the load's report."""
 
-    def __init__(self, tenant: TenantConfig):
-        self.tenant = tenant
+    def __init__(self, tenant: TenantConfig, report: IngestReport):
+        self.tenant, self.report = tenant, report
         self._filters: dict[str, Callable[[pa.Table], pa.Table]] = {}
+        self._fetched: dict[str, Any] = {}
 
     @functools.cached_property
     def client(self) -> ZendeskClient:
         email, token = self.tenant.credentials.resolve(self.tenant.id)
-        return ZendeskClient(self.tenant.base_url, email, token, tenant_id=self.tenant.id)
+        return ZendeskClient(self.tenant.base_url, email, token, tenant_id=self.tenant.id,
+                             budget_seconds=self.tenant.retry_budget_minutes * 60)
 
     @functools.cached_property
     def secret(self) -> bytes:
@@ -585,36 +622,96 @@ class Account:
                                     else _unchanged)
         return self._filters[table]
 
-    @functools.cached_property
-    def schedules(self) -> list[dict[str, Any]]:
-        return _objects(self.client.get(settings.SCHEDULES, envelope="schedules")["schedules"])
+    def once(self, name: str, fetch: Callable[[], Any]) -> Any:
+        """``fetch()`` the first time, its result (or its refusal, raised again) after that."""
+        if name not in self._fetched:
+            try:
+                self._fetched[name] = fetch()
+            except ZendeskApiError as refusal:
+                self._fetched[name] = refusal
+        found = self._fetched[name]
+        if isinstance(found, ZendeskApiError):
+            raise found
+        return found
 
-    @functools.cached_property
+    @property
+    def business_hours(self) -> tuple[list[dict[str, Any]], list[Any]]:
+        """The schedules and their holidays (each with its ``schedule_id``), read together: without
+        either, business minutes cannot be right, so the three tables are loaded or skipped as one."""
+        def fetch() -> tuple[list[dict[str, Any]], list[Any]]:
+            schedules = _objects(self.client.get(settings.SCHEDULES, envelope="schedules")["schedules"])
+            holidays = []
+            for schedule in schedules:
+                if isinstance(schedule.get("id"), int):  # else quarantined by the schedules resource
+                    path = settings.SCHEDULE_HOLIDAYS.format(schedule_id=schedule["id"])
+                    holidays += [{**item, "schedule_id": schedule["id"]} if isinstance(item, dict) else item
+                                 for item in self.client.get(path, envelope="holidays")["holidays"]]
+            return schedules, holidays
+
+        return self.once("business_hours", fetch)
+
+    @property
     def sla_policies(self) -> list[Any]:
-        return self.client.get(settings.SLA_POLICIES, envelope="sla_policies")["sla_policies"]
+        return self.once("sla_policies", lambda: self.client.get(
+            settings.SLA_POLICIES, envelope="sla_policies")["sla_policies"])
 
 
 def _tables(account: Account, table: str, hints: dict, items: list[Any], to_rows: Callable[[Any], list[Row]],
-            *, whole: bool = False, evolve: bool = False) -> Iterator[pa.Table]:
-    """The rows of ``items`` as a typed table, then what had to be quarantined (items that are not
-    objects, rows that do not fit). The rows of a ``whole`` list replace the table's, and when there
-    are none one row says so (``cleared``); an ``evolve`` table takes new figures as new columns."""
-    quarantine = Quarantine(account.tenant.id, table, account.secret)
+            *, whole: bool = False, evolve: bool = False, key: str = "id",
+            when: Callable[[Any], int | None] | None = None) -> Iterator[pa.Table]:
+    """The rows of ``items`` as a typed table, then what the quarantine table gains and loses: items
+    that are not objects and rows that do not fit go in (keyed by their ``key`` column, with
+    their item's export time from ``when``), records quarantined before that now loaded cleanly
+    go out. The rows of a ``whole`` list replace the table's, and when there are none one row says
+    so (``cleared``); an ``evolve`` table takes new figures as new columns. Every row made is
+    counted in the report: loaded, quarantined or suppressed."""
+    quarantine = Quarantine(account.tenant.id, table, account.secret, key, account.report.started_at)
     rows: list[Row] = []
-    for item in items:
+    owners: list[int] = []  # the item each row was made from, for its export time if quarantined
+    for index, item in enumerate(items):
         if isinstance(item, dict):
-            rows += to_rows(item)
+            made = to_rows(item)
+            rows += made
+            owners += [index] * len(made)
         else:
             quarantine.add(item, "not a JSON object")
-    if whole and not rows:
+    read = len(rows) + quarantine.count
+    placeholder = whole and not rows
+    if placeholder:
         rows = [cleared_row(hints, tenant_id=account.tenant.id)]
     if evolve:
         hints = {**hints, **extra_columns(rows, hints)}
-    typed = account.keep(table)(to_table(rows, hints, quarantine))
-    if typed.num_rows:
-        yield typed
-    if (quarantined := quarantine.drain()) is not None:
-        yield quarantined
+    def served_at(row: int) -> int | None:
+        return when(items[owners[row]]) if when is not None and row < len(owners) else None
+
+    typed = to_table(rows, hints, quarantine, served_at)
+    quarantined = quarantine.count
+    kept = account.keep(table)(typed)
+    account.report.count(table, read=read, loaded=kept.num_rows - placeholder, quarantined=quarantined,
+                         suppressed=typed.num_rows - kept.num_rows)
+    _settle(quarantine, kept)
+    if kept.num_rows:
+        yield kept
+    if (changes := quarantine.drain()) is not None:
+        yield changes
+
+
+def _settle(quarantine: Quarantine, loaded: pa.Table) -> None:
+    """Keep the quarantined records of the table in the source's dlt state (committed with the load),
+    and take out of the quarantine table those of which a version has now loaded cleanly."""
+    held_by_table = dlt.current.source_state().setdefault("quarantined", {})
+    held = set(held_by_table.get(quarantine.table, ()))
+    if held and loaded.num_rows:
+        ids = pc.unique(loaded.column(quarantine.key).drop_null()).to_pylist()
+        resolved = held.intersection(ids) - quarantine.identities
+        if resolved:
+            quarantine.resolve(sorted(resolved))
+            held -= resolved
+    held |= quarantine.identities
+    if held:
+        held_by_table[quarantine.table] = sorted(held)
+    else:
+        held_by_table.pop(quarantine.table, None)
 
 
 def _unchanged(table: pa.Table) -> pa.Table:
@@ -666,6 +763,9 @@ def _item_time(name: str) -> Callable[[Any], int | None]:
             return None
 
     return when
+
+
+TICKET_TIME = _item_time("generated_timestamp")  # where the ticket export serves a ticket
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:

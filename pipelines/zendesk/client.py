@@ -2,22 +2,29 @@
 
 Requests are paced from the rate-limit headers of earlier answers so the limit is not hit; a 429
 is waited out for its ``Retry-After``; connection resets, timeouts, 5xx answers and pages that are
-cut short or are not the JSON document they should be are retried with exponential backoff. Any
-other answer fails at once with a one-line message naming the tenant, the path and the HTTP
-status, never credentials or data. Exports fetch their next page while the caller works on the
-current one.
+cut short or are not the JSON document they should be are retried with exponential backoff, for as
+long as the tenant's retry budget allows: once its requests have kept failing that long without a
+success, the load stops naming the last cause. A host that cannot be reached at all (connection
+refused, a name that does not resolve, a TLS failure) fails at once, naming the host and the cause,
+and so does any other answer, naming the tenant, the path and the HTTP status, never credentials or
+data. Clocks and sleeps are injectable; no wait blocks longer than one sleep or one request.
+Exports fetch their next page while the caller works on the current one.
 """
 
 from __future__ import annotations
 
+import json as std_json
 import logging
+import queue
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from dlt.common import json
 
 from pipelines.zendesk import settings
@@ -29,13 +36,17 @@ T = TypeVar("T")
 
 
 class ZendeskApiError(RuntimeError):
-    """The API refused a request or kept failing; the message never holds credentials or data.
-    ``status`` is the HTTP status that ended it (None after network failures); ``transient`` says
-    whether the same request may succeed later (5xx, 429, network), unlike a refusal (401, 404)."""
+    """The API refused a request, could not be reached or kept failing past the retry budget; the
+    message never holds credentials or data. ``status`` is the HTTP status that ended it (None
+    after network failures); ``transient`` says whether running the load again soon may succeed
+    where the client's own retries did not: never, since those retries already spent the tenant's
+    budget, and a refusal (401, 403, 404) or an unreachable host will not fix itself in minutes."""
 
-    def __init__(self, message: str, *, status: int | None = None, transient: bool = False):
+    transient = False
+
+    def __init__(self, message: str, *, status: int | None = None, path: str | None = None):
         super().__init__(message)
-        self.status, self.transient = status, transient
+        self.status, self.path = status, path
 
 
 class MalformedPage(ValueError):
@@ -53,6 +64,42 @@ class Retry(Exception):
 
 class RateLimited(Retry):
     """The API answered 429: wait ``seconds`` (its Retry-After) before asking again."""
+
+
+class Unreachable(Exception):
+    """The host cannot be reached at all (refused, no such name, TLS failure): retrying will not help."""
+
+
+class FailureStreak:
+    """How long a tenant's requests have been failing without one success, against its budget.
+    Shared by every request of the client (exports fetch ahead in threads)."""
+
+    def __init__(self, budget_seconds: float, clock: Callable[[], float]):
+        self.budget_seconds, self._clock = budget_seconds, clock
+        self._lock = threading.Lock()
+        self._since: float | None = None  # when the first failed attempt of the streak started
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._since = None
+
+    def failed(self, attempt_started: float) -> float:
+        """Count a failed attempt; seconds the streak has lasted."""
+        with self._lock:
+            self._since = attempt_started if self._since is None else min(self._since, attempt_started)
+            return self._clock() - self._since
+
+    def allows(self, wait: float) -> bool:
+        """Whether waiting ``wait`` seconds more keeps the streak within the budget."""
+        with self._lock:
+            return self._since is None or self._clock() + wait - self._since <= self.budget_seconds
+
+    def timeout(self, seconds: float) -> float:
+        """A request's read timeout: ``seconds``, cut to what the budget has left during a streak."""
+        with self._lock:
+            if self._since is None:
+                return seconds
+            return max(1.0, min(seconds, self.budget_seconds - (self._clock() - self._since)))
 
 
 class Page(NamedTuple):
@@ -111,15 +158,19 @@ class ZendeskClient:
         token: str,
         *,
         tenant_id: str,
+        budget_seconds: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.base_url = base_url.rstrip("/")
+        self.host = urlsplit(self.base_url).hostname or self.base_url
         self.tenant_id = tenant_id
         self._auth = (f"{email}/token", token)
         self._local = threading.local()  # one session per thread: exports fetch ahead in threads
-        self._sleep = sleep
+        self._sleep, self._clock = sleep, clock
         self._pacer = Pacer(clock, sleep)
+        self._streak = FailureStreak(
+            settings.RETRY_BUDGET_SECONDS if budget_seconds is None else budget_seconds, clock)
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -130,49 +181,58 @@ class ZendeskClient:
         return session
 
     def get(self, path: str, params: dict[str, Any] | None = None, *, envelope: str | None = None) -> dict:
-        """GET a JSON document (with a list under ``envelope``, if given), retrying what is worth it."""
-        bucket, failures, waits = settings.rate_limit_bucket(path), 0, 0
+        """GET a JSON document (with a list under ``envelope``, if given), retrying what is worth it
+        while the tenant's retry budget lasts."""
+        bucket, failures = settings.rate_limit_bucket(path), 0
         while True:
             self._pacer.acquire(bucket)
+            started = self._clock()
             try:
-                return self._attempt(path, params, envelope, bucket)
-            except RateLimited as limited:
-                waits += 1
-                if waits > settings.MAX_RATE_LIMIT_WAITS:
-                    raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} kept answering HTTP 429",
-                                          status=429, transient=True) from None
-                self._pacer.hold(bucket, limited.seconds)
+                body = self._attempt(path, params, envelope, bucket)
+            except Unreachable as unreachable:
+                raise ZendeskApiError(f"tenant {self.tenant_id!r}: cannot reach {self.host}: {unreachable}"
+                                      ) from None
             except Retry as retry:
                 failures += 1
-                if failures >= settings.MAX_ATTEMPTS:
-                    raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} failed {failures} times,"
-                                          f" last: {retry.problem}", status=retry.status,
-                                          transient=True) from None
+                lasted = self._streak.failed(started)
                 wait = retry.seconds or backoff(failures)
+                if not self._streak.allows(wait):
+                    raise ZendeskApiError(
+                        f"tenant {self.tenant_id!r}: {self.host} kept failing for {lasted:.0f} s (retry "
+                        f"budget {self._streak.budget_seconds:.0f} s), last: {retry.problem} on GET {path}",
+                        status=retry.status) from None
                 logger.warning("tenant %s: GET %s failed (%s), retry %d in %.2f s",
                                self.tenant_id, path, retry.problem, failures, wait)
-                self._sleep(wait)
+                if isinstance(retry, RateLimited):
+                    self._pacer.hold(bucket, wait)  # the next acquire waits it out
+                else:
+                    self._sleep(wait)
+            else:
+                self._streak.succeeded()
+                return body
 
     def _attempt(self, path: str, params: dict[str, Any] | None, envelope: str | None, bucket: str) -> dict:
-        """One request: the document, or Retry / RateLimited / ZendeskApiError."""
+        """One request: the document, or Retry / RateLimited / Unreachable / ZendeskApiError."""
         try:
-            response = self._session().get(
-                self.base_url + path, params=params,
-                timeout=(settings.CONNECT_TIMEOUT_SECONDS, settings.READ_TIMEOUT_SECONDS),
-            )
+            read_timeout = self._streak.timeout(settings.READ_TIMEOUT_SECONDS)
+            response = self._session().get(self.base_url + path, params=params,
+                                           timeout=(settings.CONNECT_TIMEOUT_SECONDS, read_timeout))
             content = response.content
         except RETRIED_ERRORS as exc:
+            cause = unreachable(exc)
+            if cause is not None:
+                raise Unreachable(cause) from None
             raise Retry(exc.__class__.__name__) from None
         self._pacer.observe(bucket, response.headers)
         status = response.status_code
         if status == 429:
-            raise RateLimited("HTTP 429", retry_after(response, 1))
+            raise RateLimited("HTTP 429", retry_after(response, 1), 429)
         if status >= 500:
             asked = "Retry-After" in response.headers
             raise Retry(f"HTTP {status}", retry_after(response, 1) if asked else 0, status)
         if not response.ok:
             raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} returned HTTP {status}",
-                                  status=status)
+                                  status=status, path=path)
         try:
             return parse(content, envelope)
         except MalformedPage as exc:
@@ -237,24 +297,86 @@ class ZendeskClient:
 
 
 def parse(content: bytes, envelope: str | None) -> dict[str, Any]:
-    """The JSON document of an answer, checked to hold a list under ``envelope``."""
+    """The JSON document of an answer, checked to hold a list under ``envelope``. A document the
+    fast parser rejects is read again by the standard one, which keeps escaped lone surrogates
+    (valid JSON, not valid Unicode) as they are: the rows holding them are quarantined, not the page."""
     try:
         body = json.loadb(content)
     except ValueError:
-        raise MalformedPage("body is not valid JSON") from None
+        try:
+            body = std_json.loads(content)
+        except ValueError:
+            raise MalformedPage("body is not valid JSON") from None
     if not isinstance(body, dict) or (envelope is not None and not isinstance(body.get(envelope), list)):
         raise MalformedPage(f"body has no {envelope!r} list")
     return body
 
 
+def unreachable(error: requests.RequestException) -> str | None:
+    """Why the host cannot be reached at all, or None for a failure worth retrying (a timeout,
+    a connection reset mid-answer)."""
+    if isinstance(error, requests.exceptions.SSLError):
+        found = _innermost(error, ssl.SSLError)
+        detail = getattr(found, "verify_message", None) or getattr(found, "reason", None)
+        return f"TLS failed ({detail})" if detail else "TLS failed"
+    if isinstance(error, requests.ConnectTimeout):
+        return None
+    reason = _innermost(error, urllib3.exceptions.NewConnectionError)
+    if isinstance(reason, urllib3.exceptions.NameResolutionError):
+        return "its name does not resolve (DNS lookup failed)"
+    if reason is not None:
+        cause = reason.__cause__ or reason.__context__
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        return f"cannot connect ({cause.strerror})" if isinstance(cause, OSError) and cause.strerror \
+            else "cannot connect"
+    return None
+
+
+def _innermost(error: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kind`` among ``error``'s arguments, reasons, causes and contexts."""
+    seen, todo = set(), [error]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind) and current is not error:
+            return current
+        todo += [item for item in (*current.args, getattr(current, "reason", None), current.__cause__,
+                                   current.__context__) if isinstance(item, BaseException)]
+    return None
+
+
 def fetch_ahead(pages: Iterator[T]) -> Iterator[T]:
-    """Fetch the next page in a worker thread while the caller works on the current one."""
+    """Fetch the next page in a worker thread while the caller works on the current one. The
+    worker is a daemon: a caller that stops (an error, a signal) never waits for a request in
+    flight, and neither does the process on its way out."""
     done = object()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zendesk-fetch") as worker:
-        upcoming = worker.submit(next, pages, done)
-        while (page := upcoming.result()) is not done:
-            upcoming = worker.submit(next, pages, done)
+    asked: queue.SimpleQueue[bool] = queue.SimpleQueue()
+    answers: queue.SimpleQueue[tuple[Any, BaseException | None]] = queue.SimpleQueue()
+
+    def work() -> None:
+        while asked.get():
+            try:
+                answers.put((next(pages, done), None))
+            except BaseException as error:  # handed to the caller, who raises it
+                answers.put((None, error))
+                return
+
+    threading.Thread(target=work, name="zendesk-fetch", daemon=True).start()
+    try:
+        asked.put(True)
+        while True:
+            page, error = answers.get()
+            if error is not None:
+                raise error
+            if page is done:
+                return
+            asked.put(True)
             yield page
+    finally:
+        asked.put(False)
 
 
 def backoff(attempt: int) -> float:

@@ -18,7 +18,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -54,6 +54,8 @@ DEFAULT_EMAIL = "demo@example.com"
 DEFAULT_TOKEN = "demo-token"
 WHOLE_NUMBER = re.compile(r"[0-9]+")
 API_USER_ID = 1  # the login's own user; the world's people start at 1,000
+FORBIDDEN = {"error": "Forbidden", "description": "You do not have access to this page. Please contact the "
+                                                  "account owner of this help desk for further help."}
 NO_SOURCE = {"from": {}, "to": {}, "rel": None}
 Query = dict[str, list[str]]
 Render = Callable[[int, int], list[dict[str, Any]]]
@@ -104,19 +106,34 @@ def _static_keys(ids: list[int]) -> SortedTable:
     return columns.sorted()
 
 
+def endpoint_name(path: str) -> str:
+    """An endpoint as ``--forbid`` names it: ``slas/policies`` for ``/api/v2/slas/policies.json``,
+    ``business_hours/schedules/holidays`` for a schedule's holidays (ids left out)."""
+    parts = path.removeprefix("/api/v2/").removesuffix(".json").split("/")
+    return "/".join(part for part in parts if not (part.isdigit() or part.startswith("{")))
+
+
+ENDPOINT_NAMES = tuple(sorted({endpoint_name(path) for path in settings.RESOURCE_ENDPOINTS.values()}))
+
+
 class FakeZendesk:
-    """Serves a world as a Zendesk Support account on 127.0.0.1, as of ``as_of``."""
+    """Serves a world as a Zendesk Support account on 127.0.0.1, as of ``as_of``; its rate limits
+    count time on ``clock``, which a test can drive by hand. Endpoints named in ``forbid`` (see
+    ``endpoint_name``; settable between runs) answer 403, as on a plan that lacks them; naming one
+    forbids what lies below it too (``business_hours/schedules`` covers the holidays)."""
 
     def __init__(self, world: WorldLike, *, email: str = DEFAULT_EMAIL, token: str = DEFAULT_TOKEN,
                  as_of: datetime | None = None, rate_limits: RateLimits | None = None,
-                 faults: Faults | None = None):
+                 faults: Faults | None = None, clock: Callable[[], float] = time.monotonic,
+                 forbid: Iterable[str] = ()):
         self.world = world
         self.email, self.token = email, token
         self.base_url = ""
         self._authorization = "Basic " + base64.b64encode(f"{email}/token:{token}".encode()).decode()
         self._as_of = as_of or world.end
-        self._limiter = RateLimiter(rate_limits) if rate_limits else None
+        self._limiter = RateLimiter(rate_limits, clock) if rate_limits else None
         self._faults = FaultInjector(faults) if faults else None
+        self.forbid = forbid
         self._stall_seconds = faults.stall_seconds if faults else 0.0
         self._lock = threading.Lock()  # counters
         self._build_lock = threading.Lock()  # snapshot builds
@@ -186,7 +203,24 @@ class FakeZendesk:
             "schedules": len(self.world.schedules()),
         }
 
-    # -- time and counters ---------------------------------------------------------------
+    # -- time, plan and counters ----------------------------------------------------------
+    @property
+    def forbid(self) -> frozenset[str]:
+        return self._forbid
+
+    @forbid.setter
+    def forbid(self, names: Iterable[str]) -> None:
+        names = frozenset(name.strip("/").removesuffix(".json") for name in names)
+        unknown = sorted(name for name in names if not any(
+            known == name or known.startswith(name + "/") for known in ENDPOINT_NAMES))
+        if unknown:
+            raise ValueError(f"unknown endpoint(s) {', '.join(unknown)} (known: {', '.join(ENDPOINT_NAMES)})")
+        self._forbid = names
+
+    def forbids(self, path: str) -> bool:
+        name = endpoint_name(path)
+        return any(name == forbidden or name.startswith(forbidden + "/") for forbidden in self._forbid)
+
     @property
     def as_of(self) -> datetime:
         return self._as_of
@@ -243,6 +277,8 @@ class FakeZendesk:
             return Reply(401, {"error": "Couldn't authenticate you"}, headers)
         if serve is None:
             return Reply(404, {"error": "InvalidEndpoint", "description": "Not found"}, headers)
+        if self.forbids(path):
+            return Reply(403, FORBIDDEN, headers)
         fault = self._faults.draw(url or path) if self._faults is not None else None
         if fault is not None:
             self._note(fault)

@@ -10,6 +10,7 @@ for)``, so a run meets the same faults whatever order its threads happen to send
 
 from __future__ import annotations
 
+import json as std_json
 import logging
 import math
 import random
@@ -166,7 +167,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(reply)
 
     def _send(self, reply: Reply) -> None:
-        body = json.dumpb(reply.body)
+        try:
+            body = json.dumpb(reply.body)
+        except TypeError:  # text that is not valid Unicode: sent as JSON escapes, as Zendesk would
+            body = std_json.dumps(reply.body).encode()
         length = len(body)
         if reply.fault in ("truncated", "malformed"):
             body = body[: len(body) // 2]

@@ -40,8 +40,11 @@ EXPORT_DELAY_SECONDS = 60  # incremental exports leave out what changed in the l
 # HTTP client behaviour.
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 120
-MAX_ATTEMPTS = 6  # per request, counting the first; waits for a 429 are not attempts
-MAX_RATE_LIMIT_WAITS = 30  # 429 answers in a row before giving up
+# A tenant's time budget for failures in a row (5xx, timeouts, resets, cut pages, 429 waits): once
+# its requests have failed this long without one success, the tenant's load stops (the tenant file
+# can set its own, ``retry_budget_minutes``). A host that cannot be reached at all (connection
+# refused, no DNS name, TLS failure) fails at once.
+RETRY_BUDGET_SECONDS = 300.0
 BACKOFF_SECONDS = 1.0  # doubled on every retry
 MAX_BACKOFF_SECONDS = 60.0
 
@@ -52,6 +55,13 @@ FIELD_EVENT_TYPES = frozenset({"Create", "Change"})
 EVENT_FIELDS = frozenset({
     "status", "priority", "type", "assignee_id", "group_id", "requester_id", "submitter_id",
     "organization_id", "brand_id",
+})
+
+# The raw tables read incrementally (from a position kept in state); the others are read whole on
+# every load, so a record of theirs that was quarantined is read again by the next load anyway.
+INCREMENTAL_TABLES = frozenset({
+    "tickets", "ticket_tags", "ticket_field_values", "ticket_metrics", "ticket_events",
+    "ticket_metric_events", "users", "satisfaction_ratings",
 })
 
 # Which endpoint feeds each raw table (for lineage); the ``tenant`` table comes from tenant config.

@@ -41,9 +41,10 @@
 
 
 {# Tickets to (re)compute: all of them in a full build (`since` none), those stamped later than
-   `since` (refreshed_since) in an incremental one. Columns: tenant_id, ticket_id, refreshed_at. #}
+   `since` (refreshed_since) in an incremental one. Columns: tenant_id, ticket_id, refreshed_at,
+   is_stale_upstream. #}
 {% macro changed_tickets(since) -%}
-    select tenant_id, ticket_id, refreshed_at
+    select tenant_id, ticket_id, refreshed_at, is_stale_upstream
     from {{ ref('int_ticket_changes__ticket') }}
     {%- if since is not none %}
     where refreshed_at > {{ since }}

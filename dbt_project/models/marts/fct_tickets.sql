@@ -20,7 +20,7 @@ changed as (
 
 tickets as (
 
-    select tickets.*, changed.refreshed_at
+    select tickets.*, changed.refreshed_at, changed.is_stale_upstream
     from {{ ref('stg_zendesk__tickets') }} as tickets
     inner join changed
         on tickets.tenant_id = changed.tenant_id
@@ -121,6 +121,7 @@ final as (
         cast(coalesce(resolution.reopens, 0) as bigint) as reopens,
         cast(coalesce(resolution.is_one_touch, false) as boolean) as is_one_touch,
         cast(latest_ratings.score as {{ deskpulse.warehouse_type('varchar') }}) as csat_score,
+        cast(coalesce(tickets.is_stale_upstream, false) as boolean) as is_stale_upstream,
         cast(tickets.refreshed_at as {{ dbt.type_timestamp() }}) as refreshed_at
     from tickets
     left join reply_times

@@ -2,8 +2,10 @@
 --
 -- One row per ticket ever seen, holding what raw held for it when it was last recomputed (its
 -- row's updated_at; the tenant's latest event and rating then, which make the next run's
--- watermarks) and `refreshed_at`, the start of the run that saw it change. A ticket counts as changed when its
+-- watermarks; whether a newer record about it sits in the quarantine) and `refreshed_at`, the start
+-- of the run that saw it change. A ticket counts as changed when its
 -- row is new or differs (Zendesk moves `updated_at` on every audit, rating and deletion), when
+-- a record about it entered or left the quarantine, when
 -- events or ratings arrived at or after the tenant's latest ones already seen (in case a ticket
 -- row and its events land in different loads), when a user on it changed (a key arriving late,
 -- an end user becoming an agent), when the tenant's settings changed (time zone, schedules,
@@ -32,10 +34,18 @@
             tickets.tenant_id,
             tickets.ticket_id,
             tickets.updated_at,
-            settings.settings_fingerprint
+            settings.settings_fingerprint,
+            quarantined.ticket_id is not null as is_stale_upstream
         from {{ tickets }} as tickets
         left join {{ ref('int_tenant_settings__tenant') }} as settings
             on tickets.tenant_id = settings.tenant_id
+        left join (
+            select distinct tenant_id, ticket_id
+            from {{ ref('stg_zendesk__quarantine') }}
+            where ticket_id is not null
+        ) as quarantined
+            on tickets.tenant_id = quarantined.tenant_id
+            and tickets.ticket_id = quarantined.ticket_id
     )
 {%- endset %}
 
@@ -88,6 +98,7 @@ compared as (
             or previous.is_removed
             or previous.ticket_updated_at is distinct from current_tickets.updated_at
             or previous.settings_fingerprint is distinct from current_tickets.settings_fingerprint
+            or previous.is_stale_upstream is distinct from current_tickets.is_stale_upstream
         )
     ) or (current_tickets.ticket_id is null and not previous.is_removed)
 
@@ -220,6 +231,7 @@ final as (
         latest_raw.last_event_at,
         latest_raw.last_rating_at,
         changed.settings_fingerprint,
+        changed.is_stale_upstream,
         false as is_removed,
         {{ deskpulse.run_started_literal() }} as refreshed_at
     from changed
@@ -237,6 +249,7 @@ final as (
         cast(null as {{ deskpulse.warehouse_type('timestamp with time zone') }}),
         cast(null as {{ deskpulse.warehouse_type('timestamp with time zone') }}),
         cast(null as {{ dbt.type_string() }}),
+        false,
         true,
         {{ deskpulse.run_started_literal() }}
     from removed

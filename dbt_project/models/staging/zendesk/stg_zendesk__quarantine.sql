@@ -14,10 +14,15 @@ renamed as (
         tenant_id,
         record_key,
         record_id,
+        ticket_id,
 
         ---------- strings
         table_name,
-        reason
+        reason,
+
+        ---------- timestamps
+        record_time,
+        quarantined_at
 
     from source
 
