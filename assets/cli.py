@@ -40,8 +40,11 @@ def _run_log():
 def _report(outcome, started: float) -> int:
     for name, error in outcome.failures.items():
         print(f"FAILED {name}: {error}", file=sys.stderr)
+    if outcome.served:
+        print("Serving files:")
+        print("\n".join(f"  {served.line()}" for served in outcome.served))
     print(f"Done in {time.monotonic() - started:.1f} s: {len(outcome.ingested)} tenant(s) loaded, "
-          f"marts {'built, checked and published' if outcome.transformed else 'NOT published'}.")
+          f"marts {'built, checked and published' if outcome.published else 'NOT all published'}.")
     return 0 if outcome.ok else 1
 
 
@@ -142,8 +145,10 @@ def _configured(args: argparse.Namespace) -> tuple[Path, TenantConfig]:
     raise ConfigError(f"{path}: tenant {args.tenant!r} is not in the tenant file")
 
 
-def _run_job(name: str, tenants_file: Path) -> bool:
-    """Run one job of the code location in process (``marts``: build, check, publish)."""
+def _run_job(name: str, tenants_file: Path, republish: str) -> bool:
+    """Run one job of the code location in process (``marts``: build, check, publish) after
+    ``republish`` changed tenants' data: their files follow, stale or not."""
+    from assets.publish import REPUBLISH_TAG
     from assets.runner import dagster_instance, execute, first_failure
     from assets.tenants import sync_tenant_partitions
 
@@ -153,7 +158,7 @@ def _run_job(name: str, tenants_file: Path) -> bool:
     _progress(f"{name}: running the {name} job")
     with _run_log(), dagster_instance() as instance:
         sync_tenant_partitions(instance, load_tenants(tenants_file))
-        result = execute(defs.resolve_job_def(name), instance, _progress)
+        result = execute(defs.resolve_job_def(name), instance, _progress, tags={REPUBLISH_TAG: republish})
     if not result.success:
         print(f"FAILED {name}: {first_failure(result)}", file=sys.stderr)
     return result.success
@@ -168,7 +173,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     print("\n".join(erasure.lines()))
     if not erasure.user_keys:
         return 0
-    if not _run_job("marts", path):
+    if not _run_job("marts", path, "erasure"):
         return 1
     left = find_references(tenant.id, erasure.user_keys)
     for where, rows in left.items():
@@ -183,7 +188,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     path, tenant = _configured(args)
     print("\n".join(purge_tenant(tenant).lines()))
-    return 0 if _run_job("publish", path) else 1
+    return 0 if _run_job("publish", path, "retention purge") else 1
 
 
 def cmd_offboard(args: argparse.Namespace) -> int:
@@ -202,7 +207,7 @@ def cmd_offboard(args: argparse.Namespace) -> int:
         for record in runs:
             instance.delete_run(record.dagster_run.run_id)
     print(f"  removed {len(runs)} Dagster run(s) of partition {args.tenant}")
-    return 0 if _run_job("marts", path) else 1
+    return 0 if _run_job("marts", path, "offboarding") else 1
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:

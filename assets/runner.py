@@ -11,10 +11,11 @@ import contextlib
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -23,6 +24,9 @@ from assets.tenants import sync_tenant_partitions
 from pipelines.config import ConfigError, TenantConfig, load_tenants
 from pipelines.home import home
 from pipelines.load import date_ranges
+
+if TYPE_CHECKING:
+    from assets.freshness import Served
 
 Progress = Callable[[str], None]
 INSTANCE_CONFIG = """\
@@ -39,11 +43,18 @@ class GraphOutcome:
 
     ingested: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
-    transformed: bool = False  # marts built, checked and published
+    transformed: bool = False  # the marts run succeeded
+    marts_run: str | None = None  # the id of the marts run
+    served: list[Served] = field(default_factory=list)  # what it left in each tenant's file, and why
+
+    @property
+    def published(self) -> bool:
+        """Whether every tenant's serving file is what it should be after the marts run."""
+        return self.transformed and all(served.ok for served in self.served)
 
     @property
     def ok(self) -> bool:
-        return self.transformed and not self.failures
+        return self.published and not self.failures
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -63,13 +74,18 @@ def dagster_instance() -> dg.DagsterInstance:
 
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
     """The first failed step's error message, on one line."""
-    for event in result.all_events:
+    return step_failure(result.all_events) or "run failed"
+
+
+def step_failure(events: Iterable[dg.DagsterEvent]) -> str | None:
+    """The error message of the first step failure among ``events``, on one line."""
+    for event in events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
             while error.cause is not None and "Error occurred while" in error.message:
                 error = error.cause
             return " ".join(error.message.split())
-    return "run failed"
+    return None
 
 
 def describe(entry: dg.EventLogEntry) -> str | None:
@@ -176,21 +192,41 @@ def run_graph(tenants_file: Path, progress: Progress = lambda _: None, *, only: 
     outcome = GraphOutcome()
     with dagster_instance() as instance:
         sync_tenant_partitions(instance, tenants)
-        ingest = defs.resolve_job_def("ingest")
-        for index, tenant in enumerate(targets, start=1):
-            for span, run_config in ingest_runs(tenant, window):
-                progress(f"[{index}/{len(targets)}] ingest {tenant.id} ({tenant.platform}){span}")
-                result = execute(ingest, instance, progress, run_config=run_config, partition_key=tenant.id)
-                if not result.success:
-                    outcome.failures[tenant.id] = first_failure(result)
-                    progress(f"      tenant {tenant.id}: ingest failed: {outcome.failures[tenant.id]}")
-                    break
-            else:
-                outcome.ingested.append(tenant.id)
-        progress("marts: dbt build (models, tests), quality checks, publish")
-        result = execute(defs.resolve_job_def("marts"), instance, progress)
-        outcome.transformed = result.success
-        if not result.success:
-            outcome.failures["marts"] = first_failure(result)
-            progress(f"      marts failed: {outcome.failures['marts']}")
+        _ingest_then_build(defs, instance, targets, window, progress, outcome)
+        if outcome.marts_run:
+            outcome.served = served_tenants(instance, [t.id for t in tenants], outcome.marts_run)
     return outcome
+
+
+def served_tenants(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: str) -> list[Served]:
+    """The verdict of a marts run is what it left in the serving files: per tenant, published,
+    up to date, kept (why) or not published (what blocks it)."""
+    from assets.freshness import serving_outcome
+    from assets.publish import TENANT_MARTS
+    from assets.quality import verdict
+
+    shared, per_tenant = verdict(instance, [mart.key for mart in TENANT_MARTS], tenant_ids)
+    errors = {tenant_id: shared.errors + result.errors for tenant_id, result in per_tenant.items()}
+    return serving_outcome(instance, tenant_ids, run_id, errors)
+
+
+def _ingest_then_build(defs: dg.Definitions, instance: dg.DagsterInstance, targets: list[TenantConfig],
+                       window: tuple[date, date] | None, progress: Progress, outcome: GraphOutcome) -> None:
+    """The runs of ``run_graph``, recorded in ``outcome``."""
+    ingest = defs.resolve_job_def("ingest")
+    for index, tenant in enumerate(targets, start=1):
+        for span, run_config in ingest_runs(tenant, window):
+            progress(f"[{index}/{len(targets)}] ingest {tenant.id} ({tenant.platform}){span}")
+            result = execute(ingest, instance, progress, run_config=run_config, partition_key=tenant.id)
+            if not result.success:
+                outcome.failures[tenant.id] = first_failure(result)
+                progress(f"      tenant {tenant.id}: ingest failed: {outcome.failures[tenant.id]}")
+                break
+        else:
+            outcome.ingested.append(tenant.id)
+    progress("marts: dbt build (models, tests), quality checks, publish")
+    result = execute(defs.resolve_job_def("marts"), instance, progress)
+    outcome.transformed, outcome.marts_run = result.success, result.run_id
+    if not result.success:
+        outcome.failures["marts"] = first_failure(result)
+        progress(f"      marts failed: {outcome.failures['marts']}")

@@ -78,11 +78,15 @@ def dbt_vars(tenants: list[TenantConfig]) -> dict:
 
 
 def build_plan(context: dg.AssetExecutionContext, build_vars: dict) -> BuildPlan | None:
-    """The plan of a build of the whole project (``pipelines.build_plan``); a run that selects
-    some models builds those, as asked, and leaves the record of the last whole build alone."""
+    """The plan of a build of the whole project (``pipelines.build_plan``), the marts whose checks
+    have not passed or which were not published since their last build included; a run that
+    selects some models builds those, as asked, and leaves the record of the last whole build
+    alone."""
     if not set(context.assets_def.keys) <= set(context.selected_asset_keys):
         return None
-    plan = plan_build(warehouse_path(), _manifest(), build_vars)
+    from assets.quality import unsettled_marts  # Dagster records the checks and publishes
+
+    plan = plan_build(warehouse_path(), _manifest(), build_vars, unsettled=unsettled_marts(context.instance))
     context.log.info(f"Build plan: {plan.reason}")
     return plan
 
