@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from assets.project import WAREHOUSE_POOL
+from assets.recovery import release_dead_runs, worker_tags
 from assets.tenants import sync_tenant_partitions
 from pipelines.config import ConfigError, TenantConfig, load_tenants
 from pipelines.home import home
@@ -151,12 +152,15 @@ def watch(instance: dg.DagsterInstance, run_id: str, progress: Progress) -> Iter
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, progress: Progress,
             run_config: dict | None = None, **kwargs) -> dg.ExecuteInProcessResult:
     """Run a job in process, reporting its progress as it goes; Dagster's own console log shows
-    warnings and errors only (everything stays in the instance's event log)."""
+    warnings and errors only (everything stays in the instance's event log). Runs left unfinished
+    by a process that is gone are closed first (``assets.recovery``)."""
+    release_dead_runs(instance, progress)  # or this run would wait for their slots forever
     run_id = str(uuid.uuid4())
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    tags = {**worker_tags(), **kwargs.pop("tags", {})}
     with watch(instance, run_id, progress):
         return job.execute_in_process(run_config={**quiet, **(run_config or {})}, instance=instance,
-                                      run_id=run_id, raise_on_error=False, **kwargs)
+                                      run_id=run_id, raise_on_error=False, tags=tags, **kwargs)
 
 
 def chosen_tenants(tenants: list[TenantConfig], only: Sequence[str]) -> list[TenantConfig]:

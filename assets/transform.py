@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from assets.project import DBT_PROJECT, WAREHOUSE_POOL
+from assets.recovery import record_dbt_process
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
@@ -125,6 +126,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
     with retry_only_transient():
         invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *DATA_BUILD_ARGS,
                               *(plan.args() if plan else [])], context=context)
+        record_dbt_process(context.instance, context.run.run_id, invocation.process.pid)
         events, failure = [], None
         try:
             events.extend(invocation.stream())
