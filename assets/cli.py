@@ -37,7 +37,31 @@ def _run_log():
         yield
 
 
+def _stoppable_graph(tenants_file: Path, **options):
+    """``run_graph`` stopped within seconds by SIGTERM or Ctrl-C (``assets.stopping``)."""
+    from assets.runner import run_graph
+    from assets.stopping import stoppable
+
+    return stoppable(lambda: run_graph(tenants_file, progress=_progress, **options), _abandoned)
+
+
+def _abandoned(reason: str):
+    """End a process whose run did not stop in time: its runs were closed, a rerun continues."""
+    from pipelines import stop
+
+    print(f"deskpulse: {reason}; the run did not stop in time and was abandoned (its runs marked "
+          "canceled); run it again to continue", file=sys.__stderr__, flush=True)
+    os._exit(stop.exit_status())
+
+
 def _report(outcome, started: float) -> int:
+    if outcome.stopped:
+        from pipelines import stop
+
+        print(f"deskpulse: {outcome.stopped}; stopped after {time.monotonic() - started:.1f} s "
+              f"({len(outcome.ingested)} tenant(s) loaded first); run it again to continue",
+              file=sys.stderr)
+        return stop.exit_status()
     for name, error in outcome.failures.items():
         print(f"FAILED {name}: {error}", file=sys.stderr)
     if outcome.served:
@@ -49,22 +73,18 @@ def _report(outcome, started: float) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from assets.runner import run_graph
-
     started = time.monotonic()
     with _run_log():
-        outcome = run_graph(tenants_path(args.tenants), progress=_progress, only=args.tenant or ())
+        outcome = _stoppable_graph(tenants_path(args.tenants), only=args.tenant or ())
     print(f"Warehouse: {warehouse_path()} (marts in schema 'marts')")
     return _report(outcome, started)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from assets.runner import run_graph
-
     started = time.monotonic()
     with _run_log():
-        outcome = run_graph(tenants_path(args.tenants), progress=_progress, only=args.tenant or (),
-                            window=(args.start, args.end))
+        outcome = _stoppable_graph(tenants_path(args.tenants), only=args.tenant or (),
+                                   window=(args.start, args.end))
     return _report(outcome, started)
 
 
@@ -81,13 +101,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from assets.demo import demo_tenants, summary
-    from assets.runner import run_graph
     from assets.serving import tenant_file
 
     started = time.monotonic()
     with demo_tenants(args.tickets) as demo, _run_log():
         _progress(f"Demo APIs up; tenant file {demo.tenant_file}")
-        outcome = run_graph(demo.tenant_file, progress=_progress)
+        outcome = _stoppable_graph(demo.tenant_file)
     if outcome.transformed:
         print()
         print(summary())

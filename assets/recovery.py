@@ -8,6 +8,8 @@ the process executing it, and of the dbt build it starts (run tags). Before a ru
 build such a run left behind (it would hold the warehouse), marks the run failed with the reason
 in its log and frees the slots it held or waited for. A run whose process is alive, or which runs
 on another host, is left alone: it is waited for, never cancelled.
+
+The same tags let a process that is asked to stop (``assets.stopping``) close its own runs.
 """
 
 from __future__ import annotations

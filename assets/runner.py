@@ -3,6 +3,7 @@
 Each tenant's ingest is its own partitioned run (optionally a date-range backfill), so one
 tenant's failure (bad credentials, API down) is reported and the others still load; then one
 ``marts`` run builds, checks and publishes. ``progress`` hears what each run does as it happens.
+Asked to stop (``pipelines.stop``), it starts no further run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import dagster as dg
 from assets.project import WAREHOUSE_POOL
 from assets.recovery import release_dead_runs, worker_tags
 from assets.tenants import sync_tenant_partitions
+from pipelines import stop
 from pipelines.config import ConfigError, TenantConfig, load_tenants
 from pipelines.home import home
 from pipelines.load import date_ranges
@@ -45,6 +47,7 @@ class GraphOutcome:
     ingested: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     transformed: bool = False  # the marts run succeeded
+    stopped: str | None = None  # why the run stopped early (a signal), if it did
     marts_run: str | None = None  # the id of the marts run
     served: list[Served] = field(default_factory=list)  # what it left in each tenant's file, and why
 
@@ -55,7 +58,7 @@ class GraphOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.published and not self.failures
+        return self.published and not self.failures and not self.stopped
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -196,8 +199,11 @@ def run_graph(tenants_file: Path, progress: Progress = lambda _: None, *, only: 
     outcome = GraphOutcome()
     with dagster_instance() as instance:
         sync_tenant_partitions(instance, tenants)
-        _ingest_then_build(defs, instance, targets, window, progress, outcome)
-        if outcome.marts_run:
+        try:
+            _ingest_then_build(defs, instance, targets, window, progress, outcome)
+        except stop.Stopped as stopped:
+            outcome.stopped = stopped.reason
+        if outcome.marts_run and not outcome.stopped:
             outcome.served = served_tenants(instance, [t.id for t in tenants], outcome.marts_run)
     return outcome
 
@@ -216,20 +222,25 @@ def served_tenants(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: 
 
 def _ingest_then_build(defs: dg.Definitions, instance: dg.DagsterInstance, targets: list[TenantConfig],
                        window: tuple[date, date] | None, progress: Progress, outcome: GraphOutcome) -> None:
-    """The runs of ``run_graph``, recorded in ``outcome``."""
+    """The runs of ``run_graph``, recorded in ``outcome``; raises ``Stopped`` as soon as the process
+    is asked to stop, starting no further run."""
     ingest = defs.resolve_job_def("ingest")
     for index, tenant in enumerate(targets, start=1):
         for span, run_config in ingest_runs(tenant, window):
+            stop.check()
             progress(f"[{index}/{len(targets)}] ingest {tenant.id} ({tenant.platform}){span}")
             result = execute(ingest, instance, progress, run_config=run_config, partition_key=tenant.id)
+            stop.check()
             if not result.success:
                 outcome.failures[tenant.id] = first_failure(result)
                 progress(f"      tenant {tenant.id}: ingest failed: {outcome.failures[tenant.id]}")
                 break
         else:
             outcome.ingested.append(tenant.id)
+    stop.check()
     progress("marts: dbt build (models, tests), quality checks, publish")
     result = execute(defs.resolve_job_def("marts"), instance, progress)
+    stop.check()
     outcome.transformed, outcome.marts_run = result.success, result.run_id
     if not result.success:
         outcome.failures["marts"] = first_failure(result)

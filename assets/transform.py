@@ -19,6 +19,7 @@ from assets.recovery import record_dbt_process
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
+from pipelines import stop
 from pipelines.build_plan import DATA_BUILD_ARGS, BuildPlan, plan_build, record_build
 from pipelines.config import TenantConfig
 from pipelines.home import warehouse_path
@@ -129,7 +130,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
         record_dbt_process(context.instance, context.run.run_id, invocation.process.pid)
         events, failure = [], None
         try:
-            events.extend(invocation.stream())
+            with stop.terminating(invocation.process):  # a stop request interrupts the build
+                events.extend(invocation.stream())
         except Exception as error:
             failure = error
         if invocation.process.poll() is None:  # never leave dbt holding the warehouse

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 import requests
 from dlt.common import json
 
+from pipelines import stop
 from pipelines.zendesk import settings
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class ZendeskClient:
         token: str,
         *,
         tenant_id: str,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = stop.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.base_url = base_url.rstrip("/")
