@@ -91,9 +91,11 @@ def tenant_freshness(instance: dg.DagsterInstance, tenant_id: str) -> Freshness:
 
 
 def serving_outcome(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: str,
-                    errors: dict[str, list[str]]) -> list[Served]:
+                    errors: dict[str, list[str]], run_failure: str | None = None) -> list[Served]:
     """What the marts run ``run_id`` left in each tenant's serving file, and why; ``errors`` are
-    the checks that block each tenant's publication (``quality.verdict``)."""
+    the checks that block each tenant's publication (``quality.verdict``), ``run_failure`` why
+    the run failed, if it did. A file published before the marts it reads were last built is
+    not up to date; a load that brought nothing new builds nothing."""
     built = last_built(instance, [mart.key for mart in marts() if mart.per_tenant])
     outcome = []
     for tenant_id in tenant_ids:
@@ -109,10 +111,10 @@ def serving_outcome(instance: dg.DagsterInstance, tenant_ids: list[str], run_id:
         elif fresh.stale:
             outcome.append(Served(tenant_id, "kept", f"{held}, stale since its last good load of "
                                   f"{when(fresh.loaded_at)}: last load failed: {fresh.failure}"))
-        elif served and served.published_at.timestamp() >= max(built or 0, fresh.loaded_at):
+        elif served and not run_failure and served.published_at.timestamp() >= (built or 0):
             outcome.append(Served(tenant_id, "up to date", f"nothing new since its publish of "
                                   f"{when(served.published_at)}"))
         else:
-            why = ", ".join(errors.get(tenant_id, [])) or "the publish step did not run"
+            why = (", ".join(errors.get(tenant_id, [])) or run_failure or "the publish step did not run")
             outcome.append(Served(tenant_id, "NOT published", f"{held}; blocked by {why}"))
     return outcome

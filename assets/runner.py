@@ -204,11 +204,13 @@ def run_graph(tenants_file: Path, progress: Progress = lambda _: None, *, only: 
         except stop.Stopped as stopped:
             outcome.stopped = stopped.reason
         if outcome.marts_run and not outcome.stopped:
-            outcome.served = served_tenants(instance, [t.id for t in tenants], outcome.marts_run)
+            outcome.served = served_tenants(instance, [t.id for t in tenants], outcome.marts_run,
+                                            outcome.failures.get("marts"))
     return outcome
 
 
-def served_tenants(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: str) -> list[Served]:
+def served_tenants(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: str,
+                   run_failure: str | None) -> list[Served]:
     """The verdict of a marts run is what it left in the serving files: per tenant, published,
     up to date, kept (why) or not published (what blocks it)."""
     from assets.freshness import serving_outcome
@@ -217,7 +219,7 @@ def served_tenants(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: 
 
     shared, per_tenant = verdict(instance, [mart.key for mart in TENANT_MARTS], tenant_ids)
     errors = {tenant_id: shared.errors + result.errors for tenant_id, result in per_tenant.items()}
-    return serving_outcome(instance, tenant_ids, run_id, errors)
+    return serving_outcome(instance, tenant_ids, run_id, errors, run_failure)
 
 
 def _ingest_then_build(defs: dg.Definitions, instance: dg.DagsterInstance, targets: list[TenantConfig],
