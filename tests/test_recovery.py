@@ -11,13 +11,62 @@ processes, its Dagster events), never from a sleep.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import uuid
+
 import dagster as dg
 import psutil
 import pytest
 
+from assets.recovery import DBT, WORKER, ProcessRef, release_dead_runs, worker_tags
 from tests.run_support import Demo, Run, instance_of, snapshot
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+def started_run(instance: dg.DagsterInstance, tags: dict[str, str]) -> str:
+    run = instance.add_run(dg.DagsterRun(job_name="marts", run_id=str(uuid.uuid4()),
+                                         status=dg.DagsterRunStatus.STARTED, tags=tags))
+    return run.run_id
+
+
+def test_release_closes_a_dead_processs_run_stops_its_dbt_and_frees_its_slot(tmp_path):
+    """A run whose process is gone: its dbt build stopped, the run failed with the reason, its
+    slot freed and given to the live run waiting for it, which is left running."""
+    instance = instance_of(tmp_path)
+    storage = instance.event_log_storage
+    storage.set_concurrency_slots("warehouse", 1)
+    gone = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    dead_worker = ProcessRef.of(gone.pid)
+    gone.communicate(b"")
+    build = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    dead = started_run(instance, {**dead_worker.tags(WORKER), **ProcessRef.of(build.pid).tags(DBT)})
+    live = started_run(instance, worker_tags())
+    assert storage.claim_concurrency_slot("warehouse", dead, "dbt_models").is_claimed
+    assert not storage.claim_concurrency_slot("warehouse", live, "dbt_models").is_claimed  # it waits
+
+    said: list[str] = []
+    assert release_dead_runs(instance, said.append) == [dead]
+    build.wait(timeout=60)  # ended (stopped and reaped by the release; a hang fails here)
+    assert instance.get_run_by_id(dead).status == dg.DagsterRunStatus.FAILURE
+    failure = instance.all_logs(dead, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event.message
+    assert f"pid {gone.pid}" in failure and "is gone" in failure and "dbt build" in failure
+    assert len(said) == 1 and dead[:8] in said[0]
+    assert instance.get_run_by_id(live).status == dg.DagsterRunStatus.STARTED
+    assert storage.claim_concurrency_slot("warehouse", live, "dbt_models").is_claimed
+    assert release_dead_runs(instance) == []  # nothing left to release; the live run untouched
+    assert instance.get_run_by_id(live).status == dg.DagsterRunStatus.STARTED
+
+
+def test_a_reused_pid_does_not_keep_a_dead_run_alive(tmp_path):
+    """A pid names a process only with its start time: the same pid started later is another."""
+    instance = instance_of(tmp_path)
+    this = ProcessRef.of()
+    reused = ProcessRef(this.host, this.pid, this.started - 3600)
+    elsewhere = ProcessRef("another-host", 1, 0.0)
+    dead = started_run(instance, reused.tags(WORKER))
+    remote = started_run(instance, elsewhere.tags(WORKER))
+    assert release_dead_runs(instance) == [dead]
+    assert instance.get_run_by_id(remote).status == dg.DagsterRunStatus.STARTED  # not ours to judge
 WAREHOUSE_STEPS = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED}
 
 
@@ -40,6 +89,8 @@ def wait_for_moment(demo: Demo, run: Run, moment: str) -> None:
 
 
 @pytest.mark.parametrize("moment", ["extract", "load", "dbt", "checks", "publish"])
+@pytest.mark.integration
+@pytest.mark.slow
 def test_a_run_killed_at_any_stage_is_released_and_a_rerun_gives_a_clean_runs_rows(
         demo_apis: Demo, tmp_path, moment):
     home = tmp_path / "home"
@@ -63,6 +114,8 @@ def test_a_run_killed_at_any_stage_is_released_and_a_rerun_gives_a_clean_runs_ro
     assert snapshot(home) == demo_apis.clean
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_a_live_runs_slot_is_waited_for_never_taken(demo_apis: Demo, tmp_path):
     home = tmp_path / "home"
     first = Run(home, demo_apis.tenant_file, demo_apis.env)
