@@ -48,9 +48,36 @@ def _run_log():
         yield
 
 
+def _stoppable_graph(tenants_file: Path, **options):
+    """``run_graph`` stopped within seconds by SIGTERM or Ctrl-C (``assets.stopping``)."""
+    from assets.runner import run_graph
+    from assets.stopping import stoppable
+
+    return stoppable(lambda: run_graph(tenants_file, progress=_progress, **options), _abandoned)
+
+
+def _abandoned(reason: str):
+    """End a process whose run did not stop in time: its runs were closed, a rerun continues."""
+    from pipelines import stop
+
+    print(f"deskpulse: {reason}; the run did not stop in time and was abandoned (its runs marked "
+          "canceled); run it again to continue", file=sys.__stderr__, flush=True)
+    os._exit(stop.exit_status())
+
+
 def _report(outcome: GraphOutcome, started: float) -> int:
+    if outcome.stopped:
+        from pipelines import stop
+
+        print(f"deskpulse: {outcome.stopped}; stopped after {time.monotonic() - started:.1f} s "
+              f"({len(outcome.ingested)} tenant(s) loaded first); run it again to continue",
+              file=sys.stderr)
+        return stop.exit_status()
     for name, error in outcome.failures.items():
         print(f"FAILED {name}: {error}", file=sys.stderr)
+    if outcome.served:
+        print("Serving files:")
+        print("\n".join(f"  {served.line()}" for served in outcome.served))
     print(f"Done in {time.monotonic() - started:.1f} s: {what_happened(outcome)}.")
     return 0 if outcome.ok else 1
 
@@ -63,8 +90,10 @@ def what_happened(outcome: GraphOutcome) -> str:
         return f"{loaded}; marts NOT published"
     built = (f"{len(outcome.built)} dbt model(s) and seed(s) rebuilt" if outcome.built
              else "no dbt model rebuilt (the raw data is as it was at the last build)")
-    if not outcome.published:
+    if not outcome.written:
         served = "serving files left as they were"
+    elif not outcome.published:
+        served = "NOT every tenant's serving file published (see above)"
     elif outcome.built:
         served = "marts checked and published"
     else:
@@ -128,25 +157,21 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from assets.runner import run_graph
-
     started = time.monotonic()
     path = tenants_path(args.tenants)
     _checked(path, args.tenant or ())
     with _run_log():
-        outcome = run_graph(path, progress=_progress, only=args.tenant or ())
+        outcome = _stoppable_graph(path, only=args.tenant or ())
     print(f"Warehouse: {warehouse_path()} (marts in schema 'marts')")
     return _report(outcome, started)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from assets.runner import run_graph
-
     started = time.monotonic()
     path = tenants_path(args.tenants)
     _checked(path, args.tenant or ())
     with _run_log():
-        outcome = run_graph(path, progress=_progress, only=args.tenant or (), window=(args.start, args.end))
+        outcome = _stoppable_graph(path, only=args.tenant or (), window=(args.start, args.end))
     return _report(outcome, started)
 
 
@@ -182,7 +207,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from assets.demo import demo_tenants, make_room, summary
-    from assets.runner import run_graph
     from assets.serving import tenant_file
 
     started = time.monotonic()
@@ -192,7 +216,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _progress(f"Demo APIs up; tenant file {demo.tenant_file}")
         _checked(demo.tenant_file)
         with _run_log():
-            outcome = run_graph(demo.tenant_file, progress=_progress)
+            outcome = _stoppable_graph(demo.tenant_file)
     if outcome.transformed:
         print()
         print(summary())
@@ -264,8 +288,10 @@ def _configured(args: argparse.Namespace) -> tuple[Path, TenantConfig]:
     raise ConfigError(f"{path}: tenant {args.tenant!r} is not in the tenant file")
 
 
-def _run_job(name: str, tenants_file: Path) -> bool:
-    """Run one job of the code location in process (``marts``: build, check, publish)."""
+def _run_job(name: str, tenants_file: Path, republish: str) -> bool:
+    """Run one job of the code location in process (``marts``: build, check, publish) after
+    ``republish`` changed tenants' data: their files follow, stale or not."""
+    from assets.publish import REPUBLISH_TAG
     from assets.runner import dagster_instance, execute, first_failure
     from assets.tenants import sync_tenant_partitions
 
@@ -275,7 +301,7 @@ def _run_job(name: str, tenants_file: Path) -> bool:
     _progress(f"{name}: running the {name} job")
     with _run_log(), dagster_instance() as instance:
         sync_tenant_partitions(instance, load_tenants(tenants_file))
-        result = execute(defs.resolve_job_def(name), instance, _progress)
+        result = execute(defs.resolve_job_def(name), instance, _progress, tags={REPUBLISH_TAG: republish})
     if not result.success:
         print(f"FAILED {name}: {first_failure(result)}", file=sys.stderr)
     return result.success
@@ -290,7 +316,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     print("\n".join(erasure.lines()))
     if args.dry_run or not erasure.user_keys:
         return 0
-    if not _run_job("marts", path):
+    if not _run_job("marts", path, "erasure"):
         return 1
     return _final_scan(tenant.id, erasure.pseudonyms, erasure.ids)
 
@@ -326,7 +352,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     path, tenant = _configured(args)
     print("\n".join(purge_tenant(tenant).lines()))
-    return 0 if _run_job("publish", path) else 1
+    return 0 if _run_job("publish", path, "retention purge") else 1
 
 
 def cmd_offboard(args: argparse.Namespace) -> int:
@@ -345,7 +371,7 @@ def cmd_offboard(args: argparse.Namespace) -> int:
         for record in runs:
             instance.delete_run(record.dagster_run.run_id)
     print(f"  removed {len(runs)} Dagster run(s) of partition {args.tenant}")
-    return 0 if _run_job("marts", path) else 1
+    return 0 if _run_job("marts", path, "offboarding") else 1
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
@@ -418,7 +444,6 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_retry(args: argparse.Namespace) -> int:
-    from assets.runner import run_graph
     from pipelines.quarantine import retry_days
 
     path, tenant = _configured(args)
@@ -432,7 +457,7 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
     print(f"Tenant {tenant.id}: re-reading {len(before)} quarantined record(s) {span}")
     started = time.monotonic()
     with _run_log():
-        outcome = run_graph(path, progress=_progress, only=[tenant.id], window=days)
+        outcome = _stoppable_graph(path, only=[tenant.id], window=days)
     after = _held(tenant.id)
     gone = {record.record_key for record in before} - {record.record_key for record in after}
     print(f"{len(gone)} record(s) loaded cleanly and left the quarantine; {len(after)} still held.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingest import ingest_assets
-from assets.publish import publish_assets
+from assets.publish import REPUBLISH_TAG, publish_assets
 from assets.quality import freshness_check_keys, mart_gx_checks
 from assets.retention import retention_purge
 from assets.retries import TRANSIENT_RETRY
@@ -44,6 +44,7 @@ retention_job = dg.define_asset_job(
     "retention",
     selection=dg.AssetSelection.assets(retention_purge, *publish_assets) - FRESHNESS,
     op_retry_policy=TRANSIENT_RETRY,
+    tags={REPUBLISH_TAG: "retention purge"},  # purged rows leave every file, stale ones too
     description="Purge each tenant's raw event data past its retention_days, then publish the serving "
                 "files again without it.",
 )

@@ -4,13 +4,17 @@ Write and audit happen upstream: dbt builds the marts, dbt tests and GX suites c
 blocking checks stop this step in the same run. The step then asks ``quality.verdict`` for the
 latest outcome of every check upstream of what it publishes, so it can also run on its own (the
 ``publish`` job) and still never publishes data that failed an ERROR check. A tenant whose raw
-data failed keeps its previous serving file; the other tenants are published.
+data failed its checks keeps its previous serving file; so does a tenant whose last load failed
+(``assets.freshness``: its rows are as old as they were); a tenant that never loaded gets none.
+The other tenants are published.
 """
 
 import time
+from datetime import UTC, datetime
 
 import dagster as dg
 
+from assets.freshness import Freshness, tenant_freshness, when
 from assets.project import WAREHOUSE_POOL
 from assets.quality import Verdict, verdict
 from assets.retention import RETENTION_PURGE
@@ -19,6 +23,9 @@ from assets.serving import Publish, benchmark_file, publish_file, tenant_file
 from assets.tenants import TenantsResource
 from assets.transform import marts
 
+# A run tag: the run changed tenants' data on purpose (an erasure, a retention purge), so their
+# files must follow even where the last load failed; its value says what was done.
+REPUBLISH_TAG = "deskpulse/republish"
 TENANT_MARTS = [mart for mart in marts() if mart.per_tenant]
 BENCHMARK_MARTS = [mart for mart in marts() if not mart.per_tenant]
 SERVING_TENANTS = dg.AssetKey(["serving", "tenant_files"])
@@ -30,9 +37,12 @@ def blocked(errors: list[str], what: str) -> dg.Failure:
                                   f"{', '.join(errors)}", allow_retries=False)
 
 
-def publish_metadata(publishes: list[Publish], checks: list[Verdict], started: float) -> dict[str, object]:
+def publish_metadata(publishes: list[Publish], checks: list[Verdict], started: float,
+                     kept: dict[str, str] | None = None) -> dict[str, object]:
     warnings = [warning for verdict_ in checks for warning in verdict_.warnings]
     return {
+        **({"not_published": "\n".join(f"{tenant_id}: {why}" for tenant_id, why in kept.items())}
+           if kept else {}),
         "files": "\n".join(str(p.path) for p in publishes),
         "rows": {p.path.stem: sum(p.rows.values()) for p in publishes},
         "publish_ids": ", ".join(p.publish_id for p in publishes),
@@ -50,14 +60,34 @@ def tenant_files(context: dg.AssetExecutionContext, tenants: TenantsResource) ->
     shared, per_tenant = verdict(context.instance, [m.key for m in TENANT_MARTS], [t.id for t in configured])
     if shared.errors:
         raise blocked(shared.errors, "no tenant file")
-    publishable = [t.id for t in configured if not per_tenant[t.id].errors]
+    freshness = {t.id: tenant_freshness(context.instance, t.id) for t in configured}
+    kept = left_alone(freshness, context.run.tags.get(REPUBLISH_TAG))
+    publishable = [t.id for t in configured if not per_tenant[t.id].errors and t.id not in kept]
     with retry_only_transient():
         published = [publish_file(tenant_file(tenant_id), [m.name for m in TENANT_MARTS], context.run.run_id,
-                                  tenant_id) for tenant_id in publishable]
+                                  tenant_id, loaded_at(freshness[tenant_id])) for tenant_id in publishable]
     refused = [error for result in per_tenant.values() for error in result.errors]
     if refused:
         raise blocked(refused, "these tenants' files (the others were published)")
-    return dg.MaterializeResult(metadata=publish_metadata(published, [shared, *per_tenant.values()], started))
+    return dg.MaterializeResult(metadata=publish_metadata(published, [shared, *per_tenant.values()], started,
+                                                          kept))
+
+
+def left_alone(freshness: dict[str, Freshness], republish: str | None) -> dict[str, str]:
+    """The tenants whose files this publish leaves as they are, and why: one that never loaded has
+    nothing to publish; a stale one (its last load failed) keeps its file, publish id and time,
+    unless the run changed its data on purpose (``REPUBLISH_TAG``: an erasure, a purge)."""
+    kept = {}
+    for tenant_id, fresh in freshness.items():
+        if fresh.loaded_at is None:
+            kept[tenant_id] = "never loaded"
+        elif fresh.stale and not republish:
+            kept[tenant_id] = f"stale since {when(fresh.loaded_at)}, last load failed: {fresh.failure}"
+    return kept
+
+
+def loaded_at(fresh: Freshness) -> datetime | None:
+    return datetime.fromtimestamp(fresh.loaded_at, UTC) if fresh.loaded_at is not None else None
 
 
 @dg.asset(key=SERVING_BENCHMARK, deps=[*(m.key for m in BENCHMARK_MARTS), RETENTION_PURGE],

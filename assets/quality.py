@@ -146,3 +146,34 @@ def _judge(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, partition:
         result.errors.append(label)
     else:
         result.warnings.append(label)
+
+
+def unsettled_marts(instance: dg.DagsterInstance) -> list[str]:
+    """The marts built since their checks last passed (an ERROR failed, or they did not run), or
+    since the serving file they feed was last published, with every other mart that file reads:
+    its publish step runs only in a run that built all of them. The next build builds them again
+    (``pipelines.build_plan``), so their checks run again until they pass and what passes is
+    published, even when nothing new was loaded."""
+    from assets.definitions import defs  # the whole graph, as in ``verdict``
+
+    graph = defs.resolve_asset_graph()
+    readers: dict[dg.AssetKey, list[str]] = {}  # serving file -> the marts it reads
+    unsettled: set[str] = set()
+    for mart in marts():
+        served = [key for key in graph.get(mart.key).child_keys if key.path[0] == "serving"]
+        for key in served:
+            readers.setdefault(key, []).append(mart.name)
+        built = instance.get_latest_materialization_event(mart.key)
+        if built is None:
+            continue  # never built: the next build builds it anyway
+        checks = Verdict()
+        for check_key in sorted(graph.get_check_keys_for_assets({mart.key}) - set(freshness_check_keys),
+                                key=lambda k: k.to_user_string()):
+            _judge(instance, check_key, None, checks)
+        published = [instance.get_latest_materialization_event(key) for key in served]
+        if checks.errors or any(event is None or event.timestamp < built.timestamp for event in published):
+            unsettled.add(mart.name)
+    for names in readers.values():
+        if unsettled & set(names):
+            unsettled |= set(names)
+    return sorted(unsettled)

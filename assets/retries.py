@@ -4,7 +4,8 @@ Transient means the network or the warehouse file briefly locked by another proc
 says itself whether it is (a ``transient`` attribute) is taken at its word: the helpdesk clients
 retry within each tenant's time budget and then say no, so a step never multiplies that budget by
 its own retries. A bad credential, a missing secret, an unreachable host or a failed dbt test will
-not fix itself, so it fails the step without burning the retry budget.
+not fix itself, so it fails the step without burning the retry budget. Nor is anything retried, or
+started, once the process was asked to stop (``pipelines.stop``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 import requests
+
+from pipelines import stop
 
 # Every job's steps: 3 retries after ~30 s, ~60 s and ~120 s (±jitter), for outages of minutes.
 TRANSIENT_RETRY = dg.RetryPolicy(
@@ -60,9 +63,13 @@ def is_transient(error: BaseException) -> bool:
 @contextlib.contextmanager
 def retry_only_transient() -> Iterator[None]:
     """Let transient errors reach the job's retry policy; turn the rest into a final failure."""
+    if reason := stop.requested():
+        raise dg.Failure(description=f"stopped before it started: {reason}", allow_retries=False)
     try:
         yield
     except Exception as error:  # dagster-dbt's errors are Failures that would be retried too
+        if reason := stop.requested():
+            raise dg.Failure(description=f"stopped: {reason}", allow_retries=False) from error
         if is_transient(error) or (isinstance(error, dg.Failure) and error.allow_retries is False):
             raise
         cause = root_cause(error)

@@ -3,6 +3,7 @@
 Each tenant's ingest is its own partitioned run (optionally a date-range backfill), so one
 tenant's failure (bad credentials, API down) is reported and the others still load; then one
 ``marts`` run builds, checks and publishes. ``progress`` hears what each run does as it happens.
+Asked to stop (``pipelines.stop``), it starts no further run.
 """
 
 from __future__ import annotations
@@ -11,18 +12,24 @@ import contextlib
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from assets.project import WAREHOUSE_POOL
+from assets.recovery import release_dead_runs, worker_tags
 from assets.tenants import sync_tenant_partitions
+from pipelines import stop
 from pipelines.config import ConfigError, TenantConfig, load_tenants
 from pipelines.home import home
 from pipelines.load import date_ranges
+
+if TYPE_CHECKING:
+    from assets.freshness import Served
 
 Progress = Callable[[str], None]
 INSTANCE_CONFIG = """\
@@ -39,14 +46,22 @@ class GraphOutcome:
 
     ingested: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
-    transformed: bool = False  # marts built, checked and published
+    transformed: bool = False  # the marts run succeeded
+    stopped: str | None = None  # why the run stopped early (a signal), if it did
+    marts_run: str | None = None  # the id of the marts run
     changed_rows: dict[str, int] = field(default_factory=dict)  # per tenant: raw rows new or changed
     built: list[str] = field(default_factory=list)  # dbt models and seeds the marts run rebuilt
-    published: list[str] = field(default_factory=list)  # serving assets the marts run wrote
+    written: list[str] = field(default_factory=list)  # serving assets the marts run wrote
+    served: list[Served] = field(default_factory=list)  # what it left in each tenant's file, and why
+
+    @property
+    def published(self) -> bool:
+        """Whether every tenant's serving file is what it should be after the marts run."""
+        return self.transformed and all(served.ok for served in self.served)
 
     @property
     def ok(self) -> bool:
-        return self.transformed and not self.failures
+        return self.published and not self.failures and not self.stopped
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -66,13 +81,18 @@ def dagster_instance() -> dg.DagsterInstance:
 
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
     """The first failed step's error message, on one line."""
-    for event in result.all_events:
+    return step_failure(result.all_events) or "run failed"
+
+
+def step_failure(events: Iterable[dg.DagsterEvent]) -> str | None:
+    """The error message of the first step failure among ``events``, on one line."""
+    for event in events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
             while error.cause is not None and "Error occurred while" in error.message:
                 error = error.cause
             return " ".join(error.message.split())
-    return "run failed"
+    return None
 
 
 def describe(entry: dg.EventLogEntry) -> str | None:
@@ -141,12 +161,15 @@ def watch(instance: dg.DagsterInstance, run_id: str, progress: Progress) -> Iter
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, progress: Progress,
             run_config: dict | None = None, **kwargs) -> dg.ExecuteInProcessResult:
     """Run a job in process, reporting its progress as it goes; Dagster's own console log shows
-    warnings and errors only (everything stays in the instance's event log)."""
+    warnings and errors only (everything stays in the instance's event log). Runs left unfinished
+    by a process that is gone are closed first (``assets.recovery``)."""
+    release_dead_runs(instance, progress)  # or this run would wait for their slots forever
     run_id = str(uuid.uuid4())
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    tags = {**worker_tags(), **kwargs.pop("tags", {})}
     with watch(instance, run_id, progress):
         return job.execute_in_process(run_config={**quiet, **(run_config or {})}, instance=instance,
-                                      run_id=run_id, raise_on_error=False, **kwargs)
+                                      run_id=run_id, raise_on_error=False, tags=tags, **kwargs)
 
 
 def changed_rows(result: dg.ExecuteInProcessResult) -> int:
@@ -196,24 +219,53 @@ def run_graph(tenants_file: Path, progress: Progress = lambda _: None, *, only: 
     outcome = GraphOutcome()
     with dagster_instance() as instance:
         sync_tenant_partitions(instance, tenants)
-        ingest = defs.resolve_job_def("ingest")
-        for index, tenant in enumerate(targets, start=1):
-            for span, run_config in ingest_runs(tenant, window):
-                progress(f"[{index}/{len(targets)}] ingest {tenant.id} ({tenant.platform}){span}")
-                result = execute(ingest, instance, progress, run_config=run_config, partition_key=tenant.id)
-                rows = outcome.changed_rows.get(tenant.id, 0) + changed_rows(result)
-                outcome.changed_rows[tenant.id] = rows
-                if not result.success:
-                    outcome.failures[tenant.id] = first_failure(result)
-                    progress(f"      tenant {tenant.id}: ingest failed: {outcome.failures[tenant.id]}")
-                    break
-            else:
-                outcome.ingested.append(tenant.id)
-        progress("marts: dbt build (models, tests), quality checks, publish")
-        result = execute(defs.resolve_job_def("marts"), instance, progress)
-        outcome.transformed = result.success
-        outcome.built, outcome.published = built_and_published(result)
-        if not result.success:
-            outcome.failures["marts"] = first_failure(result)
-            progress(f"      marts failed: {outcome.failures['marts']}")
+        try:
+            _ingest_then_build(defs, instance, targets, window, progress, outcome)
+        except stop.Stopped as stopped:
+            outcome.stopped = stopped.reason
+        if outcome.marts_run and not outcome.stopped:
+            outcome.served = served_tenants(instance, [t.id for t in tenants], outcome.marts_run,
+                                            outcome.failures.get("marts"))
     return outcome
+
+
+def served_tenants(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: str,
+                   run_failure: str | None) -> list[Served]:
+    """The verdict of a marts run is what it left in the serving files: per tenant, published,
+    up to date, kept (why) or not published (what blocks it)."""
+    from assets.freshness import serving_outcome
+    from assets.publish import TENANT_MARTS
+    from assets.quality import verdict
+
+    shared, per_tenant = verdict(instance, [mart.key for mart in TENANT_MARTS], tenant_ids)
+    errors = {tenant_id: shared.errors + result.errors for tenant_id, result in per_tenant.items()}
+    return serving_outcome(instance, tenant_ids, run_id, errors, run_failure)
+
+
+def _ingest_then_build(defs: dg.Definitions, instance: dg.DagsterInstance, targets: list[TenantConfig],
+                       window: tuple[date, date] | None, progress: Progress, outcome: GraphOutcome) -> None:
+    """The runs of ``run_graph``, recorded in ``outcome``; raises ``Stopped`` as soon as the process
+    is asked to stop, starting no further run."""
+    ingest = defs.resolve_job_def("ingest")
+    for index, tenant in enumerate(targets, start=1):
+        for span, run_config in ingest_runs(tenant, window):
+            stop.check()
+            progress(f"[{index}/{len(targets)}] ingest {tenant.id} ({tenant.platform}){span}")
+            result = execute(ingest, instance, progress, run_config=run_config, partition_key=tenant.id)
+            stop.check()
+            outcome.changed_rows[tenant.id] = outcome.changed_rows.get(tenant.id, 0) + changed_rows(result)
+            if not result.success:
+                outcome.failures[tenant.id] = first_failure(result)
+                progress(f"      tenant {tenant.id}: ingest failed: {outcome.failures[tenant.id]}")
+                break
+        else:
+            outcome.ingested.append(tenant.id)
+    stop.check()
+    progress("marts: dbt build (models, tests), quality checks, publish")
+    result = execute(defs.resolve_job_def("marts"), instance, progress)
+    stop.check()
+    outcome.transformed, outcome.marts_run = result.success, result.run_id
+    outcome.built, outcome.written = built_and_published(result)
+    if not result.success:
+        outcome.failures["marts"] = first_failure(result)
+        progress(f"      marts failed: {outcome.failures['marts']}")

@@ -2,11 +2,12 @@
 
 ``$DESKPULSE_HOME/serving/tenants/<tenant>.duckdb`` holds one tenant's rows of every per-tenant
 mart; ``serving/benchmark.duckdb`` holds the cross-tenant marts. Tables sit in schema ``main`` under
-the mart's name, beside ``_publish`` (one row per table: publish id, time, run, row count; a
-single row without a table when there is none). A file
-is written under a temporary name next to its target, checkpointed, closed, made read-only and
-moved over the old one with ``os.replace``: a reader holds either the old file or the new one,
-never a mix, and never takes a lock the pipeline waits for. Nothing here writes the warehouse.
+the mart's name, beside ``_publish`` (one row per table: publish id, time, run, row count and,
+for a tenant, when its data was last loaded; a single row without a table when there is none).
+A file is written under a temporary name next to its target, checkpointed, closed, made
+read-only and moved over the old one with ``os.replace``: a reader holds either the old file or
+the new one, never a mix, and never takes a lock the pipeline waits for. Nothing here writes the
+warehouse.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Publish:
     publish_id: str
     published_at: datetime
     rows: dict[str, int]
+    run_id: str | None = None
+    loaded_at: datetime | None = None  # the tenant's last successful load: how fresh the rows are
 
 
 def tenant_file(tenant_id: str) -> Path:
@@ -44,9 +47,11 @@ def benchmark_file() -> Path:
     return serving_dir() / "benchmark.duckdb"
 
 
-def publish_file(target: Path, marts: list[str], run_id: str, tenant_id: str | None = None) -> Publish:
+def publish_file(target: Path, marts: list[str], run_id: str, tenant_id: str | None = None,
+                 loaded_at: datetime | None = None) -> Publish:
     """Copy ``marts`` from the warehouse into ``target`` (only ``tenant_id``'s rows when given),
-    then swap the new file in atomically. The previous file stays if anything fails."""
+    then swap the new file in atomically. The previous file stays if anything fails.
+    ``loaded_at``: when the tenant's data was last loaded, recorded beside the publish time."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     publish_id, published_at = uuid.uuid4().hex, datetime.now(UTC)
@@ -56,10 +61,11 @@ def publish_file(target: Path, marts: list[str], run_id: str, tenant_id: str | N
             rows = {mart: _copy(con, mart, tenant_id) for mart in marts}
             con.execute("detach warehouse")
             con.execute(f"create table {PUBLISH_TABLE} (publish_id varchar, published_at timestamptz, "
-                        "run_id varchar, table_name varchar, row_count bigint)")
+                        "run_id varchar, table_name varchar, row_count bigint, loaded_at timestamptz)")
             entries = list(rows.items()) or [(None, None)]
-            con.executemany(f"insert into {PUBLISH_TABLE} values (?, ?, ?, ?, ?)",
-                            [[publish_id, published_at, run_id, mart, count] for mart, count in entries])
+            con.executemany(f"insert into {PUBLISH_TABLE} values (?, ?, ?, ?, ?, ?)",
+                            [[publish_id, published_at, run_id, mart, count, loaded_at]
+                             for mart, count in entries])
             con.execute("checkpoint")
         seal_serving_file(temporary)  # read-only: the owner's, or a BI group's too (file_modes)
         os.replace(temporary, target)
@@ -84,7 +90,10 @@ def read_publish(path: Path) -> Publish | None:
     if not path.exists():
         return None
     with duckdb.connect(str(path), read_only=True) as con:
-        rows = con.execute(
-            f"select publish_id, published_at, table_name, row_count from {PUBLISH_TABLE}").fetchall()
-    tables = {table: count for _, _, table, count in rows if table is not None}
-    return Publish(path, rows[0][0], rows[0][1], tables)
+        cursor = con.execute(f"select * from {PUBLISH_TABLE}")
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    tables = {row["table_name"]: row["row_count"] for row in rows if row["table_name"] is not None}
+    first = rows[0]
+    return Publish(path, first["publish_id"], first["published_at"], tables, first["run_id"],
+                   first.get("loaded_at"))

@@ -10,6 +10,8 @@ import time
 
 import dagster as dg
 
+from assets.freshness import last_built as _last_built
+from assets.freshness import tenant_freshness, when
 from assets.ingest import raw_keys
 from assets.publish import SERVING_BENCHMARK, SERVING_TENANTS
 from assets.quality import (
@@ -46,14 +48,6 @@ def _last_run(instance: dg.DagsterInstance, job: str, tenant_id: str | None = No
     took = (f", took {record.end_time - record.start_time:.0f} s"
             if record.start_time and record.end_time else "")
     return f"{record.dagster_run.status.value} {ago(record.create_timestamp.timestamp())} ago{took}"
-
-
-def _last_built(instance: dg.DagsterInstance, keys: list[dg.AssetKey],
-                partition: str | None = None) -> float | None:
-    times = [record.timestamp for key in keys for record in instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None),
-        limit=1).records]
-    return max(times, default=None)
 
 
 def _freshness(instance: dg.DagsterInstance) -> tuple[int, list[str], int]:
@@ -124,6 +118,7 @@ def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> 
     notes = ingest_notes(instance, tenants)
     lines += ["", "Ingest notes" + ("" if notes else ": none (every endpoint answered, nothing quarantined)"),
               *notes]
+    lines += stale_tenants(instance, tenants)
     benchmark = read_publish(benchmark_file())
     lines += [
         "",
@@ -145,3 +140,20 @@ def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> 
         *[f"  STALE   {key}" for key in stale],
     ]
     return "\n".join(lines)
+
+
+def stale_tenants(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> list[str]:
+    """For each tenant whose data is stale (its last load failed) or that never loaded: since when,
+    why, and what its serving file holds meanwhile."""
+    lines = []
+    for tenant in tenants:
+        fresh = tenant_freshness(instance, tenant.id)
+        failed = f"last load failed {ago(fresh.failed_at)} ago: {fresh.failure}" if fresh.failure else ""
+        if fresh.loaded_at is None:
+            lines.append(f"  NEVER LOADED {tenant.id}: nothing published{'; ' + failed if failed else ''}")
+        elif fresh.stale:
+            served = (f"its serving file kept as published {ago(fresh.served.published_at.timestamp())} ago"
+                      if fresh.served else "no serving file")
+            lines.append(f"  STALE   {tenant.id} since {when(fresh.loaded_at)} ({ago(fresh.loaded_at)} ago, "
+                         f"its last good load); {failed}; {served}")
+    return ["", "Stale data", *lines] if lines else []

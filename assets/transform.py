@@ -16,9 +16,11 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from assets.check_names import readable_manifest
 from assets.project import DBT_PROJECT, WAREHOUSE_POOL, run_target
+from assets.recovery import record_dbt_process
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
+from pipelines import stop
 from pipelines.build_plan import DATA_BUILD_ARGS, BuildPlan, plan_build, record_build
 from pipelines.config import TenantConfig
 from pipelines.home import warehouse_path
@@ -79,11 +81,15 @@ def dbt_vars(tenants: list[TenantConfig]) -> dict:
 
 
 def build_plan(context: dg.AssetExecutionContext, build_vars: dict) -> BuildPlan | None:
-    """The plan of a build of the whole project (``pipelines.build_plan``); a run that selects
-    some models builds those, as asked, and leaves the record of the last whole build alone."""
+    """The plan of a build of the whole project (``pipelines.build_plan``), the marts whose checks
+    have not passed or which were not published since their last build included; a run that
+    selects some models builds those, as asked, and leaves the record of the last whole build
+    alone."""
     if not set(context.assets_def.keys) <= set(context.selected_asset_keys):
         return None
-    plan = plan_build(warehouse_path(), _manifest(), build_vars)
+    from assets.quality import unsettled_marts  # Dagster records the checks and publishes
+
+    plan = plan_build(warehouse_path(), _manifest(), build_vars, unsettled=unsettled_marts(context.instance))
     context.log.info(f"Build plan: {plan.reason}")
     return plan
 
@@ -123,9 +129,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
         invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *DATA_BUILD_ARGS,
                               *(plan.args() if plan else [])], context=context,
                              target_path=run_target())  # not the checkout's target/
+        record_dbt_process(context.instance, context.run.run_id, invocation.process.pid)
         events, failure = [], None
         try:
-            events.extend(invocation.stream())
+            with stop.terminating(invocation.process):  # a stop request interrupts the build
+                events.extend(invocation.stream())
         except Exception as error:
             failure = error
         if invocation.process.poll() is None:  # never leave dbt holding the warehouse

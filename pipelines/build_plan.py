@@ -9,7 +9,8 @@ seed that no changed raw table feeds, with their tests: a tenant's reference dat
 groups, brands, fields) rarely changes, and a build after a load that brought nothing has
 nothing to do. A view fed by changed rows is not re-created either, unless its raw tables'
 columns changed (its definition follows them); it already shows the new rows, and its tests
-run on them.
+run on them. A mart whose last build was not followed by passing checks and a publish builds
+again, with its tests, until it is (the caller names them: that record is Dagster's).
 
 Whatever it cannot vouch for builds in full: no record of a build, another dbt project or other
 vars, a full refresh. Every writer of raw shows in the fingerprint: small tables are compared row
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,8 +60,11 @@ class BuildPlan:
 
 
 def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, Any], *,
-               full_refresh: bool = False) -> BuildPlan:
-    """The plan of the next `dbt build` on ``warehouse`` with ``dbt_vars`` (tenants and the rest)."""
+               full_refresh: bool = False, unsettled: Collection[str] = ()) -> BuildPlan:
+    """The plan of the next `dbt build` on ``warehouse`` with ``dbt_vars`` (tenants and the rest).
+    ``unsettled`` names models built since their checks last passed or since they were last
+    published: they build again, with their tests, whatever changed, so their checks run again
+    and what passes is published."""
     tenants = dbt_vars.get("tenants") or {}
     # read-write like dbt's own connection: a process that ran dbt in process may still hold the
     # file, and DuckDB shares it only with connections of the same configuration
@@ -87,19 +92,24 @@ def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, An
     models = {uid for uid, node in nodes.items() if node["resource_type"] in BUILT}
     views = {uid for uid in models if nodes[uid]["config"].get("materialized") == "view"}
     tests = {uid for uid, node in nodes.items() if node["resource_type"] == "test"}
-    built = (models & fed) - (views - redefined)
-    left_out = (models - built) | (tests - fed)
+    again = {uid for uid in models if nodes[uid]["name"] in set(unsettled)}
+    built = ((models & fed) - (views - redefined)) | again
+    tested = tests & (fed | {uid for uid in tests if nodes[uid].get("attached_node") in again})
+    left_out = (models - built) | (tests - tested)
     exclude = tuple(sorted(nodes[uid]["name"] for uid in left_out))
-    selectors = _selectors(manifest, built | (tests & fed), left_out)
+    selectors = _selectors(manifest, built | tested, left_out)
+    unsettled_reason = (f"{', '.join(sorted(nodes[uid]['name'] for uid in again))} build again: "
+                        "built since their checks last passed or since they were last published")
     if not changed:
-        return BuildPlan(exclude, "raw unchanged since the last build: nothing to build", serialized,
-                         selectors)
+        reason = unsettled_reason if again else "raw unchanged since the last build: nothing to build"
+        return BuildPlan(exclude, reason, serialized, selectors)
     kept_views = len((views & fed) - built)
     reason = (f"raw tables changed since the last build: {', '.join(changed)}; "
               f"{len(built)} of {len(models)} models and seeds build"
               + (f" ({kept_views} views stay as they are: their definitions did not change)"
                  if kept_views else "")
-              + f", {len(tests & fed)} of {len(tests)} data tests run")
+              + f", {len(tested)} of {len(tests)} data tests run"
+              + (f"; {unsettled_reason}" if again else ""))
     return BuildPlan(exclude, reason, serialized, selectors)
 
 

@@ -26,3 +26,24 @@ def demo_world(request, tmp_path_factory, dbt_manifest):
         mp.delenv("DAGSTER_HOME", raising=False)
         with demo_tenants(getattr(request.module, "TICKETS", 150)) as demo:
             yield demo
+
+
+@pytest.fixture(scope="session")
+def demo_apis(tmp_path_factory, dbt_manifest):
+    """The two demo tenants' fake APIs for tests that run ``deskpulse run`` in processes of their
+    own, each in a home of its own, and the rows of a clean run on them for comparison."""
+    import os
+
+    from assets.demo import demo_tenants
+    from tests.run_support import Demo, Run, snapshot
+
+    folder = tmp_path_factory.mktemp("demo_apis")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DESKPULSE_HOME", str(folder))
+        with demo_tenants(150) as demo:
+            mp.undo()  # the demo's files are written; tests set their own homes
+            # other modules' demo worlds set the same variables; runs get these values explicitly
+            env = {name: value for name, value in os.environ.items() if name.startswith("DESKPULSE_DEMO_")}
+            clean = Run(folder / "clean", demo.tenant_file, env)
+            assert clean.finish() == 0, clean.output()[-3000:]
+            yield Demo(demo.tenant_file, env, snapshot(folder / "clean"), demo.apis)

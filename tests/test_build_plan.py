@@ -129,7 +129,19 @@ def test_new_rows_run_the_tests_of_views_they_do_not_redefine(warehouse, manifes
     assert "views stay as they are" in plan.reason and "data tests run" in plan.reason
 
 
-@pytest.mark.parametrize("change", ["new tickets", "nothing"])
+def test_a_mart_not_settled_builds_again_with_its_tests_though_nothing_changed(warehouse, manifest):
+    """A mart built since its checks last passed (they failed, or a publish never followed) builds
+    again, so its checks run again; nothing upstream of it does."""
+    record_build(warehouse, plan_build(warehouse, manifest, VARS))
+    plan = plan_build(warehouse, manifest, VARS, unsettled=["fct_tickets"])
+    assert built(manifest, plan) == {"fct_tickets"}
+    tests = data_tests_on(manifest, "fct_tickets")
+    assert tests and not tests & set(plan.exclude)
+    assert data_tests_on(manifest, "dim_agents") <= set(plan.exclude)
+    assert "fct_tickets build again" in plan.reason
+
+
+@pytest.mark.parametrize("change", ["new tickets", "nothing", "unsettled"])
 def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path, change):
     """dbt itself, given the plan's arguments, selects exactly the nodes the plan keeps: the
     tests of a view it does not re-create included, and no test of a node it leaves out. A
@@ -142,7 +154,7 @@ def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path, change):
     if change == "new tickets":
         sql(warehouse, "insert into raw_acme.tickets values (99999, 'new')")
         sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")
-    plan = plan_build(warehouse, manifest, VARS)
+    plan = plan_build(warehouse, manifest, VARS, unsettled=["fct_tickets"] if change == "unsettled" else ())
     listed = dbtRunner().invoke(["ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
                                  str(DBT_PROJECT_DIR), "--output", "name", "--quiet", "--target-path",
                                  str(tmp_path), "--vars", json.dumps(VARS), *DATA_BUILD_ARGS, *plan.args()])
@@ -153,6 +165,8 @@ def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path, change):
     assert set(listed.result) - sources == expected
     if change == "nothing":
         assert expected == set() and plan.selectors == ("fqn:deskpulse.*",)
+    elif change == "unsettled":
+        assert "fct_tickets" in expected and data_tests_on(manifest, "fct_tickets") <= expected
     else:
         assert data_tests_on(manifest, "stg_zendesk__tickets") <= set(listed.result)
         assert "fqn:deskpulse.intermediate.tenants.*" in plan.selectors

@@ -27,6 +27,7 @@ import requests
 import urllib3
 from dlt.common import json
 
+from pipelines import stop
 from pipelines.zendesk import settings
 
 logger = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ class ZendeskClient:
         *,
         tenant_id: str,
         budget_seconds: float | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = stop.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.base_url = base_url.rstrip("/")
