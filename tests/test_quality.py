@@ -155,9 +155,9 @@ def test_the_backlog_suite_counts_reopened_tickets_per_day(reopened, passes):
     takes any sum from the 2 reopened tickets to the 3 reopens, and refuses fewer."""
     frame = pd.DataFrame({"tenant_id": ["a", "a"],
                           "activity_date": pd.to_datetime(["2024-01-02", "2024-01-03"]),
-                          "backlog_open": [1, 0], "created": [2, 0], "solved": [1, 1],
+                          "backlog_open": [1, 0], "created": [2, 0], "carried_in": [0, 0], "solved": [1, 1],
                           "reopened": list(reopened)})
-    answers = {"sum(reopens)": 3, "reopens > 0": 2}
+    answers = {"sum(reopens)": 3, "reopens > 0": 2, "created_at < h.since": 0}
 
     def scalar(sql: str) -> int:
         return next((value for clue, value in answers.items() if clue in sql), 2)  # else: 2 live tickets

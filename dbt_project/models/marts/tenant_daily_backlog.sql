@@ -1,8 +1,8 @@
--- One row per tenant and tenant day, from the tenant's first ticket to its last audit: the
--- backlog at the end of the day and the day's created, solved and reopened tickets. Deleted
--- tickets are left out on every day. The backlog is the running sum of the days' entries into
--- and exits from the open statuses (int_ticket_status__ticket_day), so days without any change
--- carry the previous day's backlog.
+-- One row per tenant and tenant day, from the start of its loaded history to its last audit: the
+-- backlog at the end of the day and the day's created, carried-in, solved and reopened tickets.
+-- Deleted tickets are left out on every day. The backlog is the running sum of the days' entries
+-- into and exits from the open statuses (int_ticket_status__ticket_day), so days without any
+-- change carry the previous day's backlog.
 
 with
 
@@ -20,6 +20,7 @@ daily as (
         status_date,
         sum(open_change) as open_change,
         sum(created_tickets) as created,
+        sum(carried_in_tickets) as carried_in,
         sum(solved_tickets) as solved,
         sum(reopened_tickets) as reopened
     from status_days
@@ -63,6 +64,7 @@ final as (
             rows between unbounded preceding and current row
         ) as bigint) as backlog_open,
         cast(coalesce(daily.created, 0) as bigint) as created,
+        cast(coalesce(daily.carried_in, 0) as bigint) as carried_in,
         cast(coalesce(daily.solved, 0) as bigint) as solved,
         cast(coalesce(daily.reopened, 0) as bigint) as reopened
     from tenant_days
