@@ -39,7 +39,7 @@ from pipelines.world import World, WorldConfig
 logger = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
-LOADER_VERSION = 2  # bump when what a kept warehouse holds changes, to load it again
+LOADER_VERSION = 3  # bump when what a kept warehouse holds changes, to load it again
 BENCH_TENANTS = (
     ("bench_ams", 101, "Europe/Amsterdam"),
     ("bench_nyc", 102, "America/New_York"),

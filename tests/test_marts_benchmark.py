@@ -6,12 +6,14 @@ api and mobile channels are rare, so many months hold few of their tickets. They
 through the real dlt source from their fake APIs, the benchmark is built, and it must equal the
 ground truth's: every cell of at least 3 tenants and 50 tickets, and none other (suppressed cells
 are absent, not rounded). The thresholds are dbt vars: lowered, more cells appear, again exactly
-the truth's.
+the truth's. After a retention purge of one tenant and a rebuild, the months that may pool its
+purged tickets keep their cells as they were, the truth's still.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +21,9 @@ import duckdb
 import pytest
 
 from pipelines.bench_transform import dbt_build, load_worlds
+from pipelines.config import Credentials, TenantConfig
+from pipelines.home import environment
+from pipelines.privacy.retention import purge_tenant, purged_before
 from pipelines.world import World, WorldConfig
 from pipelines.world.truth import benchmark, truth
 
@@ -48,9 +53,11 @@ def warehouse(worlds, tmp_path_factory) -> Path:
     return folder
 
 
-def build(warehouse: Path, worlds: list[World], **thresholds) -> dict[tuple, dict]:
+def build(warehouse: Path, worlds: list[World], purged: dict[str, str] | None = None,
+          **thresholds) -> dict[tuple, dict]:
     tenants = {w.config.tenant_id: "zendesk" for w in worlds}
     extra = {f"benchmark_{name}": value for name, value in thresholds.items()}
+    extra["purged_before"] = purged or {}
     dbt_build(warehouse / "warehouse.duckdb", tenants, warehouse / "target", select="+benchmark_monthly",
               extra_vars=extra)
     with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
@@ -91,3 +98,28 @@ def test_thresholds_are_dbt_vars(warehouse, worlds):
 def test_a_one_tenant_benchmark_is_refused(warehouse, worlds):
     with pytest.raises(RuntimeError, match="benchmark_min_tenants must be at least 2"):
         build(warehouse, worlds, min_tenants=1)
+
+
+def test_months_that_may_pool_purged_tickets_keep_their_cells(warehouse, worlds, tmp_path):
+    """bm_north keeps 50 days: its tickets last active before mid-March go. The months that begin
+    before its kept_before (January to March) keep their cells exactly; later months are
+    recomputed from the kept tickets; all of it is still the truth's. A kept cell that a raised
+    threshold no longer allows is removed."""
+    folder = tmp_path / "purged"
+    shutil.copytree(warehouse, folder)
+    shown = build(folder, worlds)
+    north = worlds[0]
+    tenant = TenantConfig(id=north.config.tenant_id, platform="zendesk", base_url="http://127.0.0.1:1",
+                          credentials=Credentials("UNUSED_EMAIL", "UNUSED_TOKEN"), retention_days=50)
+    with environment(DESKPULSE_HOME=str(folder)):
+        purge = purge_tenant(tenant, now=north.end)
+        purged = purged_before([w.config.tenant_id for w in worlds])
+    assert purge.tickets > 100 and purge.cutoff.date() == datetime(2026, 3, 16).date()
+    rebuilt = build(folder, worlds, purged)
+    kept = {cell: row for cell, row in shown.items() if cell[0] < datetime(2026, 4, 1).date()}
+    assert kept and {cell: rebuilt[cell] for cell in kept} == kept
+    check(rebuilt, worlds, 3, 50)
+    raised = build(folder, worlds, purged, min_tickets=100)
+    assert all(row["tickets"] >= 100 for row in raised.values())
+    assert {cell: row for cell, row in raised.items() if cell in kept} == {
+        cell: row for cell, row in kept.items() if row["tickets"] >= 100}

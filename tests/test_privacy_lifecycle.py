@@ -3,7 +3,8 @@
 Retention: northwind keeps 60 days, counted back from the world's end: every ticket last active
 before that goes whole (raw rows, ticket-level mart rows), the world says which; kept tickets,
 aggregates and the other tenant stay exactly as they were, and the aggregate cells that may hold
-purged activity stay so through the next build, even one that recomputes a kept old ticket.
+purged activity (agent and team periods, backlog days) stay so through the next build, even one
+that recomputes a kept old ticket.
 Offboarding: ``deskpulse offboard``
 removes every row, file and state of northwind, says what it removed, and globex's data and
 published marts stay as they were.
@@ -27,6 +28,7 @@ from pipelines.config import load_tenants
 from pipelines.home import home, warehouse_path
 from pipelines.privacy import audit, suppression
 from pipelines.privacy.retention import purge_tenant
+from pipelines.world.truth import truth
 
 TICKETS = 120
 GONE, KEPT = "northwind", "globex"
@@ -141,7 +143,8 @@ def test_retention_keeps_aggregates_and_the_other_tenant(story):
 
 @pytest.mark.parametrize(("mart", "period"), [("agent_daily_performance", "activity_date"),
                                               ("agent_weekly_performance", "week_start"),
-                                              ("team_weekly_performance", "week_start")])
+                                              ("team_weekly_performance", "week_start"),
+                                              ("tenant_daily_backlog", "activity_date")])
 def test_aggregate_cells_before_the_purge_survive_the_next_build(story, mart, period):
     assert story["touched"] is not None
     names, before = story["before"][f"marts.{mart}"]
@@ -156,6 +159,20 @@ def test_aggregate_cells_before_the_purge_survive_the_next_build(story, mart, pe
     rebuilt_kept, before_kept = tenant_rows(story["rebuilt"], KEPT), tenant_rows(story["before"], KEPT)
     built = [t for t in rebuilt_kept if not t.startswith("raw_")]  # raw took one more (empty) load
     assert {t: rebuilt_kept[t] for t in built} == {t: before_kept[t] for t in built}
+
+
+def test_the_backlog_after_the_purge_and_rebuild_is_still_the_world_s(story):
+    """Every day of the purged tenant's backlog, before the cutoff (kept as it was) and after it
+    (recomputed from the kept tickets on the backlog carried over), equals the world's truth."""
+    names, rows = story["rebuilt"]["marts.tenant_daily_backlog"]
+    column = {name: names.index(name) for name in names}
+    got = {r[column["activity_date"]]: r for r in rows if r[column["tenant_id"]] == GONE}
+    want = truth(story["world"]).backlog
+    assert set(got) == set(want) and min(want) < story["purge"].cutoff.date()
+    mismatches = [(day, name, got[day][column[name]], getattr(want[day], name))
+                  for day in sorted(want) for name in ("backlog_open", "created", "solved", "reopened")
+                  if got[day][column[name]] != getattr(want[day], name)]
+    assert not mismatches, mismatches[:10]
 
 
 def test_offboarding_refuses_a_tenant_still_configured(story):

@@ -31,15 +31,15 @@ def erase(user_ids=(ERASED,), tickets=(7,)) -> None:
 
 
 def ticket(ticket_id: int, requester: int, assignee: int | None = AGENT) -> dict:
-    return ticket_row("acme", {"id": ticket_id, "requester_id": requester, "submitter_id": requester,
-                               "assignee_id": assignee})
+    return ticket_row("acme", SECRET.encode(), {"id": ticket_id, "requester_id": requester,
+                                                "submitter_id": requester, "assignee_id": assignee})
 
 
 def audit_events(ticket_id: int, author: int, field: str, value: str) -> list[dict]:
     children = [{"id": 1, "event_type": "Change", "field_name": field, "value": value},
                 {"id": 2, "event_type": "Comment", "author_id": author, "public": True}]
     audit = {"id": ticket_id * 100, "ticket_id": ticket_id, "updater_id": author, "child_events": children}
-    return list(event_rows("acme", audit, settings.EVENT_FIELDS | {"360001"}))
+    return list(event_rows("acme", SECRET.encode(), audit, settings.EVENT_FIELDS | {"360001"}))
 
 
 def test_an_empty_list_passes_every_row_and_reads_no_secret(monkeypatch):
@@ -65,8 +65,9 @@ def test_rows_naming_an_erased_person_or_ticket_are_dropped():
     users = keep["users"]([user_row("acme", SECRET.encode(), {"id": u, "email": f"{u}@x.com"})
                            for u in (ERASED, OTHER)])
     assert [u["id"] for u in users] == [OTHER]
-    ratings = keep["satisfaction_ratings"]([rating_row("acme", {"id": i, "ticket_id": t, "requester_id": r})
-                                            for i, t, r in ((1, 7, OTHER), (2, 20, ERASED), (3, 21, OTHER))])
+    ratings = keep["satisfaction_ratings"](
+        [rating_row("acme", SECRET.encode(), {"id": i, "ticket_id": t, "requester_id": r})
+         for i, t, r in ((1, 7, OTHER), (2, 20, ERASED), (3, 21, OTHER))])
     assert [r["id"] for r in ratings] == [3]
     groups = [{"tenant_id": "acme", "id": 1}]
     assert keep["groups"](groups) == groups

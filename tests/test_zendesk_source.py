@@ -124,6 +124,28 @@ def test_rows_match_the_world(api: FakeZendesk, world: World) -> None:
         ("acme", "zendesk", "Europe/Amsterdam", 365)]
 
 
+def test_every_person_on_a_ticket_is_keyed_beside_the_id(api: FakeZendesk) -> None:
+    """Requester, submitter and assignee keys on tickets, person-field events and ratings are the
+    user key of the id beside them (computed here), whether or not the users export has them."""
+    load_tenant(tenant(api))
+    secret = SECRETS["acme"].encode()
+
+    def keyed(sql: str) -> list[tuple]:
+        pairs = query(sql)
+        assert pairs and any(user_id is not None for user_id, _ in pairs), sql
+        return [(user_id, key) for user_id, key in pairs if key != pseudonym(secret, "user", user_id)]
+
+    for person in ("requester", "submitter", "assignee"):
+        assert keyed(f"select {person}_id, {person}_key from raw_acme.tickets") == [], person
+    for person in ("requester", "assignee"):
+        assert keyed(f"select {person}_id, {person}_key from raw_acme.satisfaction_ratings") == [], person
+    for value in ("value", "previous_value"):
+        assert keyed(f"select {value}, {value}_key from raw_acme.ticket_events"
+                     " where field_name in ('assignee_id', 'requester_id', 'submitter_id')") == [], value
+    assert query("select count(*) from raw_acme.ticket_events where field_name not in"
+                 " ('assignee_id', 'requester_id', 'submitter_id') and value_key is not null") == [(0,)]
+
+
 def test_tags_brands_organisations_fields_and_slas_match_the_world(api: FakeZendesk, world: World) -> None:
     load_tenant(tenant(api, custom_fields=(PRODUCT_FIELD,)))
     tickets = [t for t in world.tickets() if t.state_at(api.as_of) is not None]
@@ -370,11 +392,11 @@ def test_event_rows_keep_only_allowed_fields_and_no_comment_text() -> None:
             "not an event",
         ],
     }
-    rows = list(event_rows("acme", audit))
+    rows = list(event_rows("acme", SECRETS["acme"].encode(), audit))
     assert [(r["id"], r["event_type"], r["field_name"], r["value"]) for r in rows] == [
         (3, "Create", "status", "new"), (4, "Comment", None, None)]
     assert rows[1]["author_id"] == 3 and rows[1]["is_public"] is True
     assert all(r["via_channel"] == "email" and r["tenant_id"] == "acme" for r in rows)
     assert "Jane" not in repr(rows)
-    allowed = list(event_rows("acme", audit, settings.EVENT_FIELDS | {"360002"}))
+    allowed = list(event_rows("acme", SECRETS["acme"].encode(), audit, settings.EVENT_FIELDS | {"360002"}))
     assert [(r["id"], r["value"]) for r in allowed if r["field_name"] == "360002"] == [(6, "b a")]

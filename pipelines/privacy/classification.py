@@ -72,6 +72,9 @@ RAW_FIELDS: dict[str, dict[str, dict[str, RawField]]] = {
             "organization_id": api("tickets[].organization_id"),
             "brand_id": api("tickets[].brand_id"),
             "is_public": api("tickets[].is_public"),
+            "requester_key": token("tickets[].requester_id", of=PSEUDONYMOUS),
+            "submitter_key": token("tickets[].submitter_id", of=PSEUDONYMOUS),
+            "assignee_key": token("tickets[].assignee_id", of=PSEUDONYMOUS),
         },
         "ticket_tags": {
             "tenant_id": TENANT_ID,
@@ -120,6 +123,9 @@ RAW_FIELDS: dict[str, dict[str, dict[str, RawField]]] = {
             "previous_value": api("ticket_events[].child_events[].previous_value", PSEUDONYMOUS),
             "author_id": api("ticket_events[].child_events[].author_id", PSEUDONYMOUS),
             "is_public": api("ticket_events[].child_events[].public"),
+            "value_key": token("ticket_events[].child_events[].value (person fields)", of=PSEUDONYMOUS),
+            "previous_value_key": token("ticket_events[].child_events[].previous_value (person fields)",
+                                        of=PSEUDONYMOUS),
         },
         "users": {
             "tenant_id": TENANT_ID,
@@ -198,6 +204,8 @@ RAW_FIELDS: dict[str, dict[str, dict[str, RawField]]] = {
             "score": api("satisfaction_ratings[].score"),
             "created_at": api("satisfaction_ratings[].created_at"),
             "updated_at": api("satisfaction_ratings[].updated_at"),
+            "assignee_key": token("satisfaction_ratings[].assignee_id", of=PSEUDONYMOUS),
+            "requester_key": token("satisfaction_ratings[].requester_id", of=PSEUDONYMOUS),
         },
         "schedules": {
             "tenant_id": TENANT_ID,
@@ -229,6 +237,7 @@ RAW_FIELDS: dict[str, dict[str, dict[str, RawField]]] = {
             "platform": config("platform"),
             "timezone": config("timezone"),
             "retention_days": config("retention_days"),
+            "start_date": config("start_date"),
         },
     },
 }

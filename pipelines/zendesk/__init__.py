@@ -29,7 +29,7 @@ from pipelines.config import TenantConfig
 from pipelines.ingest_report import IngestReport
 from pipelines.keys import pseudonym
 from pipelines.privacy import suppression
-from pipelines.privacy.classification import with_pii_hints
+from pipelines.privacy.classification import PERSON_FIELDS, with_pii_hints
 from pipelines.privacy.suppression import suppression_filter
 from pipelines.zendesk import settings
 from pipelines.zendesk.client import Page, ZendeskApiError, ZendeskClient
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TICKETS_PER_BATCH = 2_000
+USER_KEYS_CACHED = 65_536  # a few megabytes
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -108,7 +109,7 @@ TICKETS = columns(
     ("id",), tenant_id=TEXT, id=ID, created_at=TIMESTAMP, updated_at=TIMESTAMP,
     generated_timestamp=BIGINT, status=TEXT, priority=TEXT, type=TEXT, via_channel=TEXT,
     requester_id=ID, submitter_id=ID, assignee_id=ID, group_id=ID, organization_id=ID,
-    brand_id=ID, is_public=BOOL,
+    brand_id=ID, is_public=BOOL, requester_key=TEXT, submitter_key=TEXT, assignee_key=TEXT,
 )
 TICKET_TAGS = clearable(columns(("ticket_id", "tag"), tenant_id=TEXT, ticket_id=ID, tag=TEXT))
 TICKET_FIELD_VALUES = columns(("ticket_id", "field_id"), tenant_id=TEXT, ticket_id=ID, field_id=ID,
@@ -128,7 +129,7 @@ TICKET_METRICS = columns(
 TICKET_EVENTS = columns(
     ("id",), tenant_id=TEXT, id=ID, audit_id=ID, ticket_id=ID, created_at=TIMESTAMP,
     updater_id=BIGINT, via_channel=TEXT, event_type=TEXT, field_name=TEXT, value=TEXT,
-    previous_value=TEXT, author_id=BIGINT, is_public=BOOL,
+    previous_value=TEXT, author_id=BIGINT, is_public=BOOL, value_key=TEXT, previous_value_key=TEXT,
 )
 TICKET_METRIC_EVENTS = columns(
     ("id",), tenant_id=TEXT, id=ID, ticket_id=ID, metric=TEXT, instance_id=ID, type=TEXT,
@@ -160,7 +161,8 @@ SLA_POLICY_METRICS = clearable(columns(
 ))
 SATISFACTION_RATINGS = columns(
     ("id",), tenant_id=TEXT, id=ID, ticket_id=ID, assignee_id=ID, group_id=ID,
-    requester_id=ID, score=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
+    requester_id=ID, score=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP, assignee_key=TEXT,
+    requester_key=TEXT,
 )
 SCHEDULES = clearable(columns(
     ("id",), tenant_id=TEXT, id=ID, name=TEXT, time_zone=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
@@ -171,7 +173,8 @@ SCHEDULE_INTERVALS = clearable(columns(
 SCHEDULE_HOLIDAYS = clearable(columns(
     ("id",), tenant_id=TEXT, id=ID, schedule_id=ID, name=TEXT, start_date=DATE, end_date=DATE,
 ))
-TENANT = columns(("tenant_id",), tenant_id=TEXT, platform=TEXT, timezone=TEXT, retention_days=COUNT)
+TENANT = columns(("tenant_id",), tenant_id=TEXT, platform=TEXT, timezone=TEXT, retention_days=COUNT,
+                 start_date=TIMESTAMP)
 
 
 # -- tickets: one cursor export feeds four tables -----------------------------------------------
@@ -209,8 +212,8 @@ def ticket_pages(tenant: TenantConfig, account: Account, window: DateRange | Non
 @dlt.transformer(name="tickets", primary_key="id", write_disposition="merge", columns=TICKETS)
 def tickets(page: TicketPage, tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The tickets of a page, without subject, description, tags or custom fields."""
-    yield from _tables(account, "tickets", TICKETS, page.tickets, lambda item: [ticket_row(tenant.id, item)],
-                       when=TICKET_TIME)
+    yield from _tables(account, "tickets", TICKETS, page.tickets,
+                       lambda item: [ticket_row(tenant.id, account.secret, item)], when=TICKET_TIME)
 
 
 @dlt.transformer(name="ticket_tags", primary_key=("ticket_id", "tag"), merge_key="ticket_id",
@@ -255,7 +258,8 @@ def ticket_events(tenant: TenantConfig, account: Account, window: DateRange | No
     audit_time = _item_time("timestamp")
     for _, audits in _follow(pages, state, "start_time", window, audit_time):
         yield from _tables(account, "ticket_events", TICKET_EVENTS, audits,
-                           lambda audit: event_rows(tenant.id, audit, fields), when=audit_time)
+                           lambda audit: event_rows(tenant.id, account.secret, audit, fields),
+                           when=audit_time)
 
 
 @dlt.resource(name="ticket_metric_events", primary_key="id", write_disposition="merge",
@@ -309,7 +313,7 @@ def satisfaction_ratings(
     updated = _item_time("updated_at")
     for _, items in _follow(pages, None, "", window, updated):
         yield from _tables(account, "satisfaction_ratings", SATISFACTION_RATINGS, items,
-                           lambda item: [rating_row(tenant.id, item)], when=updated)
+                           lambda item: [rating_row(tenant.id, account.secret, item)], when=updated)
         latest = max([latest, *(t for t in map(updated, items) if t is not None)])
     if window is None:
         state["start_time"] = latest
@@ -401,13 +405,14 @@ def tenant_info(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The tenant's own settings, so the warehouse knows its time zone and retention."""
     yield from _tables(account, "tenant", TENANT, [{}], lambda _: [{
         "tenant_id": tenant.id, "platform": tenant.platform, "timezone": tenant.timezone,
-        "retention_days": tenant.retention_days,
+        "retention_days": tenant.retention_days, "start_date": tenant.start_date.isoformat(),
     }])
 
 
 # -- rows: explicit allow-lists -----------------------------------------------------------------
-def ticket_row(tenant_id: str, item: dict[str, Any]) -> Row:
-    """A ticket without subject, description, tags or custom fields."""
+def ticket_row(tenant_id: str, secret: bytes, item: dict[str, Any]) -> Row:
+    """A ticket without subject, description, tags or custom fields; each person on it also by user
+    key, so a person the users export does not return is still keyed."""
     return {
         "tenant_id": tenant_id,
         "id": item.get("id"),
@@ -425,6 +430,9 @@ def ticket_row(tenant_id: str, item: dict[str, Any]) -> Row:
         "organization_id": item.get("organization_id"),
         "brand_id": item.get("brand_id"),
         "is_public": item.get("is_public"),
+        "requester_key": user_key(secret, item.get("requester_id")),
+        "submitter_key": user_key(secret, item.get("submitter_id")),
+        "assignee_key": user_key(secret, item.get("assignee_id")),
     }
 
 
@@ -462,10 +470,11 @@ def metric_set_row(tenant_id: str, item: dict[str, Any]) -> Row:
 
 
 def event_rows(
-    tenant_id: str, audit: dict[str, Any], fields: frozenset[str] = settings.EVENT_FIELDS
+    tenant_id: str, secret: bytes, audit: dict[str, Any], fields: frozenset[str] = settings.EVENT_FIELDS
 ) -> list[Row]:
     """One row per kept child event of an audit: field sets and changes of ``fields``, comments
-    without their bodies. Other event types (notifications, SLA, ...) are not analytics input.
+    without their bodies; the values of a person field (assignee, requester, submitter) also by
+    user key. Other event types (notifications, SLA, ...) are not analytics input.
     (The hottest loop of a load: written out rather than factored.)"""
     audit_id, ticket_id, at = audit.get("id"), audit.get("ticket_id"), audit.get("created_at")
     updater, via = audit.get("updater_id"), _channel(audit.get("via"))
@@ -478,15 +487,19 @@ def event_rows(
                 "created_at": at, "updater_id": updater, "via_channel": via, "event_type": kind,
                 "field_name": None, "value": None, "previous_value": None,
                 "author_id": event.get("author_id"), "is_public": event.get("public"),
+                "value_key": None, "previous_value_key": None,
             })
         elif kind in settings.FIELD_EVENT_TYPES and (name := event.get("field_name")) in fields:
             value, previous = event.get("value"), event.get("previous_value")
+            person = name in PERSON_FIELDS
             rows.append({
                 "tenant_id": tenant_id, "id": event.get("id"), "audit_id": audit_id, "ticket_id": ticket_id,
                 "created_at": at, "updater_id": updater, "via_channel": via, "event_type": kind,
                 "field_name": name, "value": value if type(value) is str else _text(value),
                 "previous_value": previous if type(previous) is str else _text(previous),
                 "author_id": None, "is_public": None,
+                "value_key": user_key(secret, value) if person else None,
+                "previous_value_key": user_key(secret, previous) if person else None,
             })
     return rows
 
@@ -510,7 +523,7 @@ def user_row(tenant_id: str, secret: bytes, item: dict[str, Any]) -> Row:
     return {
         "tenant_id": tenant_id,
         "id": item.get("id"),
-        "user_key": pseudonym(secret, "user", item.get("id")),
+        "user_key": user_key(secret, item.get("id")),
         "created_at": item.get("created_at"),
         "updated_at": item.get("updated_at"),
         "role": item.get("role"),
@@ -576,8 +589,8 @@ def holiday_row(tenant_id: str, item: dict[str, Any]) -> Row:
             "name": item.get("name"), "start_date": item.get("start_date"), "end_date": item.get("end_date")}
 
 
-def rating_row(tenant_id: str, item: dict[str, Any]) -> Row:
-    """A satisfaction rating without its free-text comment or reason."""
+def rating_row(tenant_id: str, secret: bytes, item: dict[str, Any]) -> Row:
+    """A satisfaction rating without its free-text comment or reason; its people also by user key."""
     return {
         "tenant_id": tenant_id,
         "id": item.get("id"),
@@ -588,6 +601,8 @@ def rating_row(tenant_id: str, item: dict[str, Any]) -> Row:
         "score": item.get("score"),
         "created_at": item.get("created_at"),
         "updated_at": item.get("updated_at"),
+        "assignee_key": user_key(secret, item.get("assignee_id")),
+        "requester_key": user_key(secret, item.get("requester_id")),
     }
 
 
@@ -712,6 +727,21 @@ def _settle(quarantine: Quarantine, loaded: pa.Table) -> None:
         held_by_table[quarantine.table] = sorted(held)
     else:
         held_by_table.pop(quarantine.table, None)
+
+
+def user_key(secret: bytes, user_id: object) -> str | None:
+    """The key of a platform user id, ``pseudonym(secret, "user", id)``: the same whether the id
+    comes from the user record or from a reference to it. Ids are cached (the same agents and
+    customers recur ticket after ticket, and a key costs microseconds); anything else is keyed as
+    it is, and its row quarantined by type."""
+    if isinstance(user_id, int | str):
+        return _cached_user_key(secret, user_id)
+    return pseudonym(secret, "user", user_id)
+
+
+@functools.lru_cache(maxsize=USER_KEYS_CACHED)
+def _cached_user_key(secret: bytes, user_id: int | str) -> str | None:
+    return pseudonym(secret, "user", user_id)
 
 
 def _unchanged(table: pa.Table) -> pa.Table:

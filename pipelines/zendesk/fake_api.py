@@ -18,7 +18,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -120,12 +120,14 @@ class FakeZendesk:
     """Serves a world as a Zendesk Support account on 127.0.0.1, as of ``as_of``; its rate limits
     count time on ``clock``, which a test can drive by hand. Endpoints named in ``forbid`` (see
     ``endpoint_name``; settable between runs) answer 403, as on a plan that lacks them; naming one
-    forbids what lies below it too (``business_hours/schedules`` covers the holidays)."""
+    forbids what lies below it too (``business_hours/schedules`` covers the holidays). The users
+    export leaves out ``unlisted_users`` (as a real account's export leaves out deleted and some
+    other users) while tickets, events and ratings still name them."""
 
     def __init__(self, world: WorldLike, *, email: str = DEFAULT_EMAIL, token: str = DEFAULT_TOKEN,
                  as_of: datetime | None = None, rate_limits: RateLimits | None = None,
                  faults: Faults | None = None, clock: Callable[[], float] = time.monotonic,
-                 forbid: Iterable[str] = ()):
+                 forbid: Iterable[str] = (), unlisted_users: Collection[int] = ()):
         self.world = world
         self.email, self.token = email, token
         self.base_url = ""
@@ -139,6 +141,7 @@ class FakeZendesk:
         self._build_lock = threading.Lock()  # snapshot builds
         self._snapshot: TicketSnapshot | None = None
         self._users: tuple[datetime, SortedTable] | None = None
+        self._unlisted_users = frozenset(unlisted_users)
         self._stats: dict[str, dict[str, int]] = {}
         self._traffic: dict[str, Any] = {}
         self.reset_stats()
@@ -315,7 +318,8 @@ class FakeZendesk:
         as_of = self._as_of
         with self._build_lock:
             if self._users is None or self._users[0] != as_of:
-                self._users = (as_of, build_user_index(self.world.users(), as_of))
+                listed = (u for u in self.world.users() if u.id not in self._unlisted_users)
+                self._users = (as_of, build_user_index(listed, as_of))
             return self._users[1]
 
     def _export_cutoff(self) -> int:

@@ -62,3 +62,37 @@
                                      deskpulse.period_is_recomputed('existing_rows.' ~ period, days)) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    The cross-tenant marts (the monthly benchmark) pool every tenant's tickets in one cell, so a
+    cell cannot be recomputed for one tenant: once any tenant's raw data was purged, every cell
+    of a period that begins before that tenant's `kept_before` may hold purged tickets and is
+    kept as it was. An incremental run recomputes the periods that begin on or after the latest
+    `kept_before` of all tenants (every period while none was purged).
+
+    Models opt in with:
+        config(materialized='incremental', incremental_strategy='append',
+               pre_hook="{{ deskpulse.delete_unkept_periods('<period column>', '<also>') }}")
+    and select only the periods `deskpulse.pooled_kept_before()` leaves to recompute.
+#}
+
+{# The first period start recomputed: the latest `kept_before` over all tenants, as a scalar
+   subquery (1900 while no tenant was purged). #}
+{% macro pooled_kept_before() -%}
+    (
+        select coalesce(max(kept_before), cast('1900-01-01' as date))
+        from {{ ref('int_tenant_retention__tenant') }}
+    )
+{%- endmacro %}
+
+
+{# Pre-hook: remove the cells about to be recomputed, and kept cells matching `also` (a
+   condition: kept cells a changed threshold no longer allows). #}
+{% macro delete_unkept_periods(period, also='1 = 0') -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ period }} >= {{ deskpulse.pooled_kept_before() }}
+        or {{ also }}
+    {%- endif -%}
+{%- endmacro %}

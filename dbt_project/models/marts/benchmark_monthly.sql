@@ -4,6 +4,20 @@
 -- `benchmark_min_tenants` tenants and `benchmark_min_tickets` tickets (METRICS.md); smaller
 -- cells are absent, not rounded. One grain only, with no totals over channels or months, so a
 -- suppressed cell cannot be recovered by subtracting published ones.
+-- Incremental: once a retention purge took a tenant's raw data, the months that may hold its
+-- purged tickets are kept as they were; later months are recomputed on every run
+-- (macros/incremental/changed_periods.sql). A kept cell below today's thresholds is removed.
+
+-- depends_on: {{ ref('int_tenant_retention__tenant') }}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_unkept_periods('benchmark_month',
+        'tenants < ' ~ (var('benchmark_min_tenants') | int)
+        ~ ' or tickets < ' ~ (var('benchmark_min_tickets') | int)) }}",
+) }}
 
 {%- set min_tenants = var('benchmark_min_tenants') | int %}
 {%- set min_tickets = var('benchmark_min_tickets') | int %}
@@ -58,6 +72,9 @@ cells as (
         sum(is_good) as csat_good,
         sum(is_bad) as csat_bad
     from tickets
+    {%- if is_incremental() %}
+    where benchmark_month >= {{ deskpulse.pooled_kept_before() }}
+    {%- endif %}
     group by benchmark_month, via_channel
 
 ),

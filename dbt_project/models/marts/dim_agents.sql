@@ -1,7 +1,7 @@
 -- One row per tenant and agent (METRICS.md: anyone who was ever an agent or admin, or ever a
 -- ticket's assignee): the key, never a name; the role and active flag of the latest version of
--- the user; and when their credited work (replies, solves, ratings, on tickets not deleted)
--- was first and last seen.
+-- the user, or `is_referenced_only` when no user record was loaded; and when their credited
+-- work (replies, solves, ratings, on tickets not deleted) was first and last seen.
 
 with
 
@@ -41,6 +41,7 @@ final as (
         cast(
             coalesce(agents.is_active and agents.latest_role in ('agent', 'admin'), false) as boolean
         ) as is_active,
+        cast(agents.is_referenced_only as boolean) as is_referenced_only,
         cast(agents.had_agent_role as boolean) as had_agent_role,
         cast(agents.was_assignee as boolean) as was_assignee,
         cast(groups.group_key as {{ deskpulse.warehouse_type('varchar') }}) as default_group_key,

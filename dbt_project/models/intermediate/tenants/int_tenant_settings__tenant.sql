@@ -1,6 +1,7 @@
 -- A fingerprint of everything per tenant that shapes every ticket's figures at once: the zone of
--- the tenant day, the default schedule, every schedule's zone, hours and holidays, and the
--- groups' keys. When it changes, every ticket of the tenant is recomputed (incremental builds,
+-- the tenant day, the default schedule, every schedule's zone, hours and holidays, the groups'
+-- keys and where the loaded history begins (the tenant's start_date, and its tenant day). When
+-- it changes, every ticket of the tenant is recomputed (incremental builds,
 -- int_ticket_changes__ticket).
 
 {%- set text = dbt.type_string() %}
@@ -10,6 +11,12 @@ with
 tenant_time_zones as (
 
     select * from {{ ref('int_tenant_time_zones__tenant') }}
+
+),
+
+histories as (
+
+    select tenant_id, history_starts_at from {{ ref('stg_zendesk__tenant') }}
 
 ),
 
@@ -77,6 +84,9 @@ final as (
         tenant_time_zones.tenant_id,
         tenant_time_zones.time_zone,
         tenant_time_zones.default_schedule_id,
+        histories.history_starts_at,
+        {{ deskpulse.tenant_date('histories.history_starts_at', 'tenant_time_zones.time_zone') }}
+            as history_start_date,
         {{ dbt.hash(
             "tenant_time_zones.time_zone"
             ~ " || '|' || coalesce(cast(tenant_time_zones.default_schedule_id as " ~ text ~ "), '')"
@@ -84,6 +94,7 @@ final as (
             ~ " || '|' || coalesce(intervals.intervals_text, '')"
             ~ " || '|' || coalesce(holidays.holidays_text, '')"
             ~ " || '|' || coalesce(groups.groups_text, '')"
+            ~ " || '|' || coalesce(cast(histories.history_starts_at as " ~ text ~ "), '')"
         ) }} as settings_fingerprint
     from tenant_time_zones
     left join schedules
@@ -94,6 +105,8 @@ final as (
         on tenant_time_zones.tenant_id = holidays.tenant_id
     left join groups
         on tenant_time_zones.tenant_id = groups.tenant_id
+    left join histories
+        on tenant_time_zones.tenant_id = histories.tenant_id
 
 )
 

@@ -123,6 +123,7 @@ flagged as (
         in_force.comment_events > 0 and in_force.public_comments > 0 as is_public_comment,
         coalesce(users.is_agent, false) as is_agent_comment_author,
         in_force.status_set,
+        in_force.status_before,
         in_force.status_after,
         cast(nullif(in_force.assignee_after, '') as bigint) as assignee_id_after_audit,
         cast(nullif(in_force.group_after, '') as bigint) as group_id_after_audit,
@@ -173,6 +174,7 @@ final as (
         coalesce(is_public_comment and is_agent_comment_author and not is_creating_audit, false)
             as is_public_agent_reply,
         status_set,
+        status_before,
         status_after,
         assignee_id_after_audit,
         group_id_after_audit,

@@ -18,6 +18,10 @@ renamed as (
         group_id,
         requester_id,
 
+        ---------- keys
+        assignee_key,
+        requester_key,
+
         ---------- strings
         score,
 

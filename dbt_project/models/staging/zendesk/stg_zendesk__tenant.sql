@@ -18,7 +18,10 @@ renamed as (
         timezone as time_zone,
 
         ---------- numerics
-        retention_days
+        retention_days,
+
+        ---------- timestamps
+        start_date as history_starts_at
 
     from source
 

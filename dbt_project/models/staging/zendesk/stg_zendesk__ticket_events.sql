@@ -18,6 +18,10 @@ renamed as (
         updater_id,
         author_id,
 
+        ---------- keys
+        value_key as field_value_key,
+        previous_value_key as previous_field_value_key,
+
         ---------- strings
         event_type,
         field_name,

@@ -20,6 +20,11 @@ renamed as (
         organization_id,
         brand_id,
 
+        ---------- keys
+        requester_key,
+        submitter_key,
+        assignee_key,
+
         ---------- strings
         status,
         priority,
