@@ -11,6 +11,7 @@ shipped suites use.
 from __future__ import annotations
 
 import itertools
+import tracemalloc
 from datetime import UTC, datetime
 
 import duckdb
@@ -220,3 +221,23 @@ def test_every_shipped_suite_names_rows_by_declared_key_columns():
     for path in EXPECTATIONS_DIR.glob("*/*.json"):
         key = load_suite(path)["meta"].get("key")
         assert key and all(isinstance(column, str) for column in key), path
+
+
+def test_a_check_holds_none_of_its_table_in_python():
+    """Python's allocations while a suite runs are the same for 10,000 rows as for 200,000: the rows
+    stay in the warehouse (a frame of them would take tens of MiB more)."""
+    suite = [expectation("column_values_to_not_be_null", column="note"),
+             expectation("column_values_to_be_unique", column="id"),
+             expectation("column_sum_to_be_between", column="id", min_value=0)]
+    peaks = []
+    for rows in (10_000, 200_000):
+        con = duckdb.connect()
+        con.execute("create schema s")
+        con.execute(f"create table s.t as select i as id, 'ticket ' || i as note, sha256(i::varchar) as key "
+                    f"from range({rows}) as r(i)")
+        in_warehouse(suite, con)  # GX's imports and caches, once
+        tracemalloc.start()
+        assert in_warehouse(suite, con).passed
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] - peaks[0] < 2**20, peaks
