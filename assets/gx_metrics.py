@@ -225,8 +225,9 @@ class TableMetrics:
             if name == "column_values.in_set":
                 if value.get("value_set") is None:
                     return RowCondition(nonnull, "false", [])
-                cast = f"?::{self.types[column]}[]"
-                return RowCondition(nonnull, f"not list_contains({cast}, {self.column(column)})",
+                # a semi-join: list_contains would compare every row with every member
+                members = f"select unnest(?::{self.types[column]}[])"
+                return RowCondition(nonnull, f"not coalesce({self.column(column)} in ({members}), false)",
                                     [list(value["value_set"])])
             if name == "column_values.unique":
                 return RowCondition(nonnull, "false", [], duplicates_of=(column,))
