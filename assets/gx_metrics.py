@@ -15,7 +15,7 @@ Python decides those. A metric or argument not covered here is refused, never gu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -133,7 +133,7 @@ class RowCondition:
     undecided: str | None = None
     undecided_parameters: list[Any] = field(default_factory=list)
     column: str | None = None
-    decide: Any = None  # str -> bool: True when the value is unexpected
+    decide: Callable[[str], bool] | None = None  # True when the value is unexpected
     duplicates_of: tuple[str, ...] = ()  # uniqueness: rows whose values in these columns repeat
 
 
@@ -174,11 +174,11 @@ class TableMetrics:
             name = configuration.metric_name
             if name.endswith(UNEXPECTED_VALUES):
                 values[configuration.id] = []
-            elif name.endswith(".unexpected_count") and name.removesuffix(".unexpected_count") in (
-                    "column_values.unique", "compound_columns.unique"):
-                values[configuration.id] = self._duplicated_rows(self.condition(configuration))
             elif name.endswith(".unexpected_count"):
                 condition = self.condition(configuration)
+                if condition.duplicates_of:
+                    values[configuration.id] = self._duplicated_rows(condition)
+                    continue
                 scan[configuration.id] = (f"count(*) filter (where {condition.domain} and {condition.where})",
                                           condition.parameters)
                 if condition.undecided:
@@ -274,39 +274,33 @@ class TableMetrics:
                                          "regular expressions apply to text columns")
         if not sources:
             raise UnsupportedExpectation("at least one regex must be given")
-        patterns = [self._checked(pattern(source)) for source in sources]
+        patterns = [pattern(source) for source in sources]
         quoted = self.column(column)
-
-        def any_of(bounds: list[str | None], everything: str) -> str:
-            if any(bound is None for bound in bounds) and everything == "true":
-                return "true"
-            found = [f"regexp_matches({quoted}, ?)" for bound in bounds if bound is not None]
-            return "(" + " or ".join(found) + ")" if found else "false"
-
-        wider, narrower = [p.wider for p in patterns], [p.narrower for p in patterns]
-        may_match, must_match = any_of(wider, "true"), any_of(narrower, "false")
-        may_parameters = [] if may_match == "true" else [b for b in wider if b is not None]
-        must_parameters = [b for b in narrower if b is not None]
+        may, may_parameters = self._matches(quoted, [p.wider for p in patterns], wide=True)
+        must, must_parameters = self._matches(quoted, [p.narrower for p in patterns], wide=False)
+        undecided = (f"{may} and not {must}", may_parameters + must_parameters)
         compiled = [p.python for p in patterns]
-        if match:  # unexpected: Python finds no match; surely when even the wider pattern finds none
-            return RowCondition(nonnull, f"not {may_match}", may_parameters,
-                                f"{may_match} and not {must_match}", may_parameters + must_parameters, column,
+        if match:  # unexpected: Python finds no match; surely so where even the wider pattern finds none
+            return RowCondition(nonnull, f"not {may}", may_parameters, *undecided, column,
                                 lambda text: compiled[0].search(text) is None)
-        return RowCondition(nonnull, must_match, must_parameters,
-                            f"{may_match} and not {must_match}", may_parameters + must_parameters, column,
+        return RowCondition(nonnull, must, must_parameters, *undecided, column,
                             lambda text: any(p.search(text) for p in compiled))
 
-    def _checked(self, found: Pattern) -> Pattern:
-        """The pattern with any RE2 bound DuckDB refuses (too large, unknown syntax) dropped."""
-        bounds = []
-        for bound in (found.wider, found.narrower):
-            try:
-                if bound is not None:
-                    self.con.execute("select regexp_matches('', ?)", [bound]).fetchall()
-                bounds.append(bound)
-            except duckdb.Error:
-                bounds.append(None)
-        return Pattern(found.python, *bounds)
+    def _matches(self, quoted: str, bounds: list[str | None], *, wide: bool) -> tuple[str, list[str]]:
+        """SQL for "one of the RE2 ``bounds`` matches", as one alternation. A bound not known (or
+        one DuckDB refuses: too large, unknown syntax) matches every row when wide, none when not."""
+        known = [bound for bound in bounds if bound is not None]
+        either = "|".join(f"(?:{bound})" for bound in known)
+        if len(known) < len(bounds) and wide or (known and not self._compiles(either)):
+            return ("true", []) if wide else ("false", [])
+        return (f"regexp_matches({quoted}, ?)", [either]) if known else ("false", [])
+
+    def _compiles(self, source: str) -> bool:
+        try:
+            self.con.execute("select regexp_matches('', ?)", [source]).fetchall()
+        except duckdb.Error:
+            return False
+        return True
 
     # -- the queries besides the scan
     def _duplicated_rows(self, condition: RowCondition) -> int:
