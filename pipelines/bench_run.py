@@ -32,7 +32,9 @@ import yaml
 
 from pipelines.bench_ingest import FakeApis
 from pipelines.bench_transform import BENCH_SECRET, bench_worlds
-from pipelines.home import home
+from pipelines.config import load_tenants
+from pipelines.home import environment, home
+from pipelines.load import tenant_pipeline
 from pipelines.world import World
 
 Progress = Callable[[str], None]
@@ -40,6 +42,7 @@ Span = tuple[str, float, float]  # stage, start, end (epoch seconds)
 StepSpans = Callable[[Path, float], list[Span]]  # (Dagster home, since) -> spans of the steps run
 KEPT_VERSION = 1  # bump when what the kept home holds changes
 SAMPLE_SECONDS = 0.1
+DLT_STEPS = ("extract", "normalize", "load")
 MIB = 2**20
 
 
@@ -136,21 +139,36 @@ class RssSampler:
             return  # the process ended
 
 
-def stage_figures(samples: list[tuple[float, int, int]], spans: list[Span], started: float,
-                  ended: float) -> list[StageFigures]:
-    """Per stage (in the order stages first ran): wall seconds and the peaks sampled in its spans;
-    the time outside every step (start-up, loading the definitions, between runs) is one stage."""
+def stage_figures(samples: list[tuple[float, int, int]], spans: list[Span], parts: list[Span],
+                  started: float, ended: float) -> list[StageFigures]:
+    """Per stage (in the order stages first ran, each followed by its ``parts``, spans within
+    its steps): wall seconds and the peaks sampled in its spans; the time outside every step
+    (start-up, loading the definitions, between runs) is one stage."""
     order: list[str] = []
-    for name, _, _ in spans:
+    for name, _, _ in sorted(spans + parts, key=lambda span: span[1]):
         if name not in order:
             order.append(name)
     figures = []
     for name in order:
-        own = [(start, stop) for stage, start, stop in spans if stage == name]
+        own = [(start, stop) for stage, start, stop in spans + parts if stage == name]
         figures.append(_figures(name, sum(stop - start for start, stop in own), samples, own))
     outside_seconds = ended - started - sum(stop - start for _, start, stop in spans)
     outside = [s for s in samples if not any(start <= s[0] <= stop for _, start, stop in spans)]
     return [*figures, _figures("outside steps", max(0.0, outside_seconds), outside, None)]
+
+
+def dlt_steps(run_home: Path, tenants: Path, since: float) -> list[Span]:
+    """The extract, normalise and load steps of each tenant's dlt load in ``run_home`` since
+    ``since``, from the trace dlt keeps with the pipeline: where an ingest's time and memory go."""
+    spans = []
+    with environment(DESKPULSE_HOME=str(run_home)):
+        for tenant in load_tenants(tenants):
+            trace = tenant_pipeline(tenant).last_trace
+            spans += [(f"  dlt {step.step} {tenant.id}", step.started_at.timestamp(),
+                       step.finished_at.timestamp())
+                      for step in (trace.steps if trace else [])
+                      if step.step in DLT_STEPS and step.started_at.timestamp() >= since]
+    return spans
 
 
 def _figures(name: str, seconds: float, samples: list[tuple[float, int, int]],
@@ -163,13 +181,13 @@ def _figures(name: str, seconds: float, samples: list[tuple[float, int, int]],
 
 # -- one run ---------------------------------------------------------------------------------------
 def tenant_file(worlds: list[World], urls: dict[str, str], path: Path) -> dict[str, str]:
-    """Write the tenant file for the worlds' APIs at ``urls``; the environment it names."""
-    entries, environment = [], {}
+    """Write the tenant file for the worlds' APIs at ``urls``; the environment variables it names."""
+    entries, variables = [], {}
     for world in worlds:
         tenant_id = world.config.tenant_id
         prefix = f"DESKPULSE_BENCH_{tenant_id.upper()}"
-        environment.update({f"{prefix}_EMAIL": "demo@example.com", f"{prefix}_TOKEN": "demo-token",
-                            f"{prefix}_SECRET": BENCH_SECRET})
+        variables.update({f"{prefix}_EMAIL": "demo@example.com", f"{prefix}_TOKEN": "demo-token",
+                          f"{prefix}_SECRET": BENCH_SECRET})
         entries.append({
             "id": tenant_id, "platform": "zendesk", "base_url": urls[tenant_id],
             "credentials": {"email_env": f"{prefix}_EMAIL", "token_env": f"{prefix}_TOKEN"},
@@ -177,15 +195,15 @@ def tenant_file(worlds: list[World], urls: dict[str, str], path: Path) -> dict[s
             "start_date": (world.start - timedelta(days=1)).date().isoformat(),
         })
     path.write_text(yaml.safe_dump({"tenants": entries}, sort_keys=False))
-    return environment
+    return variables
 
 
-def measure_run(label: str, run_home: Path, tenants: Path, environment: dict[str, str], steps: StepSpans,
+def measure_run(label: str, run_home: Path, tenants: Path, variables: dict[str, str], steps: StepSpans,
                 progress: Progress) -> RunFigures:
     """Run `deskpulse run` in ``run_home`` as its own process, sampling its memory; its output goes
     to a log beside the home and, line by line, to ``progress``."""
     log = run_home.parent / f"{label.replace(' ', '-')}.log"
-    env = {**os.environ, **environment, "DESKPULSE_HOME": str(run_home)}
+    env = {**os.environ, **variables, "DESKPULSE_HOME": str(run_home)}
     env.pop("DAGSTER_HOME", None)  # the run's own instance, under its home
     command = [str(Path(sys.executable).with_name("deskpulse")), "run", "--tenants", str(tenants)]
     started, clock = time.time(), time.monotonic()
@@ -203,8 +221,9 @@ def measure_run(label: str, run_home: Path, tenants: Path, environment: dict[str
     return RunFigures(
         label=label, seconds=seconds, exit_code=process.returncode, peak_rss_bytes=usage.ru_maxrss * 1024,
         sampled_peak_bytes=max((own + children for _, own, children in samples), default=0),
-        tickets_served=0, stages=stage_figures(samples, steps(run_home / "dagster", started), started, ended),
-        log=str(log),
+        tickets_served=0, log=str(log),
+        stages=stage_figures(samples, steps(run_home / "dagster", started),
+                             dlt_steps(run_home, tenants, started), started, ended),
     )
 
 
@@ -255,10 +274,10 @@ def run_bench(tickets: int, steps: StepSpans, *, tenants: int = 4, reuse: bool =
 def _run(apis: FakeApis, worlds: list[World], as_of: dict[str, datetime], label: str, work: Path,
          folder: Path, steps: StepSpans, progress: Progress) -> RunFigures:
     urls = apis.serve(as_of)
-    environment = tenant_file(worlds, urls, folder / "tenants.yaml")
+    variables = tenant_file(worlds, urls, folder / "tenants.yaml")
     progress(f"{label}: `deskpulse run` on the worlds as of {min(as_of.values()):%Y-%m-%d %H:%M} "
              f"(packed in {apis.prepare_seconds:.0f} s)")
-    figures = measure_run(label, work, folder / "tenants.yaml", environment, steps, progress)
+    figures = measure_run(label, work, folder / "tenants.yaml", variables, steps, progress)
     figures.tickets_served = sum(stats.get("tickets", {}).get("items", 0)
                                  for stats in apis.report().stats.values())
     progress(f"  {figures.seconds:.1f} s, peak RSS {figures.peak_rss_bytes / MIB:,.0f} MiB")

@@ -22,7 +22,8 @@ def test_three_runs_measured_stage_by_stage_then_the_later_two_again_on_the_kept
     assert [run.exit_code for run in report.runs] == [0, 0, 0]
     assert [stage.name for stage in full.stages] == [*STAGES, "outside steps"]
     assert all(stage.seconds > 0 and stage.peak_rss_bytes > 0 for stage in full.stages)
-    assert full.peak_rss_bytes >= max(stage.run_process_bytes for stage in full.stages)
+    # the kernel's high-water mark and the samples read the same pages (to the kernel's bookkeeping)
+    assert max(stage.run_process_bytes for stage in full.stages) <= full.peak_rss_bytes * 1.01
     assert 0 < day.tickets_served < full.tickets_served <= 300 and nothing.tickets_served == 0
     assert "ingest bench_nyc" in "\n".join(report.lines())
 
