@@ -7,7 +7,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install manifest demo dev test test-slow test-all lint lineage bench-transform bench-ingest clean
+.PHONY: install manifest demo dev test test-slow test-all lint lineage bench-transform bench-ingest bench-run clean
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ bench-transform: manifest
 # extract + load of 1,000,000 tickets from a fake Zendesk: rows/s, requests, peak RSS (TICKETS=N)
 bench-ingest: $(STAMP)
 	$(BIN)/deskpulse bench ingest --tickets $(or $(TICKETS),1000000)
+
+# whole runs on 1,000,000 tickets: full, after one day of changes, nothing new; time and memory per stage (TICKETS=N)
+bench-run: manifest
+	$(BIN)/deskpulse bench run --tickets $(or $(TICKETS),1000000)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

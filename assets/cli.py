@@ -598,6 +598,16 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_run(args: argparse.Namespace) -> int:
+    from assets.run_steps import step_spans
+    from pipelines.bench_run import run_bench
+
+    report = run_bench(args.tickets, step_spans, tenants=args.tenants, reuse=args.reuse, progress=_progress)
+    print()
+    print("\n".join(report.lines()))
+    return 0 if all(run.exit_code == 0 for run in report.runs) else 1
+
+
 def _bench_commands(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """`deskpulse bench ...`: the benchmarks; returns its subcommands so others can join them."""
     bench = commands.add_parser("bench", help="benchmarks on synthetic worlds")
@@ -615,6 +625,14 @@ def _bench_commands(commands: argparse._SubParsersAction) -> argparse._SubParser
     ingest.add_argument("--tickets", type=int, default=1_000_000, help="tickets in the world")
     ingest.add_argument("--seed", type=int, default=1, help="the world's seed")
     ingest.set_defaults(func=cmd_bench_ingest)
+    run = kinds.add_parser(
+        "run", help="whole `deskpulse run`s on N tickets: wall time and peak memory per stage")
+    run.add_argument("--tickets", type=int, default=1_000_000, help="tickets in all")
+    run.add_argument("--tenants", type=int, default=4, help="tenants sharing them (1-4)")
+    run.add_argument("--reuse", action="store_true",
+                     help="take the full run's home and figures kept from the last benchmark of this world, "
+                          "and measure only the runs after it")
+    run.set_defaults(func=cmd_bench_run)
     return kinds
 
 

@@ -17,24 +17,46 @@ import dagster as dg
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from assets.gx import load_suite, suite_paths, validate
+from assets.gx import Failure, load_suite, suite_paths, validate
 from assets.ingest import raw_keys
 from assets.project import WAREHOUSE_POOL
 from assets.tenants import TenantsResource, tenant_partitions
 from assets.transform import MARTS_SCHEMA, marts
-from assets.warehouse import has_table, scalar, table_frame
+from assets.warehouse import has_table, read_only
 from pipelines.home import raw_dataset
 
 FINISHED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 RAW_FRESH_WITHIN = timedelta(hours=3)  # ingestion runs hourly
 MARTS_FRESH_WITHIN = timedelta(hours=26)  # marts build daily, and when new raw data lands
+OFFENDING = "offending"  # check metadata: one line per failed expectation, who and what to look at
 
 
-def suite_result(path: Path, schema: str, table: str, tenant_ids: list[str]) -> dg.AssetCheckResult:
-    """Run one suite on one warehouse table; failures carry names and counts, never values."""
-    outcome = validate(load_suite(path), table_frame(schema, table), scalar, {"tenant_ids": tenant_ids})
+def suite_result(path: Path, schema: str, table: str, tenant_ids: list[str],
+                 check: str) -> dg.AssetCheckResult:
+    """Run one suite on one warehouse table, in the warehouse; failures carry names, counts and the
+    keys of the first offending rows, never values."""
+    with read_only() as con:
+        outcome = validate(load_suite(path), con, schema, table, {"tenant_ids": tenant_ids})
     severity = dg.AssetCheckSeverity.ERROR if outcome.errors else dg.AssetCheckSeverity.WARN
-    return dg.AssetCheckResult(passed=outcome.passed, severity=severity, metadata=outcome.metadata())
+    offending = "\n".join(blame(outcome.failures, check, f"{schema}.{table}", tenant_ids))
+    return dg.AssetCheckResult(passed=outcome.passed, severity=severity,
+                               metadata={**outcome.metadata(), OFFENDING: offending or "none"})
+
+
+def blame(failures: list[Failure], check: str, table: str, tenant_ids: list[str]) -> list[str]:
+    """One line per failed expectation naming tenant, table, check and the first offending keys."""
+    lines = []
+    for failure in failures:
+        tenants = failure.tenants or (tenant_ids if len(tenant_ids) == 1 else [])
+        who = f"tenant {', '.join(tenants)}" if tenants else "all tenants"
+        lines.append(f"{who}, table {table}, check {check} ({failure.severity}): {failure.describe()}")
+    return lines
+
+
+def offending(metadata: dict) -> list[str]:
+    """The offending lines a failed suite check recorded (none for other checks)."""
+    entry = metadata.get(OFFENDING)
+    return [] if entry is None or entry.value == "none" else entry.value.splitlines()
 
 
 def raw_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
@@ -44,7 +66,8 @@ def raw_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
         tenant_id = context.partition_key
         if not has_table(raw_dataset(tenant_id), path.stem):  # dlt creates a table with its first row
             return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "note": "nothing loaded yet"})
-        return suite_result(path, raw_dataset(tenant_id), path.stem, [tenant_id])
+        return suite_result(path, raw_dataset(tenant_id), path.stem, [tenant_id],
+                            context.check_specs[0].key.name)
 
     with warnings.catch_warnings():  # partitioned checks are a Dagster preview; we rely on them
         warnings.simplefilter("ignore", dg.PreviewWarning)
@@ -60,8 +83,9 @@ def mart_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(asset=key, name=f"gx_{path.stem}", blocking=True, pool=WAREHOUSE_POOL,
                     description=f"Great Expectations suite expectations/{MARTS_SCHEMA}/{path.name}.")
-    def check(tenants: TenantsResource) -> dg.AssetCheckResult:
-        return suite_result(path, MARTS_SCHEMA, path.stem, [t.id for t in tenants.load()])
+    def check(context: dg.AssetCheckExecutionContext, tenants: TenantsResource) -> dg.AssetCheckResult:
+        return suite_result(path, MARTS_SCHEMA, path.stem, [t.id for t in tenants.load()],
+                            context.check_specs[0].key.name)
 
     return check
 

@@ -113,13 +113,16 @@ def describe(entry: dg.EventLogEntry) -> str | None:
         counts += f" (skipped: {skipped})" if skipped else ""
         return f"      built {materialization.asset_key.to_user_string()}{where}{counts}"
     if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+        from assets.quality import offending  # the graph's modules load with the run, not before
+
         evaluation = event.event_specific_data
         if evaluation.passed:
             return None
         found = [value.value for value in map(evaluation.metadata.get, ("errors", "warnings"))
                  if value is not None and value.value != "none"]
         return (f"      check {evaluation.asset_check_key.to_user_string()} failed "
-                f"({evaluation.severity.value}){': ' + '; '.join(found) if found else ''}")
+                f"({evaluation.severity.value}){': ' + '; '.join(found) if found else ''}"
+                + "".join(f"\n        {line}" for line in offending(evaluation.metadata)))
     if event.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY:
         return f"      step {event.step_key} hit a transient error; retrying"
     if event.event_type == dg.DagsterEventType.STEP_FAILURE:

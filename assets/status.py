@@ -9,17 +9,22 @@ from __future__ import annotations
 import time
 
 import dagster as dg
+from dagster._core.event_api import PartitionKeyFilter
 
 from assets.freshness import last_built as _last_built
 from assets.freshness import tenant_freshness, when
 from assets.ingest import raw_keys
 from assets.publish import SERVING_BENCHMARK, SERVING_TENANTS
 from assets.quality import (
+    FINISHED,
     MARTS_FRESH_WITHIN,
     RAW_FRESH_WITHIN,
     Verdict,
     freshness_check_keys,
     freshness_sensor,
+    mart_gx_checks,
+    offending,
+    raw_gx_checks,
     verdict,
 )
 from assets.serving import benchmark_file, read_publish, tenant_file
@@ -105,6 +110,21 @@ def ingest_notes(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> l
                          + ", ".join(f"{table} {count}" for table, count in sorted(held.items()))
                          + f" (deskpulse quarantine list --tenant {tenant.id})")
     return lines
+def offending_rows(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> list[str]:
+    """Each suite check whose latest run failed, per tenant for raw tables: the tenant, table, check
+    and keys of the first offending rows it recorded, one line per failed expectation."""
+    checks = [(key, tenant.id) for suite in raw_gx_checks for key in suite.check_keys for tenant in tenants]
+    checks += [(key, None) for suite in mart_gx_checks for key in suite.check_keys]
+    lines = []
+    for key, partition in checks:
+        latest = instance.event_log_storage.get_asset_check_execution_history(
+            key, limit=1, status=FINISHED,
+            partition_filter=PartitionKeyFilter(key=partition) if partition else None)
+        evaluation = latest[0].event.dagster_event.event_specific_data if latest and latest[0].event else None
+        if evaluation is not None and not evaluation.passed:
+            lines += offending(evaluation.metadata)
+    return ["", "Failed checks, what to look at (keys of the first offending rows):",
+            *[f"  {line}" for line in lines]] if lines else []
 
 
 def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> str:
@@ -139,6 +159,7 @@ def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> 
         *[f"  WARN    {warning}" for warning in warnings],
         *[f"  STALE   {key}" for key in stale],
     ]
+    lines += offending_rows(instance, tenants)
     return "\n".join(lines)
 
 

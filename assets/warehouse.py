@@ -1,24 +1,24 @@
 """Reading the DuckDB warehouse from a Dagster step: short-lived read-only connections.
 
 Only steps in the ``warehouse`` pool call these, so no other process holds the file meanwhile;
-BI tools never come here, they read the serving files.
+BI tools never come here, they read the serving files. The connections keep to the loads' memory
+limit: what a check scans or groups beyond it spills to disk rather than grow the process.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
 
 import duckdb
-import pandas as pd
 
 from pipelines.home import warehouse_path
+from pipelines.load import DUCKDB_SETTINGS
 
 
 @contextlib.contextmanager
 def read_only() -> Iterator[duckdb.DuckDBPyConnection]:
-    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+    with duckdb.connect(str(warehouse_path()), read_only=True, config=DUCKDB_SETTINGS) as con:
         yield con
 
 
@@ -26,16 +26,6 @@ def has_table(schema: str, table: str) -> bool:
     with read_only() as con:
         return bool(con.execute("select count(*) from information_schema.tables "
                                 "where table_schema = ? and table_name = ?", [schema, table]).fetchone()[0])
-
-
-def table_frame(schema: str, table: str) -> pd.DataFrame:
-    with read_only() as con:
-        return con.execute(f'select * from "{schema}"."{table}"').df()
-
-
-def scalar(sql: str) -> Any:
-    with read_only() as con:
-        return con.execute(sql).fetchone()[0]
 
 
 def row_counts(schema: str, tables: list[str]) -> dict[str, int]:

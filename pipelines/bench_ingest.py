@@ -17,9 +17,11 @@ import resource
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from pipelines.world import WorldConfig
 from pipelines.zendesk import settings
 
 BENCH_TENANT = "bench"
@@ -75,26 +77,61 @@ def minimum_requests(sizes: dict[str, int]) -> dict[str, int]:
 
 def run_ingest_benchmark(tickets: int, seed: int = 1, workdir: Path | None = None) -> IngestReport:
     """Serve a world of ``tickets`` tickets from a fake API process and load it once, timed."""
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    server = context.Process(target=_serve, args=(tickets, seed, theirs), name="fake-zendesk", daemon=True)
-    server.start()
-    try:
-        base_url, prepare_seconds = ours.recv()
+    with FakeApis([WorldConfig(tenant_id=BENCH_TENANT, seed=seed, tickets=tickets)]) as apis:
+        base_url = apis.serve()[BENCH_TENANT]
         with tempfile.TemporaryDirectory(dir=workdir) as home:
             seconds, steps, rows, cpu = _load(base_url, Path(home))
             peak = _peak_rss()
-        ours.send("report")
-        stats, sizes, api_cpu, api_peak = ours.recv()
-    finally:
-        ours.send("stop")
-        server.join(timeout=30)
+        served = apis.report()
     return IngestReport(
         tickets=tickets, seconds=seconds, steps=steps, rows=rows,
-        requests={name: counts["requests"] for name, counts in stats.items()},
-        minimum_requests=minimum_requests(sizes), peak_rss_bytes=peak, pipeline_cpu_seconds=cpu,
-        api_cpu_seconds=api_cpu, api_prepare_seconds=prepare_seconds, api_peak_rss_bytes=api_peak,
+        requests={name: counts["requests"] for name, counts in served.stats[BENCH_TENANT].items()},
+        minimum_requests=minimum_requests(served.sizes[BENCH_TENANT]), peak_rss_bytes=peak,
+        pipeline_cpu_seconds=cpu, api_cpu_seconds=served.cpu_seconds,
+        api_prepare_seconds=apis.prepare_seconds, api_peak_rss_bytes=served.peak_rss_bytes,
     )
+
+
+@dataclass
+class Served:
+    """What the fake APIs served since their worlds were last packed, per tenant, and what it cost them."""
+
+    stats: dict[str, dict[str, dict[str, int]]]  # tenant -> endpoint -> requests, items
+    sizes: dict[str, dict[str, int]]  # tenant -> endpoint -> items as of the instant served
+    cpu_seconds: float
+    peak_rss_bytes: int
+
+
+class FakeApis:
+    """Fake Zendesk APIs for some worlds, in a process of their own so that their CPU and memory
+    are not the pipeline's. ``serve`` packs every world as of an instant (by default its end)
+    before it answers, so packing is never timed with the pipeline; the ports stay the same."""
+
+    def __init__(self, configs: list[WorldConfig]):
+        self.configs = configs
+        self.prepare_seconds = 0.0
+        context = multiprocessing.get_context("spawn")
+        self._conn, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(configs, theirs), name="fake-zendesk",
+                                        daemon=True)
+
+    def __enter__(self) -> FakeApis:
+        self._process.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._conn.send(("stop", None))
+        self._process.join(timeout=30)
+
+    def serve(self, as_of: dict[str, datetime] | None = None) -> dict[str, str]:
+        """Serve each world as of ``as_of[tenant]`` (its end if not given); the base URL per tenant."""
+        self._conn.send(("serve", as_of or {}))
+        urls, self.prepare_seconds = self._conn.recv()
+        return urls
+
+    def report(self) -> Served:
+        self._conn.send(("report", None))
+        return self._conn.recv()
 
 
 def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str, int], float]:
@@ -124,23 +161,33 @@ def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str,
     return seconds, steps, rows, cpu
 
 
-def _serve(tickets: int, seed: int, conn: Connection) -> None:
-    """The fake API process: pack the world, serve it, report its counters, stop when told."""
+def _serve(configs: list[WorldConfig], conn: Connection) -> None:
+    """The fake API process: serve each world, pack them as of the instants asked for, report its
+    counters, stop when told."""
     from pipelines.load import few_collections
-    from pipelines.world import World, WorldConfig
+    from pipelines.world import World
     from pipelines.zendesk.fake_api import FakeZendesk
 
     with few_collections():
-        started = time.perf_counter()
-        api = FakeZendesk(World(WorldConfig(tenant_id=BENCH_TENANT, seed=seed, tickets=tickets)))
-        api.prepare()
-        conn.send((api.start(), time.perf_counter() - started))
-        api.reset_stats()
+        apis = {config.tenant_id: FakeZendesk(World(config)) for config in configs}
+        urls = {tenant_id: api.start() for tenant_id, api in apis.items()}
         cpu_before = cpu_seconds()
-        while (message := conn.recv()) != "stop":
-            if message == "report":
-                conn.send((api.stats, api.sizes(), cpu_seconds() - cpu_before, _peak_rss()))
-        api.stop()
+        while (message := conn.recv())[0] != "stop":
+            kind, as_of = message
+            if kind == "serve":
+                started = time.perf_counter()
+                for tenant_id, api in apis.items():
+                    api.as_of = as_of.get(tenant_id, api.world.end)
+                    api.prepare()
+                    api.reset_stats()
+                conn.send((urls, time.perf_counter() - started))
+                cpu_before = cpu_seconds()
+            elif kind == "report":
+                conn.send(Served({tenant_id: api.stats for tenant_id, api in apis.items()},
+                                 {tenant_id: api.sizes() for tenant_id, api in apis.items()},
+                                 cpu_seconds() - cpu_before, _peak_rss()))
+        for api in apis.values():
+            api.stop()
 
 
 def _peak_rss() -> int:

@@ -1,0 +1,72 @@
+"""A failing quality gate says what to blame: tenant, table, check and the first offending keys.
+
+The demo world is loaded and published; then a raw ticket gets a creation time the ingest accepts
+but the raw suite refuses (1995), and a mart row a negative first-reply time. The next ingest of
+that tenant and the next re-audit of the marts fail, and both the run output and ``deskpulse
+status`` name the tenant, the table, the check and the planted row by its key, never by a value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from assets.runner import dagster_instance, execute, run_graph
+from assets.status import status_report
+from pipelines.config import load_tenants
+from pipelines.home import warehouse_path
+
+TICKETS = 40
+pytestmark = pytest.mark.integration
+
+
+def planted(sql: str, *parameters) -> int:
+    """Run ``sql`` on the warehouse (its first row's first value, if it returns rows)."""
+    with duckdb.connect(str(warehouse_path())) as con:
+        rows = con.execute(sql, list(parameters)).fetchall()
+        con.execute("checkpoint")
+    return rows[0][0] if rows else None
+
+
+@pytest.fixture(scope="module")
+def gate(demo_world):
+    from assets.definitions import defs
+
+    assert run_graph(demo_world.tenant_file).ok
+    ticket = planted("select min(id) from raw_northwind.tickets")
+    planted("update raw_northwind.tickets set created_at = timestamptz '1995-06-01 00:00:00+00' where id = ?",
+            ticket)
+    reply = planted("select min(ticket_id) from marts.fct_tickets where tenant_id = 'globex' "
+                    "and first_reply_minutes is not null")
+    lines: list[str] = []
+    with dagster_instance() as instance:
+        ingest = execute(defs.resolve_job_def("ingest"), instance, lines.append, partition_key="northwind")
+        planted("update marts.fct_tickets set first_reply_minutes = -5 "
+                "where tenant_id = 'globex' and ticket_id = ?", reply)
+        audit = execute(defs.resolve_job_def("publish"), instance, lines.append)
+        status = status_report(instance, load_tenants(demo_world.tenant_file))
+    return {"ticket": ticket, "reply": reply, "ingest": ingest, "audit": audit,
+            "lines": [line.strip() for line in "\n".join(lines).splitlines()], "status": status}
+
+
+def test_a_failed_raw_check_names_tenant_table_check_and_the_record(gate):
+    expected = (f"tenant northwind, table raw_northwind.tickets, check gx_tickets (critical): "
+                f"expect_column_values_to_be_between(created_at): 1 row; "
+                f"first offending: id={gate['ticket']}")
+    assert not gate["ingest"].success
+    assert expected in gate["lines"], [line for line in gate["lines"] if "check" in line]
+    assert f"  {expected}" in gate["status"].splitlines()
+
+
+def test_a_failed_mart_check_names_the_tenant_of_the_offending_rows_and_their_keys(gate):
+    expected = (f"tenant globex, table marts.fct_tickets, check gx_fct_tickets (critical): "
+                f"expect_column_values_to_be_between(first_reply_minutes): 1 row; first offending: "
+                f"tenant_id=globex, ticket_id={gate['reply']}")
+    assert not gate["audit"].success
+    assert expected in gate["lines"], [line for line in gate["lines"] if "check" in line]
+    assert f"  {expected}" in gate["status"].splitlines()
+
+
+def test_what_the_gate_says_holds_keys_never_values(gate):
+    told = "\n".join(gate["lines"]) + gate["status"]
+    assert "1995" not in told and "-5" not in told
