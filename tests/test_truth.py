@@ -1,4 +1,4 @@
-"""The ground truth itself, held to a ticket worked out by hand from METRICS.md."""
+"""The ground truth itself, held to a ticket worked out by hand from docs/metrics.md."""
 
 from __future__ import annotations
 

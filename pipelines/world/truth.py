@@ -1,4 +1,4 @@
-"""Ground truth: what every METRICS.md metric should be for a world as of an instant.
+"""Ground truth: what every docs/metrics.md metric should be for a world as of an instant.
 
 Computed from the world's own lifecycle objects in plain Python, independently of the warehouse
 and its SQL, so the tests can hold the marts to it: ticket metrics (calendar and business

@@ -1,5 +1,5 @@
 {#
-    The performance figures of METRICS.md rolled up from ticket-level activity rows
+    The performance figures of docs/metrics.md rolled up from ticket-level activity rows
     (int_ticket_activity__activity) to one row per tenant, `entity` (agent_id or group_id) and
     `period` (activity_date or activity_week). Counts are counted and every ratio and
     percentile is computed from the ticket-level rows of the cell, never from finer cells.
