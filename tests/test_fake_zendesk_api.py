@@ -297,6 +297,25 @@ def test_rate_limits_answer_429_with_retry_after_and_every_response_says_what_is
         assert api.traffic["rate_limited"] == 3
 
 
+@pytest.mark.parametrize(("time_scale", "now", "retry_after", "reset"), [
+    (1, 12.25, "48", "48"),  # a real minute: 47.75 s left
+    (240, 0.125, "1", "0.125"),  # a quarter-second "minute": 0.125 s left
+])
+def test_retry_after_is_whole_seconds_rounded_up_even_when_time_is_scaled(
+    world: World, time_scale: float, now: float, retry_after: str, reset: str
+) -> None:
+    clock = FakeClock(0.0)
+    with FakeZendesk(world, rate_limits=RateLimits(incremental=1, time_scale=time_scale), clock=clock) as api:
+        clock.now = now
+        url = api.base_url + settings.TICKET_EVENTS_EXPORT
+        assert requests.get(url, params={"start_time": 0}, auth=AUTH).status_code == 200
+        limited = requests.get(url, params={"start_time": 0}, auth=AUTH)
+        assert limited.status_code == 429
+        assert (limited.headers["Retry-After"], limited.headers["ratelimit-reset"]) == (retry_after, reset)
+        clock.sleep(int(limited.headers["Retry-After"]))  # what a client parsing an integer does
+        assert requests.get(url, params={"start_time": 0}, auth=AUTH).status_code == 200
+
+
 def _outcome(url: str) -> str:
     """What a plain HTTP client meets at ``url``: a status, or the kind of failure."""
     try:
@@ -381,3 +400,118 @@ def test_a_forbidden_endpoint_answers_403_as_on_a_plan_without_it(world: World) 
         assert requests.get(api.base_url + settings.SLA_POLICIES, auth=AUTH).status_code == 200
     with pytest.raises(ValueError, match="unknown endpoint"):
         FakeZendesk(world, forbid=["slas/policy"])
+
+
+@pytest.mark.parametrize("path", [settings.GROUPS, settings.SATISFACTION_RATINGS, settings.TICKETS_EXPORT,
+                                  settings.TICKET_EVENTS_EXPORT, settings.SCHEDULE_HOLIDAYS])
+def test_every_path_answers_with_or_without_json(api: FakeZendesk, world: World, path: str) -> None:
+    path = path.format(schedule_id=world.schedules()[0].id)
+    assert get(api, path.removesuffix(".json"), start_time=0) == get(api, path, start_time=0)
+    for wrong in (path.removesuffix(".json") + ".xml", path + "x"):
+        assert requests.get(api.base_url + wrong, params={"start_time": 0}, auth=AUTH).status_code == 404
+
+
+def latest_rating(ticket: Ticket, as_of: datetime) -> dict:
+    """What Zendesk embeds in a ticket: its latest rating record, else the survey's state."""
+    ratings = sorted(ticket.ratings_at(as_of), key=lambda r: (r.created_at, r.id))
+    if not ratings:
+        return {"score": "unoffered"}
+    return {"id": ratings[-1].id, "score": ratings[-1].score, "comment": None}
+
+
+def test_tickets_embed_their_latest_satisfaction_rating(api: FakeZendesk, world: World) -> None:
+    ticket = next(t for t in world.tickets() if len(t.ratings) > 1
+                  and t.ratings[1].created_at - t.ratings[0].created_at > timedelta(minutes=2))
+    embedded = {}
+    for as_of in (ticket.ratings[0].created_at + timedelta(minutes=2), world.end):
+        api.as_of = as_of
+        served = {t["id"]: t["satisfaction_rating"]
+                  for page in export_all(api, start_time=0, per_page=1000) for t in page}
+        assert served == {ticket_id: latest_rating(world.ticket(ticket_id), as_of) for ticket_id in served}
+        embedded[as_of] = served[ticket.id]
+    first, latest = embedded.values()
+    assert first == {"id": ticket.ratings[0].id, "score": ticket.ratings[0].score, "comment": None}
+    assert latest == {"id": ticket.ratings[-1].id, "score": ticket.ratings[-1].score, "comment": None}
+    assert {r["score"] for r in served.values()} == {"unoffered", "offered", "good", "bad"}
+
+
+def test_satisfaction_ratings_page_by_offset(api: FakeZendesk, world: World) -> None:
+    since = world.start + timedelta(days=30)
+    expected = sorted((r for t in world.tickets() for r in t.ratings_at(api.as_of) if r.created_at >= since),
+                      key=lambda r: (r.created_at, r.id))
+    assert len(expected) > 2 * 40
+    body = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since), per_page=40)
+    assert (body["count"], body["previous_page"]) == (len(expected), None)
+    assert "meta" not in body and "links" not in body
+    served, pages = list(body["satisfaction_ratings"]), 1
+    while body["next_page"]:
+        assert len(body["satisfaction_ratings"]) == 40
+        body = requests.get(body["next_page"], auth=AUTH).json()
+        pages += 1
+        assert body["previous_page"].endswith(f"page={pages - 1}&per_page=40")
+        assert body["count"] == len(expected)
+        served += body["satisfaction_ratings"]
+    assert [r["id"] for r in served] == [r.id for r in expected]
+    assert pages == -(-len(expected) // 40)
+    third = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since), page=3, per_page=40)
+    assert [r["id"] for r in third["satisfaction_ratings"]] == [r.id for r in expected[80:120]]
+    capped = get(api, settings.SATISFACTION_RATINGS, per_page=500)
+    assert len(capped["satisfaction_ratings"]) == settings.LIST_PAGE_SIZE
+    beyond = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since), page=pages + 1, per_page=40)
+    assert (beyond["satisfaction_ratings"], beyond["next_page"]) == ([], None)
+    groups = get(api, settings.GROUPS)  # every list pages by offset unless asked for cursors
+    assert ([g["id"] for g in groups["groups"]], groups["count"], groups["next_page"]) == (
+        [g.id for g in world.groups()], len(world.groups()), None)
+
+
+def time_export_all(api: FakeZendesk, path: str, key: str, stamp, **params: object) -> list[dict]:
+    """Every page of a time-based export from start_time 0, checked page by page against Zendesk's
+    shape: each page ends on a whole second, which the next page starts with again."""
+    pages, start_time = [], 0
+    while True:
+        body = get(api, path, start_time=start_time, **params)
+        items = body[key]
+        assert set(body) >= {key, "next_page", "count", "end_of_stream", "end_time"}
+        assert body["count"] == len(items)
+        assert [stamp(i) for i in items] == sorted(stamp(i) for i in items)
+        assert all(stamp(i) >= start_time for i in items)
+        if items:
+            assert body["end_time"] == stamp(items[-1])
+        assert body["next_page"] == (f"{api.base_url}{path}?start_time={body['end_time']}"
+                                     + "".join(f"&{k}={v}" for k, v in params.items()))
+        if pages and pages[-1]:
+            edge = {i["id"] for i in pages[-1] if stamp(i) == start_time}
+            assert edge <= {i["id"] for i in items}  # the one-second overlap
+        pages.append(items)
+        if body["end_of_stream"]:
+            assert len(items) < settings.TIME_EXPORT_PAGE_SIZE
+            return [i for page in pages for i in page]
+        assert len(items) >= settings.TIME_EXPORT_PAGE_SIZE
+        start_time = body["end_time"]
+
+
+def test_time_based_ticket_and_user_exports(
+    api: FakeZendesk, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    visible = api.as_of - timedelta(minutes=1)
+    tickets = {t.id: t for t in world.tickets() if t.state_at(visible) is not None}
+    users = {u.id: u for u in world.users() if u.version_at(visible) is not None}
+    whole = get(api, settings.TICKETS_TIME_EXPORT, start_time=0)  # 1000 a page: one page here
+    assert (whole["count"], whole["end_of_stream"]) == (len(tickets), True)
+
+    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 40)
+    served = time_export_all(api, settings.TICKETS_TIME_EXPORT, "tickets", lambda t: t["generated_timestamp"])
+    assert len(served) > len(tickets)  # items at page edges come twice
+    assert {t["id"] for t in served} == set(tickets)
+    for item in served:
+        assert item["generated_timestamp"] == unix(tickets[item["id"]].updated_at(api.as_of))
+    with_metrics = get(api, settings.TICKETS_TIME_EXPORT, start_time=0, include="metric_sets")
+    assert [m["ticket_id"] for m in with_metrics["metric_sets"]] == [t["id"] for t in with_metrics["tickets"]]
+    assert with_metrics["next_page"].endswith("&include=metric_sets")
+
+    served = time_export_all(api, settings.USERS_TIME_EXPORT, "users",
+                             lambda u: unix(datetime.fromisoformat(u["updated_at"])))
+    assert {u["id"] for u in served} == set(users)
+    for item in served:
+        version = users[item["id"]].version_at(api.as_of)
+        assert (item["role"], item["updated_at"]) == (version.role, iso(version.at))

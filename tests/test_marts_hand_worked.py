@@ -8,7 +8,8 @@ its first load would, and must still build.
 t1 keeps its days in America/New_York (tenant config, UTC-5 in January); t2 has no tenant row, so
 its day comes from its default schedule: the lowest schedule id, Rails ``Amsterdam`` (UTC+1).
 
-t1, agents A (1001), B (1002, admin) and C (1003, downgraded to end-user later); customers X, Y:
+t1, agents A (1001), B (1002, admin), C (1003, downgraded to end-user later) and E (1004);
+customers X, Y:
 
 - ticket 1: X writes 14:00Z, rule assigns A 14:30, A internal note 15:00, B replies 15:10
   (pending), X writes 16:00, A replies and solves 16:30, closed on the 15th. Ratings: offered,
@@ -20,6 +21,8 @@ t1, agents A (1001), B (1002, admin) and C (1003, downgraded to end-user later);
 - ticket 4: X writes 18:00Z, assigned to A, B replies, solves and takes the ticket in one audit at
   18:40: the solve is B's. Rating offered, never answered.
 - ticket 5: Y writes 19:00Z, A replies and solves 19:30, rated good; then deleted.
+- ticket 6: X writes 14:00Z, assigned to E, E replies and solves 14:30, X reopens 15:00, E replies
+  and solves 15:30, where it stays: reopened after E's first solve that day.
 
 t2, agent D (1001, same platform id as A, a different key), customer Z:
 
@@ -160,7 +163,7 @@ def created(requester: int, assignee: int | None = None, status: str = "new") ->
 
 def tenant_one() -> Tenant:
     t = Tenant("t1")
-    a, b, c, x, y = 1001, 1002, 1003, 2001, 2002
+    a, b, c, e, x, y = 1001, 1002, 1003, 1004, 2001, 2002
     t.add("tenant", platform="zendesk", timezone="America/New_York", retention_days=730)
     # The tenant config wins over the default schedule's zone.
     t.add("schedules", id=1, name="Support", time_zone="Pacific Time (US & Canada)",
@@ -174,6 +177,7 @@ def tenant_one() -> Tenant:
     t.user(b, "admin")
     t.user(c, "agent")
     t.user(c, "end-user", active=False, version=datetime(2024, 2, 1, tzinfo=UTC))
+    t.user(e, "agent")
     t.user(x, "end-user")
     t.user(y, "end-user")
 
@@ -221,6 +225,14 @@ def tenant_one() -> Tenant:
             ("Change", "status", "open", "new"))
     t.audit(502, 5, at(10, 19, 30), a, ("Comment", a, True), ("Change", "status", "solved", "open"))
     t.rating(50, 5, "good", at(10, 21), a, y)
+
+    t.ticket(6, at(10, 14), "solved", x, e)
+    t.audit(600, 6, at(10, 14), x, *created(x), ("Comment", x, True))
+    t.audit(601, 6, at(10, 14, 5), SYSTEM, ("Change", "assignee_id", e, None),
+            ("Change", "status", "open", "new"))
+    t.audit(602, 6, at(10, 14, 30), e, ("Comment", e, True), ("Change", "status", "solved", "open"))
+    t.audit(603, 6, at(10, 15), x, ("Comment", x, True), ("Change", "status", "open", "solved"))
+    t.audit(604, 6, at(10, 15, 30), e, ("Comment", e, True), ("Change", "status", "solved", "open"))
     return t
 
 
@@ -321,7 +333,7 @@ def agent_days(con) -> dict[tuple[str, str, date], dict]:
 
 def test_ticket_reply_and_resolution_minutes(warehouse):
     t = tickets(warehouse)
-    assert len(t) == 6
+    assert len(t) == 7
     one, two, three = t["t1", 1], t["t1", 2], t["t1", 3]
     # the internal note at 15:00 is not a reply; B's reply counts although A is the assignee
     assert one["first_reply_minutes"] == 70.0
@@ -365,12 +377,12 @@ def test_ticket_flags_keys_and_csat(warehouse):
 
 def test_agent_days_in_tenant_time_zone(warehouse):
     d = agent_days(warehouse)
-    a, b, c = (key("t1", "user", n) for n in (1001, 1002, 1003))
+    a, b, c, e = (key("t1", "user", n) for n in (1001, 1002, 1003, 1004))
     dd = key("t2", "user", 1001)
     jan = {n: date(2024, 1, n) for n in (9, 10, 11, 12)}
     assert set(d) == {
         ("t1", a, jan[10]), ("t1", a, jan[11]), ("t1", a, jan[12]),
-        ("t1", b, jan[10]), ("t1", b, jan[11]), ("t1", c, jan[10]),
+        ("t1", b, jan[10]), ("t1", b, jan[11]), ("t1", c, jan[10]), ("t1", e, jan[10]),
         ("t2", dd, jan[11]),
     }
     # A: ticket 2 solved 00:30 New York time counts on the 10th; ticket 5 is deleted
@@ -396,6 +408,27 @@ def test_agent_days_in_tenant_time_zone(warehouse):
     # t2's day comes from its default schedule (Amsterdam): 23:10Z is the 11th there
     d11 = d["t2", dd, jan[11]]
     assert (d11["tickets_solved"], d11["first_replies"], d11["one_touch_solved"]) == (1, 1, 1)
+
+
+def test_reopens_count_from_the_first_solve_of_the_day_week_and_team(warehouse):
+    a, b, c, e = (key("t1", "user", n) for n in (1001, 1002, 1003, 1004))
+    week = date(2024, 1, 8)
+    # E solved ticket 6, it was reopened and E solved it again the same day: the first solve failed
+    e10 = agent_days(warehouse)["t1", e, date(2024, 1, 10)]
+    assert (e10["tickets_solved"], e10["public_replies"], e10["first_replies"]) == (1, 2, 1)
+    assert (e10["one_touch_solved"], e10["reopened_after_solve"]) == (0, 1)
+    weeks = rows(warehouse, "select * from marts.agent_weekly_performance where tenant_id = 't1'")
+    assert {r["agent_key"]: (r["week_start"], r["tickets_solved"], r["reopened_after_solve"])
+            for r in weeks} == {
+        a: (week, 2, 0),  # tickets 1 and 2 (5 is deleted)
+        b: (week, 2, 0),  # ticket 4, and ticket 3 after its reopen
+        c: (week, 1, 1),  # ticket 3, reopened after C's solve
+        e: (week, 1, 1),  # ticket 6
+    }
+    # the group's week counts ticket 3 from its first solve (C's, reopened), not B's that held
+    team = rows(warehouse, "select * from marts.team_weekly_performance where tenant_id = 't1'")
+    assert [(r["group_key"], r["week_start"], r["tickets_solved"], r["one_touch_solved"],
+             r["reopened_after_solve"]) for r in team] == [(key("t1", "group", 50), week, 5, 1, 2)]
 
 
 def test_tenant_missing_tables_still_builds(warehouse):

@@ -1,8 +1,9 @@
-"""The ground truth itself, held to a ticket worked out by hand from METRICS.md."""
+"""The ground truth itself, held to a ticket worked out by hand from docs/metrics.md."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from pipelines.world.model import SYSTEM_USER_ID, Audit, Event, Rating, Ticket
 from pipelines.world.truth import percentile_cont, truth_of
@@ -16,7 +17,11 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def audit(n: int, when: datetime, author: int, *events: Event) -> Audit:
-    return Audit(n, 7, when, author, "web", events)
+    return audit_of(7, n, when, author, *events)
+
+
+def audit_of(ticket_id: int, n: int, when: datetime, author: int, *events: Event) -> Audit:
+    return Audit(n, ticket_id, when, author, "web", events)
 
 
 def change(n: int, field: str, value, previous=None) -> Event:
@@ -122,3 +127,56 @@ def test_work_spans_and_assignees():
     assert result.assignees == {ASSIGNEE, COLLEAGUE}
     assert result.work_spans[COLLEAGUE] == (at(2, 9, 45), at(4, 9))  # first reply .. last rating
     assert result.work_spans[ASSIGNEE] == (at(2, 11), at(2, 11))  # the one solve credited
+
+
+
+def assigned_ticket(ticket_id: int, created: datetime, *steps: tuple[datetime, int, str]) -> Ticket:
+    """A customer's ticket in group 50, given to the assignee ten minutes after it is created;
+    each step is one audit: at that time, that author writes in public and sets that status."""
+    n = ticket_id * 100
+    audits = [
+        Audit(n, ticket_id, created, CUSTOMER, "web", (
+            Event(n + 1, "Create", "status", "new"), Event(n + 2, "Create", "group_id", "50"),
+            comment(n + 3, CUSTOMER))),
+        Audit(n + 10, ticket_id, created + timedelta(minutes=10), SYSTEM_USER_ID, "web", (
+            change(n + 11, "assignee_id", ASSIGNEE), change(n + 12, "status", "open", "new"))),
+    ]
+    status = "open"
+    for step, (when, author, new_status) in enumerate(steps, start=2):
+        events = (comment(n + step * 10 + 1, author), change(n + step * 10 + 2, "status", new_status, status))
+        audits.append(Audit(n + step * 10, ticket_id, when, author, "web", events))
+        status = new_status
+    return Ticket(id=ticket_id, created_at=created, channel="web", audits=tuple(audits))
+
+
+def test_reopened_after_solve_counts_from_the_first_solve_of_the_day_week_and_team():
+    # Monday the 2nd: the assignee solves ticket 8, the customer reopens it, the assignee solves it
+    # again; nothing after. The day's first solve did not hold: reopened, although its last held.
+    same_day = assigned_ticket(8, at(2, 9), (at(2, 9, 30), ASSIGNEE, "solved"),
+                               (at(2, 10), CUSTOMER, "open"), (at(2, 10, 30), ASSIGNEE, "solved"))
+    # Ticket 9: the assignee solves it on Monday, the customer reopens it on Tuesday, the colleague
+    # (now the assignee) solves it on Wednesday. Each agent's week counts its own solve; the team's
+    # week counts from its first solve, Monday's, which was reopened.
+    across_days = assigned_ticket(9, at(2, 9), (at(2, 11), ASSIGNEE, "solved"), (at(3, 8), CUSTOMER, "open"))
+    across_days = replace(across_days, audits=(
+        *across_days.audits,
+        audit_of(9, 990, at(4, 9), SYSTEM_USER_ID, change(991, "assignee_id", COLLEAGUE, ASSIGNEE)),
+        audit_of(9, 992, at(4, 9, 30), COLLEAGUE, comment(993, COLLEAGUE),
+                 change(994, "status", "solved", "open"))))
+    result = truth_of([same_day, across_days], at(10, 0), "UTC", AGENTS)
+    monday, wednesday = date(2026, 3, 2), date(2026, 3, 4)
+    cells = {
+        "assignee's Monday": result.agent_days[(ASSIGNEE, monday)],
+        "colleague's Wednesday": result.agent_days[(COLLEAGUE, wednesday)],
+        "assignee's week": result.agent_weeks[(ASSIGNEE, monday)],
+        "colleague's week": result.agent_weeks[(COLLEAGUE, monday)],
+        "team's week": result.team_weeks[(50, monday)],
+    }
+    figures = {name: (sorted(cell.tickets_solved), cell.reopened_after_solve) for name, cell in cells.items()}
+    assert figures == {
+        "assignee's Monday": ([8, 9], 2),
+        "colleague's Wednesday": ([9], 0),
+        "assignee's week": ([8, 9], 2),
+        "colleague's week": ([9], 0),
+        "team's week": ([8, 9], 2),
+    }

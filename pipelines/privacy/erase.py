@@ -227,7 +227,7 @@ def _tickets_naming(con: duckdb.DuckDBPyConnection, schema: str, platform: str) 
 
 
 def _worked_as_agent(con: duckdb.DuckDBPyConnection, schema: str) -> bool:
-    """Whether a person of ``erased_people`` worked as an agent (METRICS.md): an agent or admin in
+    """Whether a person of ``erased_people`` worked as an agent (docs/metrics.md): an agent or admin in
     any version of their user, or a ticket's assignee (on the ticket, a rating or a change)."""
     checks = [("users", f"role in {AGENT_ROLES} and id in (select id from erased_people)"),
               ("tickets", "assignee_id in (select id from erased_people)"),

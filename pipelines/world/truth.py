@@ -1,4 +1,4 @@
-"""Ground truth: what every METRICS.md metric should be for a world as of an instant.
+"""Ground truth: what every docs/metrics.md metric should be for a world as of an instant.
 
 Computed from the world's own lifecycle objects in plain Python, independently of the warehouse
 and its SQL, so the tests can hold the marts to it: ticket metrics (calendar and business
@@ -326,7 +326,7 @@ def _roll_up(work: list[_Work], key: Callable[[_Work], Hashable | None],
              facts: dict[int, TicketFacts]) -> dict[Hashable, PerformanceTruth]:
     """Cells keyed by ``key`` (None: not counted), each figure from the ticket-level work."""
     cells: dict[Hashable, PerformanceTruth] = defaultdict(PerformanceTruth)
-    last_solve: dict[tuple[Hashable, int], datetime] = {}
+    first_solve: dict[tuple[Hashable, int], datetime] = {}  # the cell's first solve of each ticket
     for item in work:
         cell_key = key(item)
         if cell_key is None:
@@ -338,13 +338,13 @@ def _roll_up(work: list[_Work], key: Callable[[_Work], Hashable | None],
             cell.first_reply_minutes.append(item.minutes)
             cell.first_reply_business_minutes.append(item.business_minutes)
         elif item.kind == "solve":
-            previous = last_solve.get((cell_key, item.ticket_id))
-            last_solve[(cell_key, item.ticket_id)] = max(item.at, previous or item.at)
+            previous = first_solve.get((cell_key, item.ticket_id))
+            first_solve[(cell_key, item.ticket_id)] = min(item.at, previous or item.at)
         elif item.score == "good":
             cell.csat_good += 1
         else:
             cell.csat_bad += 1
-    for (cell_key, ticket_id), at in last_solve.items():
+    for (cell_key, ticket_id), at in first_solve.items():
         cell = cells[cell_key]
         cell.tickets_solved.add(ticket_id)
         cell.one_touch_solved += facts[ticket_id].truth.is_one_touch

@@ -3,7 +3,9 @@
 It serves the documented shapes of the endpoints the source reads (envelopes, cursor and
 time-based paging, side-loads, deleted tickets, repeated items at time-export page boundaries,
 nothing from the last minute in incremental exports) as the world stands at ``as_of``, so the
-source runs unchanged against it and against the real service. Optional rate limits and seeded
+source runs unchanged against it and against the real service; and what a general Zendesk client
+such as zenpy expects besides (paths with or without ``.json``, offset paging of lists, the
+time-based ticket and user exports, each ticket's latest satisfaction rating). Optional rate limits and seeded
 faults (``fake_http``) make it as unreliable as a real network. The world is packed once per
 ``as_of`` (``fake_store``); a page is a slice of that snapshot rendered to JSON.
 """
@@ -58,7 +60,7 @@ FORBIDDEN = {"error": "Forbidden", "description": "You do not have access to thi
                                                   "account owner of this help desk for further help."}
 NO_SOURCE = {"from": {}, "to": {}, "rel": None}
 Query = dict[str, list[str]]
-Render = Callable[[int, int], list[dict[str, Any]]]
+Render = Callable[[int, int], dict[str, list[dict[str, Any]]]]  # a page's lists, by envelope key
 
 
 class BadRequest(ValueError):
@@ -151,6 +153,8 @@ class FakeZendesk:
             (_path(settings.TICKET_EVENTS_EXPORT), "ticket_events", self._ticket_events),
             (_path(settings.TICKET_METRIC_EVENTS_EXPORT), "ticket_metric_events", self._metric_events),
             (_path(settings.USERS_EXPORT), "users", self._users_export),
+            (_path(settings.TICKETS_TIME_EXPORT), "tickets_by_time", self._tickets_by_time),
+            (_path(settings.USERS_TIME_EXPORT), "users_by_time", self._users_by_time),
             (_path(settings.GROUPS), "groups", self._groups),
             (_path(settings.BRANDS), "brands", self._brands),
             (_path(settings.TICKET_FIELDS), "ticket_fields", self._ticket_fields),
@@ -329,6 +333,16 @@ class FakeZendesk:
     # -- incremental exports -------------------------------------------------------------
     def _tickets(self, query: Query) -> Reply:
         snapshot = self._ticket_snapshot()
+        return self._cursor_export(query, snapshot.tickets, settings.TICKETS_EXPORT,
+                                   self._ticket_pages(query, snapshot))
+
+    def _tickets_by_time(self, query: Query) -> Reply:
+        snapshot = self._ticket_snapshot()
+        extra = {"include": "metric_sets"} if _includes(query, "metric_sets") else {}
+        return self._time_export(query, snapshot.tickets, settings.TICKETS_TIME_EXPORT,
+                                 self._ticket_pages(query, snapshot), extra)
+
+    def _ticket_pages(self, query: Query, snapshot: TicketSnapshot) -> Render:
         metric_sets = _includes(query, "metric_sets")
 
         def render(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
@@ -338,18 +352,23 @@ class FakeZendesk:
                 page["metric_sets"] = [self._metric_set_json(row) for row in rows]
             return page
 
-        return self._cursor_export(query, snapshot.tickets, settings.TICKETS_EXPORT, render)
+        return render
 
     def _users_export(self, query: Query) -> Reply:
         users = self._user_index()
+        return self._cursor_export(query, users, settings.USERS_EXPORT, self._user_pages(users))
 
+    def _users_by_time(self, query: Query) -> Reply:
+        users = self._user_index()
+        return self._time_export(query, users, settings.USERS_TIME_EXPORT, self._user_pages(users), {})
+
+    def _user_pages(self, users: SortedTable) -> Render:
         def render(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
             return {"users": [self._user_json(self.world.user(row.id)) for row in users.rows(start, stop)]}
 
-        return self._cursor_export(query, users, settings.USERS_EXPORT, render)
+        return render
 
-    def _cursor_export(self, query: Query, keys: SortedTable, path: str,
-                       render: Callable[[int, int], dict[str, list[dict[str, Any]]]]) -> Reply:
+    def _cursor_export(self, query: Query, keys: SortedTable, path: str, render: Render) -> Reply:
         per_page = min(_int_param(query, "per_page", settings.EXPORT_PAGE_SIZE), settings.EXPORT_PAGE_SIZE)
         if per_page < 1:
             raise BadRequest("per_page must be positive")
@@ -377,31 +396,31 @@ class FakeZendesk:
         snapshot = self._ticket_snapshot()
         comments = _includes(query, "comment_events")
 
-        def render(start: int, stop: int) -> list[dict[str, Any]]:
+        def render(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
             audits = snapshot.audits.rows(start, stop)
             if not audits:
-                return []
+                return {"ticket_events": []}
             first = audits[0].first
             last = audits[-1].first + audits[-1].count
             events = snapshot.events.rows(first, last)
-            return [_audit_json(a, events[a.first - first:a.first - first + a.count], comments)
-                    for a in audits]
+            return {"ticket_events": [_audit_json(a, events[a.first - first:a.first - first + a.count],
+                                                  comments) for a in audits]}
 
         extra = {"include": "comment_events"} if comments else {}
-        return self._time_export(query, snapshot.audits, "ticket_events",
-                                 settings.TICKET_EVENTS_EXPORT, render, extra)
+        return self._time_export(query, snapshot.audits, settings.TICKET_EVENTS_EXPORT, render, extra)
 
     def _metric_events(self, query: Query) -> Reply:
         snapshot = self._ticket_snapshot()
         policies = {p.id: p for p in self.world.sla_policies()}
 
-        def render(start: int, stop: int) -> list[dict[str, Any]]:
-            return [_metric_event_json(row, policies) for row in snapshot.metric_events.rows(start, stop)]
+        def render(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
+            return {"ticket_metric_events": [_metric_event_json(row, policies)
+                                             for row in snapshot.metric_events.rows(start, stop)]}
 
-        return self._time_export(query, snapshot.metric_events, "ticket_metric_events",
-                                 settings.TICKET_METRIC_EVENTS_EXPORT, render, {})
+        return self._time_export(query, snapshot.metric_events, settings.TICKET_METRIC_EVENTS_EXPORT,
+                                 render, {})
 
-    def _time_export(self, query: Query, keys: SortedTable, key: str, path: str, render: Render,
+    def _time_export(self, query: Query, keys: SortedTable, path: str, render: Render,
                      extra: dict[str, str]) -> Reply:
         """A time-based export page: never splits a second, so it may run past the page size; its
         ``end_time`` is its last item's second, which the next page therefore starts with again."""
@@ -415,7 +434,7 @@ class FakeZendesk:
             stop = min(keys.through_time(keys.ts(stop - 1)), limit)
         end_time = keys.ts(stop - 1) if stop > start else start_time
         return Reply(200, {
-            key: render(start, stop),
+            **render(start, stop),
             "next_page": f"{self.base_url}{path}?{urlencode({'start_time': end_time, **extra})}",
             "count": stop - start,
             "end_of_stream": stop - start < settings.TIME_EXPORT_PAGE_SIZE,
@@ -426,12 +445,11 @@ class FakeZendesk:
     def _ratings(self, query: Query) -> Reply:
         ratings = self._ticket_snapshot().ratings
 
-        def render(start: int, stop: int) -> list[dict[str, Any]]:
-            return [self._rating_json(row) for row in ratings.rows(start, stop)]
+        def render(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
+            return {"satisfaction_ratings": [self._rating_json(row) for row in ratings.rows(start, stop)]}
 
         first = ratings.from_time(_int_param(query, "start_time", 0))
-        return self._list_page(query, ratings, first, "satisfaction_ratings", settings.SATISFACTION_RATINGS,
-                               render)
+        return self._list_page(query, ratings, first, settings.SATISFACTION_RATINGS, render)
 
     def _groups(self, query: Query) -> Reply:
         return self._small_list(query, self.world.groups(), "groups", settings.GROUPS, self._group_json)
@@ -450,13 +468,16 @@ class FakeZendesk:
         by_id = {item.id: item for item in items}
         ids = sorted(by_id)
 
-        def render(start: int, stop: int) -> list[dict[str, Any]]:
-            return [to_json(by_id[item_id]) for item_id in ids[start:stop]]
+        def render(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
+            return {key: [to_json(by_id[item_id]) for item_id in ids[start:stop]]}
 
-        return self._list_page(query, _static_keys(ids), 0, key, path, render)
+        return self._list_page(query, _static_keys(ids), 0, path, render)
 
-    def _list_page(self, query: Query, keys: SortedTable, first: int, key: str, path: str,
-                   render: Render) -> Reply:
+    def _list_page(self, query: Query, keys: SortedTable, first: int, path: str, render: Render) -> Reply:
+        """A page of a list from position ``first`` on: cursor paging when the query names a
+        ``page[...]`` parameter, else offset paging (``page``, ``per_page``), as Zendesk does."""
+        if not any(name.startswith("page[") for name in query):
+            return self._offset_page(query, keys, first, path, render)
         size = min(_int_param(query, "page[size]", settings.LIST_PAGE_SIZE), settings.LIST_PAGE_SIZE)
         if size < 1:
             raise BadRequest("page[size] must be positive")
@@ -467,7 +488,7 @@ class FakeZendesk:
         before = encode_cursor(keys.key(start)) if stop > start else None
         kept = {k: v[0] for k, v in query.items() if k != "page[after]"}
         return Reply(200, {
-            key: render(start, stop),
+            **render(start, stop),
             "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": before},
             "links": {
                 "next": f"{self.base_url}{path}?{urlencode({**kept, 'page[after]': after})}"
@@ -482,6 +503,25 @@ class FakeZendesk:
             "id": API_USER_ID, "url": self._url("users", API_USER_ID), "name": "API user",
             "email": self.email, "role": "admin", "active": True, "verified": True, "suspended": False,
         }}, items=1)
+
+    def _offset_page(self, query: Query, keys: SortedTable, first: int, path: str, render: Render) -> Reply:
+        page = _int_param(query, "page", 1)
+        per_page = min(_int_param(query, "per_page", settings.LIST_PAGE_SIZE), settings.LIST_PAGE_SIZE)
+        if page < 1 or per_page < 1:
+            raise BadRequest("page and per_page must be positive")
+        start = min(first + (page - 1) * per_page, len(keys))
+        stop = min(start + per_page, len(keys))
+        kept = {k: v[0] for k, v in query.items() if k not in ("page", "per_page")}
+
+        def link(number: int) -> str:
+            return f"{self.base_url}{path}?{urlencode({**kept, 'page': number, 'per_page': per_page})}"
+
+        return Reply(200, {
+            **render(start, stop),
+            "next_page": link(page + 1) if stop < len(keys) else None,
+            "previous_page": link(page - 1) if page > 1 else None,
+            "count": len(keys) - first,
+        }, items=stop - start)
 
     def _sla_policies(self, query: Query) -> Reply:
         policies = [self._sla_policy_json(p) for p in self.world.sla_policies()]
@@ -536,7 +576,7 @@ class FakeZendesk:
             "due_at": None,
             "tags": row.tags.split() if row.tags else [],
             "custom_fields": [{"id": i, "value": getattr(row, f"field_{i}")} for i in custom_field_ids],
-            "satisfaction_rating": None,
+            "satisfaction_rating": _latest_rating_json(row),
             "brand_id": row.brand_id,
             "allow_channelback": False,
             "allow_attachments": True,
@@ -729,9 +769,16 @@ def _schedule_json(schedule: Schedule) -> dict[str, Any]:
     }
 
 
+def _latest_rating_json(row: Any) -> dict[str, Any]:
+    """A ticket's embedded rating: its latest rating record, or ``unoffered`` when it has none."""
+    if row.rating_id is None:
+        return {"score": "unoffered"}
+    return {"id": row.rating_id, "score": row.rating_score, "comment": None}
+
+
 def _path(template: str) -> re.Pattern[str]:
     """A route pattern from a settings path, to be matched in full; ``{name}`` segments match ASCII
-    digits."""
-    parts = re.split(r"\{\w+\}", template)
-    return re.compile(r"([0-9]+)".join(re.escape(p) for p in parts))
+    digits, and the ``.json`` suffix may be left out, as Zendesk allows."""
+    parts = re.split(r"\{\w+\}", template.removesuffix(".json"))
+    return re.compile(r"([0-9]+)".join(re.escape(p) for p in parts) + r"(?:\.json)?")
 

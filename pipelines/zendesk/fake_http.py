@@ -2,10 +2,13 @@
 and seeded transport faults, so the client meets in tests what it will meet in production.
 
 Rate limits count requests in fixed windows per bucket (incremental exports, everything else);
-``time_scale`` makes a window pass faster for tests, and every time the server reports (reset,
-Retry-After) is then in real seconds. Faults (5xx answers, stalls past the client's timeout,
-connection resets, bodies cut short) are drawn from ``(seed, URL, how often that URL was asked
-for)``, so a run meets the same faults whatever order its threads happen to send requests in.
+``time_scale`` makes a window pass faster for tests. ``Retry-After`` is always whole seconds,
+rounded up, as Zendesk sends it and as clients parse it; the reset headers are whole seconds too,
+except under a time scale, where they carry milliseconds so that a client pacing itself on them
+keeps up with the shorter windows (one that waits out a 429 waits a whole second, past the
+window). Faults (5xx answers, stalls past the client's timeout, connection resets, bodies cut
+short) are drawn from ``(seed, URL, how often that URL was asked for)``, so a run meets the same
+faults whatever order its threads happen to send requests in.
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ class RateLimiter:
             used = used + 1 if current == number else 1
             self._windows[bucket] = (number, used)
         limit = self.limits.limit(bucket)
-        reset = self._seconds((number + 1) * window - elapsed)
+        left = (number + 1) * window - elapsed  # real seconds until the window resets
+        reset = self._seconds(left)
         remaining = max(0, limit - used)
         headers = {
             "X-Rate-Limit": str(limit), "X-Rate-Limit-Remaining": str(remaining),
@@ -109,11 +113,11 @@ class RateLimiter:
                 f"total={limit}; remaining={remaining}; resets={reset}")
         allowed = used <= limit
         if not allowed:
-            headers["Retry-After"] = reset
+            headers["Retry-After"] = str(max(1, math.ceil(left)))
         return allowed, headers
 
     def _seconds(self, real: float) -> str:
-        """Whole seconds, as Zendesk sends them; milliseconds when the clock is scaled."""
+        """A reset time: whole seconds, as Zendesk sends them; milliseconds when the clock is scaled."""
         if self.limits.time_scale == 1:
             return str(max(1, math.ceil(real)))
         return f"{math.ceil(real * 1000) / 1000:.3f}"

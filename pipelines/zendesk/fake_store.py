@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.world.model import Brand, Group, Schedule, SlaPolicy, Ticket, TicketField, User
+from pipelines.world.model import Brand, Group, Rating, Schedule, SlaPolicy, Ticket, TicketField, User
 from pipelines.zendesk.fake_metrics import MetricSet, metric_events, metric_set
 
 logger = logging.getLogger(__name__)
@@ -226,7 +226,9 @@ class _Packing:
             agents: frozenset[int]) -> None:
         """One ticket: its state and metric set, audits and their events, ratings, metric events."""
         metrics = metric_set(ticket, agents, as_of)
-        _add_ticket(self.tickets, ticket, state, ticket.updated_at(as_of), metrics, self.custom)
+        ratings = ticket.ratings_at(as_of)
+        _add_ticket(self.tickets, ticket, state, ticket.updated_at(as_of), metrics, self.custom,
+                    max(ratings, key=lambda r: (r.created_at, r.id), default=None))
         for audit in ticket.audits_at(as_of):
             position = len(self.audits)
             self.audits.add((audit.id, ticket.id, unix(audit.at), audit.author_id, len(audit.events),
@@ -234,7 +236,7 @@ class _Packing:
             for e in audit.events:
                 self.events.add((e.id, position, _int(e.author_id), _flag(e.public)),
                                 (e.type, e.field_name, e.value, e.previous_value))
-        for r in ticket.ratings_at(as_of):
+        for r in ratings:
             self.ratings.add((r.id, ticket.id, unix(r.created_at), _int(r.assignee_id), _int(r.group_id),
                               r.requester_id), (r.score,))
         for m in metric_events(ticket, policies, agents, as_of):
@@ -246,12 +248,13 @@ class _Packing:
 
 TICKET_INTS = ("id", "created", "ts", "requester_id", "submitter_id", "assignee_id", "group_id",
                "organization_id", "brand_id", "is_public", "ms_updated", *METRIC_SET_COUNTS,
-               *METRIC_SET_TIMES, *METRIC_SET_MINUTES)
-TICKET_CODES = ("status", "priority", "type", "channel", "tags")
+               *METRIC_SET_TIMES, *METRIC_SET_MINUTES, "rating_id")
+TICKET_CODES = ("status", "priority", "type", "channel", "tags", "rating_score")
 
 
 def _add_ticket(tickets: Columns, ticket: Ticket, state: dict, updated: datetime, metrics: MetricSet,
-                custom: tuple[int, ...]) -> None:
+                custom: tuple[int, ...], rating: Rating | None) -> None:
+    """One ticket row; ``rating`` is its latest rating record, which the ticket embeds."""
     first_comment = next((e for a in ticket.audits for e in a.events if e.type == "Comment"), None)
     fields = dict(ticket.custom_fields)
     tickets.add(
@@ -261,9 +264,10 @@ def _add_ticket(tickets: Columns, ticket: Ticket, state: dict, updated: datetime
          1 if first_comment is None or first_comment.public else 0, unix(metrics.updated_at),
          *(getattr(metrics, name) for name in METRIC_SET_COUNTS),
          *(unix(getattr(metrics, name)) for name in METRIC_SET_TIMES),
-         *(_int(getattr(metrics, f"{name}_minutes")) for name in METRIC_SET_MINUTES)),
+         *(_int(getattr(metrics, f"{name}_minutes")) for name in METRIC_SET_MINUTES),
+         _int(rating and rating.id)),
         (state["status"], state["priority"], state["type"], ticket.channel, " ".join(ticket.tags),
-         *(fields.get(i) for i in custom)),
+         rating and rating.score, *(fields.get(i) for i in custom)),
     )
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 # Endpoints (paths below the tenant's base URL).
 TICKETS_EXPORT = "/api/v2/incremental/tickets/cursor.json"
 USERS_EXPORT = "/api/v2/incremental/users/cursor.json"
+# The time-based twins of the two cursor exports: other clients read them, the source does not.
+TICKETS_TIME_EXPORT = "/api/v2/incremental/tickets.json"
+USERS_TIME_EXPORT = "/api/v2/incremental/users.json"
 TICKET_EVENTS_EXPORT = "/api/v2/incremental/ticket_events.json"
 GROUPS = "/api/v2/groups.json"
 SATISFACTION_RATINGS = "/api/v2/satisfaction_ratings.json"

@@ -1,6 +1,6 @@
 {#
     Exact percentile with linear interpolation between the two nearest values, as an aggregate
-    (METRICS.md: "exact percentile, linear interpolation, as percentile_cont"). `fraction` is a
+    (docs/metrics.md: "exact percentile, linear interpolation, as percentile_cont"). `fraction` is a
     number between 0 and 1.
 #}
 {% macro percentile_cont(expression, fraction) %}

@@ -1,7 +1,7 @@
 {#
     Wall-clock time in a time zone (IANA name, a column or a quoted literal) of a UTC
     `timestamp with time zone`, as a timestamp without time zone. `tenant_date` takes its date:
-    the tenant day of METRICS.md.
+    the tenant day of docs/metrics.md.
 #}
 {% macro to_tenant_local(timestamp_utc, time_zone) %}
     {{ return(adapter.dispatch('to_tenant_local', 'deskpulse')(timestamp_utc, time_zone)) }}

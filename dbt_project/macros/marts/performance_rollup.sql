@@ -1,5 +1,5 @@
 {#
-    The performance figures of METRICS.md rolled up from ticket-level activity rows
+    The performance figures of docs/metrics.md rolled up from ticket-level activity rows
     (int_ticket_activity__activity) to one row per tenant, `entity` (agent_id or group_id) and
     `period` (activity_date or activity_week). Counts are counted and every ratio and
     percentile is computed from the ticket-level rows of the cell, never from finer cells.
@@ -74,15 +74,16 @@ first_replies as (
 
 solved_tickets as (
 
-    -- one row per ticket solved in the cell; reopened when reopened after the cell's last
-    -- solve of it (a reopen after a later solve is also after every earlier one)
+    -- one row per ticket solved in the cell; reopened when reopened after the cell's first
+    -- solve of it, which is when any of its solves in the cell was (a reopen after a later
+    -- solve is also after the first): a solve, reopen and second solve counts as reopened
     select
         tenant_id,
         entity_id,
         period,
         ticket_id,
         max(case when is_one_touch then 1 else 0 end) as is_one_touch,
-        min(case when is_reopened_after then 1 else 0 end) as is_reopened_after_last_solve
+        max(case when is_reopened_after then 1 else 0 end) as is_reopened_after_first_solve
     from {{ activity }} as activity
     where activity_type = 'solve'
     group by tenant_id, entity_id, period, ticket_id
@@ -97,7 +98,7 @@ solves as (
         period,
         count(*) as tickets_solved,
         sum(is_one_touch) as one_touch_solved,
-        sum(is_reopened_after_last_solve) as reopened_after_solve
+        sum(is_reopened_after_first_solve) as reopened_after_solve
     from solved_tickets
     group by tenant_id, entity_id, period
 

@@ -1,7 +1,7 @@
 -- The cross-tenant benchmark: one row per month (of ticket creation, in each ticket's tenant
 -- day) and channel, pooling the tickets of every tenant. It leaves the tenants, so it holds no
 -- tenant id and no key, and a cell is published only when it pools at least
--- `benchmark_min_tenants` tenants and `benchmark_min_tickets` tickets (METRICS.md); smaller
+-- `benchmark_min_tenants` tenants and `benchmark_min_tickets` tickets (docs/metrics.md); smaller
 -- cells are absent, not rounded. One grain only, with no totals over channels or months, so a
 -- suppressed cell cannot be recovered by subtracting published ones.
 -- Incremental: once a retention purge took a tenant's raw data, the months that may hold its

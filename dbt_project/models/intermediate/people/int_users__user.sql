@@ -1,4 +1,4 @@
--- Every person a tenant's data names, and who is an agent (METRICS.md): anyone who had the agent
+-- Every person a tenant's data names, and who is an agent (docs/metrics.md): anyone who had the agent
 -- or admin role in any version of the user seen by the pipeline, or was ever a ticket's assignee.
 -- An agent stays an agent after a deactivation or a role downgrade, so the latest role is kept
 -- only for information.
