@@ -10,7 +10,13 @@ from assets.run_steps import step_spans
 from pipelines.bench_run import run_bench
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-STAGES = ["ingest bench_ams", "raw checks bench_ams", "ingest bench_nyc", "raw checks bench_nyc",
+
+
+def ingest(tenant: str) -> list[str]:
+    return [f"ingest {tenant}", *(f"  dlt {step} {tenant}" for step in ("extract", "normalize", "load"))]
+
+
+STAGES = [*ingest("bench_ams"), "raw checks bench_ams", *ingest("bench_nyc"), "raw checks bench_nyc",
           "dbt build", "mart checks", "publish"]
 
 
@@ -21,7 +27,9 @@ def test_three_runs_measured_stage_by_stage_then_the_later_two_again_on_the_kept
     assert [run.label for run in report.runs] == ["full run", "after one day of changes", "nothing new"]
     assert [run.exit_code for run in report.runs] == [0, 0, 0]
     assert [stage.name for stage in full.stages] == [*STAGES, "outside steps"]
-    assert all(stage.seconds > 0 and stage.peak_rss_bytes > 0 for stage in full.stages)
+    # dlt's parts of an ingest may be too short to be sampled
+    steps = [stage for stage in full.stages if not stage.name.startswith(" ")]
+    assert all(stage.seconds > 0 and stage.peak_rss_bytes > 0 for stage in steps)
     # the kernel's high-water mark and the samples read the same pages (to the kernel's bookkeeping)
     assert max(stage.run_process_bytes for stage in full.stages) <= full.peak_rss_bytes * 1.01
     assert 0 < day.tickets_served < full.tickets_served <= 300 and nothing.tickets_served == 0
