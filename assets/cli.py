@@ -670,6 +670,8 @@ EXAMPLES = {
     "bench": "deskpulse bench transform --tickets 100000",
     "bench transform": "deskpulse bench transform --tickets 100000 --tenants 2",
     "bench ingest": "deskpulse bench ingest --tickets 100000",
+    "bench run": "deskpulse bench run --tickets 100000\n"
+                 "deskpulse bench run --tickets 100000 --reuse   # only the runs after the full one",
     "erase": "deskpulse erase --tenants tenants.yaml --tenant acme_eu --email jane.doe@example.com",
     "purge": "deskpulse purge --tenants tenants.yaml --tenant acme_eu",
     "offboard": "deskpulse offboard --tenants tenants.yaml --tenant acme_eu",

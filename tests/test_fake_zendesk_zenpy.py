@@ -18,7 +18,8 @@ from pipelines.world import World, WorldConfig
 from pipelines.zendesk import settings
 from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
 from pipelines.zendesk.fake_http import RateLimits
-from tests.test_fake_zendesk_api import Clock, latest_rating
+from tests.ingest_support import FakeClock
+from tests.test_fake_zendesk_api import latest_rating
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,7 @@ def test_zenpy_pages_satisfaction_ratings_by_cursor_and_by_offset(
 def test_zenpy_waits_out_a_429_in_whole_seconds_under_a_time_scale(
     world: World, small_time_pages: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
+    clock = FakeClock(0.0)
     slept: list[float] = []
 
     def sleep(seconds: float) -> None:  # zenpy sleeps int(Retry-After) times one second
