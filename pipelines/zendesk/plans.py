@@ -34,28 +34,32 @@ Resource = Callable[..., Iterator[Any]]
 def required(what: str) -> Callable[[Resource], Resource]:
     """A resource the load cannot do without: a 403 or 404 fails the tenant, saying that ``what``
     (e.g. "tickets") is required and what to check."""
-    def wrap(resource: Resource) -> Resource:
-        @functools.wraps(resource)
-        def run(tenant: TenantConfig, account: Account, *args: Any, **kwargs: Any) -> Iterator[Any]:
-            try:
-                yield from resource(tenant, account, *args, **kwargs)
-            except ZendeskApiError as error:
-                if error.status not in NOT_OFFERED:
-                    raise
-                raise ZendeskApiError(
-                    f"{error}: {what} are required, so the tenant's load stops (check that the API "
-                    "token's user is an admin and that the account's plan offers this endpoint)",
-                    status=error.status, path=error.path) from None
+    def refuse(tenant: TenantConfig, account: Account, resource: Resource, error: ZendeskApiError
+               ) -> Iterator[Any]:
+        raise ZendeskApiError(
+            f"{error}: {what} are required, so the tenant's load stops (check that the API token's user "
+            "is an admin and that the account's plan offers this endpoint)",
+            status=error.status, path=error.path) from None
 
-        return run
-
-    return wrap
+    return _when_not_offered(refuse)
 
 
 def optional(meaning: str, clears: Hints | None = None) -> Callable[[Resource], Resource]:
     """A resource the account may not offer: on 403 or 404 it is skipped for the run, with
     ``meaning`` (e.g. "plan lacks SLA policies") in the warning and the report; given the table's
     hints in ``clears`` (a list read whole), its rows loaded before are deleted."""
+    def skipped(tenant: TenantConfig, account: Account, resource: Resource, error: ZendeskApiError
+                ) -> Iterator[Any]:
+        skip(account, resource.__name__, error, meaning)
+        if clears is not None:
+            yield cleared_table(clears, tenant_id=tenant.id)
+
+    return _when_not_offered(skipped)
+
+
+def _when_not_offered(handle: Callable[..., Iterator[Any]]) -> Callable[[Resource], Resource]:
+    """Wrap a resource so that a 403 or 404 answer goes to ``handle`` (tenant, account, resource,
+    error), which raises or yields what stands in for the resource's rows."""
     def wrap(resource: Resource) -> Resource:
         @functools.wraps(resource)
         def run(tenant: TenantConfig, account: Account, *args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -64,9 +68,7 @@ def optional(meaning: str, clears: Hints | None = None) -> Callable[[Resource], 
             except ZendeskApiError as error:
                 if error.status not in NOT_OFFERED:
                     raise
-                skip(account, resource.__name__, error, meaning)
-                if clears is not None:
-                    yield cleared_table(clears, tenant_id=tenant.id)
+                yield from handle(tenant, account, resource, error)
 
         return run
 
