@@ -600,12 +600,17 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
 
 def cmd_bench_run(args: argparse.Namespace) -> int:
     from assets.run_steps import step_spans
-    from pipelines.bench_run import run_bench
+    from pipelines.bench_run import BenchError, run_bench
 
-    report = run_bench(args.tickets, step_spans, tenants=args.tenants, reuse=args.reuse, progress=_progress)
+    try:
+        report = run_bench(args.tickets, step_spans, tenants=args.tenants, reuse=args.reuse,
+                           progress=_progress)
+    except BenchError as error:
+        print(f"deskpulse: {error}", file=sys.stderr)
+        return 1
     print()
     print("\n".join(report.lines()))
-    return 0 if all(run.exit_code == 0 for run in report.runs) else 1
+    return 0
 
 
 def _bench_commands(commands: argparse._SubParsersAction) -> argparse._SubParsersAction:

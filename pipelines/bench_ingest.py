@@ -25,7 +25,13 @@ from pipelines.world import WorldConfig
 from pipelines.zendesk import settings
 
 BENCH_TENANT = "bench"
-BENCH_SECRET = "bench-secret-not-for-production-0123456789"
+
+
+def bench_secret(tenant_id: str) -> str:
+    """A benchmark tenant's pseudonym secret: each tenant its own, as a run's checks require."""
+    return f"bench-secret-not-for-production-{tenant_id}-0123456789"
+
+
 PAGE_SIZES = {
     "tickets": settings.EXPORT_PAGE_SIZE,
     "users": settings.EXPORT_PAGE_SIZE,
@@ -140,7 +146,7 @@ def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str,
     os.environ.update({
         "DESKPULSE_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false",
         "DESKPULSE_BENCH_EMAIL": "demo@example.com", "DESKPULSE_BENCH_TOKEN": "demo-token",
-        "DESKPULSE_BENCH_SECRET": BENCH_SECRET,
+        "DESKPULSE_BENCH_SECRET": bench_secret(BENCH_TENANT),
     })
     from pipelines.config import Credentials, TenantConfig
     from pipelines.load import load_tenant, tenant_pipeline

@@ -30,8 +30,8 @@ from pathlib import Path
 import psutil
 import yaml
 
-from pipelines.bench_ingest import FakeApis
-from pipelines.bench_transform import BENCH_SECRET, bench_worlds
+from pipelines.bench_ingest import FakeApis, bench_secret
+from pipelines.bench_transform import bench_worlds
 from pipelines.config import load_tenants
 from pipelines.home import environment, home
 from pipelines.load import tenant_pipeline
@@ -40,7 +40,7 @@ from pipelines.world import World
 Progress = Callable[[str], None]
 Span = tuple[str, float, float]  # stage, start, end (epoch seconds)
 StepSpans = Callable[[Path, float], list[Span]]  # (Dagster home, since) -> spans of the steps run
-KEPT_VERSION = 1  # bump when what the kept home holds changes
+KEPT_VERSION = 2  # bump when what the kept home holds changes
 SAMPLE_SECONDS = 0.1
 DLT_STEPS = ("extract", "normalize", "load")
 MIB = 2**20
@@ -179,6 +179,10 @@ def _figures(name: str, seconds: float, samples: list[tuple[float, int, int]],
                         max((children for _, _, children in inside), default=0))
 
 
+class BenchError(RuntimeError):
+    """A run of the benchmark failed, so the figures after it would measure something else."""
+
+
 # -- one run ---------------------------------------------------------------------------------------
 def tenant_file(worlds: list[World], urls: dict[str, str], path: Path) -> dict[str, str]:
     """Write the tenant file for the worlds' APIs at ``urls``; the environment variables it names."""
@@ -187,7 +191,7 @@ def tenant_file(worlds: list[World], urls: dict[str, str], path: Path) -> dict[s
         tenant_id = world.config.tenant_id
         prefix = f"DESKPULSE_BENCH_{tenant_id.upper()}"
         variables.update({f"{prefix}_EMAIL": "demo@example.com", f"{prefix}_TOKEN": "demo-token",
-                          f"{prefix}_SECRET": BENCH_SECRET})
+                          f"{prefix}_SECRET": bench_secret(tenant_id)})
         entries.append({
             "id": tenant_id, "platform": "zendesk", "base_url": urls[tenant_id],
             "credentials": {"email_env": f"{prefix}_EMAIL", "token_env": f"{prefix}_TOKEN"},
@@ -217,6 +221,8 @@ def measure_run(label: str, run_home: Path, tenants: Path, variables: dict[str, 
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
     seconds, ended = time.monotonic() - clock, time.time()
+    if process.returncode != 0:  # nothing after a failed run measures what it should
+        raise BenchError(f"{label}: `deskpulse run` exited with {process.returncode}; its output is in {log}")
     samples = sampler.samples
     return RunFigures(
         label=label, seconds=seconds, exit_code=process.returncode, peak_rss_bytes=usage.ru_maxrss * 1024,
