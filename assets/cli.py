@@ -545,7 +545,7 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
 
     subject = commands.add_parser("subject-report",
                                   help="write everything held about one person (GDPR access and portability)")
-    subject.add_argument("--tenant", required=True)
+    subject.add_argument("--tenant", required=True, type=tenant_id, help="the tenant the person belongs to")
     whom = subject.add_mutually_exclusive_group(required=True)
     whom.add_argument("--email", help="the person's e-mail address (never stored or logged)")
     whom.add_argument("--user-id", type=int, help="the person's platform user id")

@@ -37,6 +37,11 @@ def test_the_first_load_starts_at_the_start_date(world: World, tmp_path: Path,
     assert query("select count(*) from raw_acme.users") == [(users,)]  # however old
 
 
+def loaded_data() -> dict:
+    """The raw tables but ``tenant``, whose row holds the tenant's configuration (its start_date)."""
+    return {table: rows for table, rows in raw_tables().items() if table != "tenant"}
+
+
 def test_a_backfilled_range_completes_the_history_and_leaves_the_resume_positions(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -44,15 +49,15 @@ def test_a_backfilled_range_completes_the_history_and_leaves_the_resume_position
     with FakeZendesk(world) as api:
         use_environment(monkeypatch, tmp_path / "full")
         load_tenant(tenant(api, start_date=world.start))
-        full = raw_tables()
+        full = loaded_data()
 
         use_environment(monkeypatch, tmp_path / "backfilled")
         load_tenant(tenant(api, start_date=start))
-        assert raw_tables() != full
+        assert loaded_data() != full
         loads = backfill_tenant(tenant(api, start_date=start), world.start - timedelta(days=1), start,
                                 step=timedelta(days=30))
         assert len(loads) == 3
-        assert raw_tables() == full
+        assert loaded_data() == full
 
         api.reset_stats()
         load_tenant(tenant(api, start_date=start))  # the regular positions are where they were
