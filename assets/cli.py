@@ -709,7 +709,7 @@ def explain(parser_: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Non
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="deskpulse", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(prog="deskpulse", description=__doc__.splitlines()[0].replace("``", ""))
     commands = top.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="materialise the whole graph for every configured tenant")
