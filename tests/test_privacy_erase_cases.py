@@ -27,6 +27,10 @@ NOTE = "the note the agent typed"
 PEOPLE_COLUMNS = {"tickets": ("requester_id", "submitter_id", "assignee_id"),
                   "ticket_events": ("author_id", "updater_id"),
                   "satisfaction_ratings": ("requester_id", "assignee_id")}
+# the user keys the loader writes beside those ids
+KEY_COLUMNS = {"tickets": ("requester_key", "submitter_key", "assignee_key"),
+               "ticket_events": ("value_key", "previous_value_key"),
+               "satisfaction_ratings": ("requester_key", "assignee_key")}
 
 
 @pytest.fixture(scope="module")
@@ -170,21 +174,35 @@ def test_an_agent_on_no_ticket_unlinks_cleanly(acme):
     assert rows == [("agent", None)]
 
 
+def facts() -> dict[str, list[tuple]]:
+    """Raw rows without the columns that name people (ids and keys)."""
+    return {table: query(f"select * exclude ({', '.join(columns + KEY_COLUMNS[table])})"
+                         f" from raw_acme.{table} order by all")
+            for table, columns in PEOPLE_COLUMNS.items()}
+
+
+def keyed(user_key: str) -> dict[str, int]:
+    """Rows of raw_acme holding the user key beside an id, per table."""
+    return {table: query(f"select count(*) from raw_acme.{table} where '{user_key}' in"
+                         f" ({', '.join(columns)})")[0][0]
+            for table, columns in KEY_COLUMNS.items()}
+
+
 def unlink(acme, agent):
-    before = {table: query(f"select * exclude ({', '.join(columns)}) from raw_acme.{table} order by all")
-              for table, columns in PEOPLE_COLUMNS.items()}
+    before = facts()
     erasure = erase_person(acme, email=agent.email, agent_mode="unlink")
-    after = {table: query(f"select * exclude ({', '.join(columns)}) from raw_acme.{table} order by all")
-             for table, columns in PEOPLE_COLUMNS.items()}
+    after = facts()
     (stand_in,) = suppression.load("acme").stand_ins
     return erasure, stand_in, before, after
 
 
 def test_unlink_puts_a_random_stand_in_in_every_row_and_keeps_the_ticket_facts(loaded, acme):
     agent, secret = loaded["agent"], SECRETS["acme"].encode()
-    counts = named(agent.id)
+    counts, keys = named(agent.id), keyed(pseudonym(secret, "user", agent.id))
     erasure, stand_in, before, after = unlink(acme, agent)
     assert named(agent.id) == dict.fromkeys([*PEOPLE_COLUMNS, "users"], 0)
+    assert keys["tickets"] > 0 and keyed(pseudonym(secret, "user", agent.id)) == dict.fromkeys(KEY_COLUMNS, 0)
+    assert keyed(stand_in.key) == keys
     assert named(stand_in.surrogate)["tickets"] == counts["tickets"] > 0
     assert named(stand_in.surrogate)["ticket_events"] == counts["ticket_events"]
     assert stand_in.surrogate < 0 and len(stand_in.tickets) == erasure.tickets

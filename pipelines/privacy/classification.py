@@ -9,8 +9,8 @@ read where person ids sit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from dlt.extract.resource import DltResource
 
@@ -269,21 +269,26 @@ def _pii_hints(platform: str, table: str, declared: dict) -> dict[str, dict[str,
 # -- where people sit: what erasure deletes and the suppression hook drops -------------------------
 @dataclass(frozen=True)
 class PersonColumns:
-    """Where one raw table names a person: its ticket column, its user-id columns, and text columns
-    that hold a user id when the row's ``field_name`` is a person field (ticket field changes)."""
+    """Where one raw table names a person: its ticket column, its user-id columns, text columns
+    that hold a user id when the row's ``field_name`` is a person field (ticket field changes), and
+    the column beside each of those where the loader writes that person's user key."""
 
     ticket: str | None
     people: tuple[str, ...]
     field_values: tuple[str, ...] = ()
+    keys: Mapping[str, str] = field(default_factory=dict)
 
 
 PERSON_FIELDS = ("assignee_id", "requester_id", "submitter_id")
 PEOPLE: dict[str, dict[str, PersonColumns]] = {
     "zendesk": {
         "users": PersonColumns(None, ("id",)),
-        "tickets": PersonColumns("id", ("requester_id", "submitter_id", "assignee_id")),
-        "ticket_events": PersonColumns("ticket_id", ("author_id", "updater_id"), ("value", "previous_value")),
-        "satisfaction_ratings": PersonColumns("ticket_id", ("requester_id", "assignee_id")),
+        "tickets": PersonColumns("id", ("requester_id", "submitter_id", "assignee_id"), keys={
+            "requester_id": "requester_key", "submitter_id": "submitter_key", "assignee_id": "assignee_key"}),
+        "ticket_events": PersonColumns("ticket_id", ("author_id", "updater_id"), ("value", "previous_value"),
+                                       keys={"value": "value_key", "previous_value": "previous_value_key"}),
+        "satisfaction_ratings": PersonColumns("ticket_id", ("requester_id", "assignee_id"), keys={
+            "requester_id": "requester_key", "assignee_id": "assignee_key"}),
         **{table: PersonColumns("ticket_id", ()) for table in (
             "ticket_tags", "ticket_field_values", "ticket_metrics", "ticket_metric_events")},
     },

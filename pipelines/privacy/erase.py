@@ -29,7 +29,7 @@ import duckdb
 from pipelines.config import TenantConfig
 from pipelines.home import home, raw_dataset
 from pipelines.keys import pseudonym
-from pipelines.privacy import PrivacyError, audit, suppression
+from pipelines.privacy import PrivacyError, audit, suppression, warehouse
 from pipelines.privacy.classification import (
     AUTHORED,
     AUTHORED_VALUES,
@@ -320,16 +320,22 @@ def _unlink_steps(con: duckdb.DuckDBPyConnection, tenant: TenantConfig, stand_in
     steps: list[Step | None] = []
     for schema in raw_schemas(con, tenant.id):
         steps += _blanking_steps(con, schema, platform)
-        for table, columns in PEOPLE[platform].items():
+        for table, people in PEOPLE[platform].items():
             if not has_table(con, schema, table) or table == "users":
                 continue
-            steps += [Step(schema, table, f'"{name}" in (select id from erased_people)', (), f'"{name}" = ?',
-                           (surrogate,)) for name in columns.people]
+            present = warehouse.columns(con, schema, table)
             fields = ", ".join(f"'{name}'" for name in PERSON_FIELDS)
-            steps += [Step(schema, table, f'field_name in ({fields}) and "{name}" in'
-                           " (select cast(id as varchar) from erased_people)", (), f'"{name}" = ?',
-                           (str(surrogate),))
-                      for name in columns.field_values]
+            for name in (*people.people, *people.field_values):
+                if name in people.people:
+                    where, value = f'"{name}" in (select id from erased_people)', surrogate
+                else:
+                    where = (f'field_name in ({fields}) and "{name}" in'
+                             " (select cast(id as varchar) from erased_people)")
+                    value = str(surrogate)
+                assign, values = f'"{name}" = ?', (value,)
+                if people.keys.get(name) in present:  # the key the loader wrote beside the id
+                    assign, values = f'{assign}, "{people.keys[name]}" = ?', (value, stand_in.key)
+                steps.append(Step(schema, table, where, (), assign, values))
         if has_table(con, schema, "users"):
             identity = _identity(platform)
             assign = ", ".join(f'"{name}" = ?' for name in identity)

@@ -232,6 +232,8 @@ def _stood_in(row: Row, columns: PersonColumns, named: list[str], stand_in: Stan
     changed = dict(row)
     for name in named:
         changed[name] = stand_in.surrogate if name in columns.people else str(stand_in.surrogate)
+        if name in columns.keys:
+            changed[columns.keys[name]] = stand_in.key
     if authored and authored.applies(row) and any(name in named for name in authored.by):
         changed.update(dict.fromkeys(authored.values))
     return changed
