@@ -9,10 +9,13 @@ from what the run does (its log, its child processes), never from a sleep.
 
 from __future__ import annotations
 
+import contextlib
 import signal
-import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import psutil
@@ -47,11 +50,26 @@ except stop.Stopped as stopped:
 """
 
 
-def closed_port() -> int:
-    """A port on 127.0.0.1 where nothing listens: connections are refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@contextlib.contextmanager
+def unavailable_api() -> Iterator[str]:
+    """An API that answers every request 503, as one down behind its load balancer: the client
+    retries it within the tenant's budget (a refused connection would fail at once)."""
+    class Down(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the handler's name)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Down)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def canceled_with_reason(home, job: str) -> str:
@@ -91,15 +109,14 @@ def test_work_that_does_not_stop_is_abandoned_after_the_grace_or_a_second_signal
 @pytest.mark.slow
 def test_sigterm_stops_a_run_retrying_a_tenant_whose_api_is_down(demo_apis, tmp_path):
     home = tmp_path / "home"
-    down = demo_apis.tenant_file_with(tmp_path / "down", "northwind",
-                                      base_url=f"http://127.0.0.1:{closed_port()}")
     log = home / "logs" / "deskpulse.log"
-    run = Run(home, down, demo_apis.env)
-    run.wait_until(lambda: log.exists() and "northwind: GET" in log.read_text() and
-                   "retry 2 in" in log.read_text(), "the client's second retry of northwind")
-    run.process.send_signal(signal.SIGTERM)
-
-    assert run.finish(timeout=STOP_HANG) == 128 + signal.SIGTERM, run.output()[-3000:]
+    with unavailable_api() as url:
+        down = demo_apis.tenant_file_with(tmp_path / "down", "northwind", base_url=url)
+        run = Run(home, down, demo_apis.env)
+        run.wait_until(lambda: log.exists() and "northwind: GET" in log.read_text() and
+                       "retry 2 in" in log.read_text(), "the client's second retry of northwind")
+        run.process.send_signal(signal.SIGTERM)
+        assert run.finish(timeout=STOP_HANG) == 128 + signal.SIGTERM, run.output()[-3000:]
     assert sum("received SIGTERM" in line for line in run.errors) == 1
     assert not run.printed("ingest globex") and not run.printed("marts:")  # nothing started after
     assert "SIGTERM" in canceled_with_reason(home, "ingest")
