@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 
-from pipelines.config import ConfigError
+from pipelines.ingest.config import ConfigError
 
 AUTOMATION_ENV = "DESKPULSE_AUTOMATION"
 SWITCH = re.compile(r"on|off")

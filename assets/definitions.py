@@ -19,7 +19,7 @@ from assets.retention import retention_purge
 from assets.schedules import schedules, sensors
 from assets.tenants import TenantsResource
 from assets.transform import dbt_models
-from pipelines.file_modes import make_private
+from pipelines.ingest.file_modes import make_private
 
 make_private()  # the code location's entry: what its runs write under DESKPULSE_HOME is 0600/0700
 
@@ -35,5 +35,7 @@ defs = dg.Definitions(
         "dbt": dbt_cli(),
         "tenants": TenantsResource(),
         "alert_webhook": AlertWebhook(),
+        # the whole graph, for the steps that judge checks upstream of what they build
+        "asset_graph": dg.ResourceDefinition(lambda _: defs.resolve_asset_graph()),
     },
 )

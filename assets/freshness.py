@@ -17,9 +17,8 @@ import dagster as dg
 from dagster._core.storage.dagster_run import FINISHED_STATUSES
 
 from assets.ingest import raw_keys
-from assets.runner import step_failure
+from assets.marts import marts
 from assets.serving import Publish, read_publish, tenant_file
-from assets.transform import marts
 
 INGEST_JOB = "ingest"
 
@@ -118,3 +117,14 @@ def serving_outcome(instance: dg.DagsterInstance, tenant_ids: list[str], run_id:
             why = (", ".join(errors.get(tenant_id, [])) or run_failure or "the publish step did not run")
             outcome.append(Served(tenant_id, "NOT published", f"{held}; blocked by {why}"))
     return outcome
+
+
+def step_failure(events: Iterable[dg.DagsterEvent]) -> str | None:
+    """The error message of the first step failure among ``events``, on one line."""
+    for event in events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None and "Error occurred while" in error.message:
+                error = error.cause
+            return " ".join(error.message.split())
+    return None

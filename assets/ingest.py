@@ -19,11 +19,12 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from assets.project import WAREHOUSE_POOL
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource, tenant_partitions
-from pipelines.config import Credentials, TenantConfig
-from pipelines.ingest_report import IngestReport
-from pipelines.load import DateRange, drop_loaded_packages, few_collections, tenant_pipeline
+from pipelines.ingest.config import Credentials, TenantConfig
+from pipelines.ingest.report import IngestReport
+from pipelines.ingest.window import DateRange
+from pipelines.load import drop_loaded_packages, few_collections, tenant_pipeline
 from pipelines.platforms import PLATFORMS
-from pipelines.zendesk.tables import QUARANTINE
+from pipelines.sources.zendesk.tables import QUARANTINE
 
 
 class IngestWindow(dg.Config):

@@ -13,15 +13,16 @@ import time
 from datetime import UTC, datetime
 
 import dagster as dg
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
 from assets.freshness import Freshness, tenant_freshness, when
+from assets.marts import marts
 from assets.project import WAREHOUSE_POOL
 from assets.quality import Verdict, verdict
 from assets.retention import RETENTION_PURGE
 from assets.retries import retry_only_transient
 from assets.serving import Publish, benchmark_file, publish_file, tenant_file
 from assets.tenants import TenantsResource
-from assets.transform import marts
 
 # A run tag: the run changed tenants' data on purpose (an erasure, a retention purge), so their
 # files must follow even where the last load failed; its value says what was done.
@@ -55,9 +56,11 @@ def publish_metadata(publishes: list[Publish], checks: list[Verdict], started: f
 @dg.asset(key=SERVING_TENANTS, deps=[*(m.key for m in TENANT_MARTS), RETENTION_PURGE],
           pool=WAREHOUSE_POOL, group_name="serving", kinds={"duckdb"},
           description="serving/tenants/<tenant>.duckdb: each tenant's rows of every per-tenant mart.")
-def tenant_files(context: dg.AssetExecutionContext, tenants: TenantsResource) -> dg.MaterializeResult:
+def tenant_files(context: dg.AssetExecutionContext, tenants: TenantsResource,
+                 asset_graph: dg.ResourceParam[BaseAssetGraph]) -> dg.MaterializeResult:
     started, configured = time.monotonic(), tenants.load()
-    shared, per_tenant = verdict(context.instance, [m.key for m in TENANT_MARTS], [t.id for t in configured])
+    shared, per_tenant = verdict(context.instance, asset_graph, [m.key for m in TENANT_MARTS],
+                                 [t.id for t in configured])
     if shared.errors:
         raise blocked(shared.errors, "no tenant file")
     freshness = {t.id: tenant_freshness(context.instance, t.id) for t in configured}
@@ -93,9 +96,10 @@ def loaded_at(fresh: Freshness) -> datetime | None:
 @dg.asset(key=SERVING_BENCHMARK, deps=[*(m.key for m in BENCHMARK_MARTS), RETENTION_PURGE],
           pool=WAREHOUSE_POOL, group_name="serving", kinds={"duckdb"},
           description="serving/benchmark.duckdb: the cross-tenant marts (no tenant_id column).")
-def benchmark_file_asset(context: dg.AssetExecutionContext, tenants: TenantsResource) -> dg.MaterializeResult:
+def benchmark_file_asset(context: dg.AssetExecutionContext, tenants: TenantsResource,
+                         asset_graph: dg.ResourceParam[BaseAssetGraph]) -> dg.MaterializeResult:
     started, tenant_ids = time.monotonic(), [t.id for t in tenants.load()]
-    shared, per_tenant = verdict(context.instance, [m.key for m in BENCHMARK_MARTS], tenant_ids)
+    shared, per_tenant = verdict(context.instance, asset_graph, [m.key for m in BENCHMARK_MARTS], tenant_ids)
     errors = [error for result in [shared, *per_tenant.values()] for error in result.errors]
     if errors:
         raise blocked(errors, "benchmark")

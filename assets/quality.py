@@ -14,16 +14,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from assets.gx import Failure, load_suite, suite_paths, validate
 from assets.ingest import raw_keys
+from assets.marts import MARTS_SCHEMA, marts
 from assets.project import WAREHOUSE_POOL
 from assets.tenants import TenantsResource, tenant_partitions
-from assets.transform import MARTS_SCHEMA, marts
 from assets.warehouse import has_table, read_only
-from pipelines.home import raw_dataset
+from pipelines.ingest.home import raw_dataset
 
 FINISHED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 RAW_FRESH_WITHIN = timedelta(hours=3)  # ingestion runs hourly
@@ -128,14 +129,13 @@ class Verdict:
     warnings: list[str] = field(default_factory=list)
 
 
-def verdict(instance: dg.DagsterInstance, published: list[dg.AssetKey],
+def verdict(instance: dg.DagsterInstance, graph: BaseAssetGraph, published: list[dg.AssetKey],
             tenant_ids: list[str]) -> tuple[Verdict, dict[str, Verdict]]:
     """The checks on the published marts and on everything upstream of them, freshness aside:
     those of unpartitioned assets, and per tenant those of its raw partitions. An ERROR failure,
-    or a check that has not run since its asset was last built, is an error."""
-    from assets.definitions import defs  # the whole graph; a job or in-process run sees only its part
-
-    graph = defs.resolve_asset_graph()
+    or a check that has not run since its asset was last built, is an error. ``graph`` is the
+    code location's whole asset graph (a run's own sees only its part): the ``asset_graph``
+    resource."""
     keys = {key for mart in published for key in graph.get_ancestor_asset_keys(mart, include_self=True)}
     shared, per_tenant = Verdict(), {tenant_id: Verdict() for tenant_id in tenant_ids}
     for check_key in sorted(graph.get_check_keys_for_assets(keys) - set(freshness_check_keys),
@@ -172,15 +172,12 @@ def _judge(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, partition:
         result.warnings.append(label)
 
 
-def unsettled_marts(instance: dg.DagsterInstance) -> list[str]:
+def unsettled_marts(instance: dg.DagsterInstance, graph: BaseAssetGraph) -> list[str]:
     """The marts built since their checks last passed (an ERROR failed, or they did not run), or
     since the serving file they feed was last published, with every other mart that file reads:
     its publish step runs only in a run that built all of them. The next build builds them again
     (``pipelines.build_plan``), so their checks run again until they pass and what passes is
-    published, even when nothing new was loaded."""
-    from assets.definitions import defs  # the whole graph, as in ``verdict``
-
-    graph = defs.resolve_asset_graph()
+    published, even when nothing new was loaded. ``graph`` as in ``verdict``."""
     readers: dict[dg.AssetKey, list[str]] = {}  # serving file -> the marts it reads
     unsettled: set[str] = set()
     for mart in marts():

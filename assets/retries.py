@@ -5,7 +5,7 @@ says itself whether it is (a ``transient`` attribute) is taken at its word: the 
 retry within each tenant's time budget and then say no, so a step never multiplies that budget by
 its own retries. A bad credential, a missing secret, an unreachable host or a failed dbt test will
 not fix itself, so it fails the step without burning the retry budget. Nor is anything retried, or
-started, once the process was asked to stop (``pipelines.stop``).
+started, once the process was asked to stop (``pipelines.ingest.stop``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import dagster as dg
 import requests
 
-from pipelines import stop
+from pipelines.ingest import stop
 
 # Every job's steps: 3 retries after ~30 s, ~60 s and ~120 s (±jitter), for outages of minutes.
 TRANSIENT_RETRY = dg.RetryPolicy(

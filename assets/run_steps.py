@@ -2,7 +2,7 @@
 
 A ``deskpulse run`` is one ingest run per tenant and one marts run; their steps fall into the
 stages an operator asks about (ingest and raw checks per tenant, dbt build, mart checks, publish).
-The run benchmark (``pipelines/bench_run.py``) measures wall time and memory per stage from these
+The run benchmark (``deskpulse/benchmarks/run.py``) measures wall time and memory per stage from these
 spans, read from the instance's event log after the run.
 """
 

@@ -3,7 +3,7 @@
 Each tenant's ingest is its own partitioned run (optionally a date-range backfill), so one
 tenant's failure (bad credentials, API down) is reported and the others still load; then one
 ``marts`` run builds, checks and publishes. ``progress`` hears what each run does as it happens.
-Asked to stop (``pipelines.stop``), it starts no further run.
+Asked to stop (``pipelines.ingest.stop``), it starts no further run.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from assets.freshness import step_failure
 from assets.project import WAREHOUSE_POOL
 from assets.recovery import release_dead_runs, worker_tags
 from assets.tenants import sync_tenant_partitions
-from pipelines import stop
-from pipelines.config import ConfigError, TenantConfig, load_tenants
-from pipelines.home import home
-from pipelines.load import date_ranges
+from pipelines.ingest import stop
+from pipelines.ingest.config import ConfigError, TenantConfig
+from pipelines.ingest.home import home
+from pipelines.ingest.window import date_ranges
+from pipelines.platforms import load_tenants
 
 if TYPE_CHECKING:
     from assets.freshness import Served
@@ -82,17 +84,6 @@ def dagster_instance() -> dg.DagsterInstance:
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
     """The first failed step's error message, on one line."""
     return step_failure(result.all_events) or "run failed"
-
-
-def step_failure(events: Iterable[dg.DagsterEvent]) -> str | None:
-    """The error message of the first step failure among ``events``, on one line."""
-    for event in events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None and "Error occurred while" in error.message:
-                error = error.cause
-            return " ".join(error.message.split())
-    return None
 
 
 def describe(entry: dg.EventLogEntry) -> str | None:
@@ -199,7 +190,7 @@ def chosen_tenants(tenants: list[TenantConfig], only: Sequence[str]) -> list[Ten
 
 def ingest_runs(tenant: TenantConfig, window: tuple[date, date] | None) -> Iterator[tuple[str, dict]]:
     """One tenant's ingest runs as (label, run config): one incremental run, or a backfill of
-    ``window`` cut into ``pipelines.load.BACKFILL_STEP`` pieces, one run each."""
+    ``window`` cut into ``pipelines.ingest.window.BACKFILL_STEP`` pieces, one run each."""
     if window is None:
         yield "", {}
         return
@@ -236,11 +227,13 @@ def served_tenants(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: 
                    run_failure: str | None) -> list[Served]:
     """The verdict of a marts run is what it left in the serving files: per tenant, published,
     up to date, kept (why) or not published (what blocks it)."""
+    from assets.definitions import defs
     from assets.freshness import serving_outcome
     from assets.publish import TENANT_MARTS
     from assets.quality import verdict
 
-    shared, per_tenant = verdict(instance, [mart.key for mart in TENANT_MARTS], tenant_ids)
+    graph = defs.resolve_asset_graph()
+    shared, per_tenant = verdict(instance, graph, [mart.key for mart in TENANT_MARTS], tenant_ids)
     errors = {tenant_id: shared.errors + result.errors for tenant_id, result in per_tenant.items()}
     return serving_outcome(instance, tenant_ids, run_id, errors, run_failure)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.file_modes import seal_serving_file
-from pipelines.home import serving_dir, warehouse_path
+from pipelines.ingest.file_modes import seal_serving_file
+from pipelines.ingest.home import serving_dir, warehouse_path
 
 PUBLISH_TABLE = "_publish"
 SOURCE_SCHEMA = "marts"  # the only warehouse schema a serving file is ever filled from

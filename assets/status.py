@@ -11,9 +11,11 @@ import time
 import dagster as dg
 from dagster._core.event_api import PartitionKeyFilter
 
+from assets.definitions import defs
 from assets.freshness import last_built as _last_built
 from assets.freshness import tenant_freshness, when
 from assets.ingest import raw_keys
+from assets.marts import marts
 from assets.publish import SERVING_BENCHMARK, SERVING_TENANTS
 from assets.quality import (
     FINISHED,
@@ -28,8 +30,7 @@ from assets.quality import (
     verdict,
 )
 from assets.serving import benchmark_file, read_publish, tenant_file
-from assets.transform import marts
-from pipelines.config import TenantConfig
+from pipelines.ingest.config import TenantConfig
 
 
 def ago(timestamp: float | None) -> str:
@@ -146,7 +147,8 @@ def status_report(instance: dg.DagsterInstance, tenants: list[TenantConfig]) -> 
         f"{ago(_last_built(instance, [m.key for m in marts()]))} ago; benchmark file "
         f"{'published ' + ago(benchmark.published_at.timestamp()) + ' ago' if benchmark else 'none'}",
     ]
-    shared, per_tenant = verdict(instance, [SERVING_TENANTS, SERVING_BENCHMARK], [t.id for t in tenants])
+    shared, per_tenant = verdict(instance, defs.resolve_asset_graph(), [SERVING_TENANTS, SERVING_BENCHMARK],
+                                 [t.id for t in tenants])
     results: list[Verdict] = [shared, *per_tenant.values()]
     errors = [error for result in results for error in result.errors]
     warnings = [warning for result in results for warning in result.warnings]

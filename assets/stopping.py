@@ -4,7 +4,7 @@ systemd, Kubernetes and Dagster's own cancel send SIGTERM; a person presses Ctrl
 runs the work (a run of the graph) in a worker thread and keeps the main thread, the only one
 Python delivers signals to, for the handlers: while Dagster and dlt execute on the main thread
 they install handlers of their own, and dlt's defers the first SIGTERM until its next check. A
-signal asks the work to stop (``pipelines.stop``: retry sleeps end, dbt is interrupted, dlt stops
+signal asks the work to stop (``pipelines.ingest.stop``: retry sleeps end, dbt is interrupted, dlt stops
 at its next check, no further step or run starts), and the runs this process executes are marked
 canceling, so Dagster records each as canceled, with the reason, once its step has ended. Work
 still going ``grace`` seconds later (a long query, a step waiting for a retry or a pool slot) is
@@ -27,7 +27,7 @@ import psutil
 
 from assets.recovery import CHILD_EXIT_SECONDS, ProcessRef, close_run, unfinished_runs
 from assets.runner import dagster_instance
-from pipelines import stop
+from pipelines.ingest import stop
 
 T = TypeVar("T")
 STOP_GRACE_SECONDS = 15.0

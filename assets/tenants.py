@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.config import TenantConfig, load_tenants, tenants_path
+from pipelines.ingest.config import TenantConfig, tenants_path
+from pipelines.platforms import load_tenants
 
 tenant_partitions = dg.DynamicPartitionsDefinition(name="tenants")
 

@@ -1,32 +1,30 @@
 """Transform: the dbt project as Dagster assets, with dbt tests as asset checks.
 
 The tenant list reaches dbt as the ``tenants`` var, so staging unions exactly the configured
-tenants' raw schemas. The marts (schema ``marts`` in the manifest) are discovered here for the
-quality checks and the publish step, so a new mart is checked and published without a code change.
+tenants' raw schemas. The marts themselves are discovered from the manifest (``assets.marts``).
 """
 
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache
 
 import dagster as dg
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from assets.check_names import readable_manifest
-from assets.project import DBT_PROJECT, WAREHOUSE_POOL, run_target
+from assets.marts import manifest, models
+from assets.project import WAREHOUSE_POOL, run_target
+from assets.quality import unsettled_marts
 from assets.recovery import record_dbt_process
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
-from pipelines import stop
 from pipelines.build_plan import DATA_BUILD_ARGS, BuildPlan, plan_build, record_build
-from pipelines.config import TenantConfig
-from pipelines.home import warehouse_path
+from pipelines.ingest import stop
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.home import warehouse_path
 from pipelines.privacy.retention import purged_before
-
-MARTS_SCHEMA = "marts"  # the only schema ever published; `restricted` and the rest never are
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -39,57 +37,22 @@ class LayeredTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
-@dataclass(frozen=True)
-class Mart:
-    """A model of schema ``marts``: per tenant when it has a ``tenant_id`` column, else a
-    cross-tenant aggregate (the benchmark)."""
-
-    name: str
-    columns: tuple[str, ...]
-
-    @property
-    def key(self) -> dg.AssetKey:
-        return dg.AssetKey([MARTS_SCHEMA, self.name])
-
-    @property
-    def per_tenant(self) -> bool:
-        return "tenant_id" in self.columns
-
-
-@cache
-def _manifest() -> dict:
-    return json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
-
-
-def _models() -> tuple[dict, ...]:
-    return tuple(node for node in _manifest()["nodes"].values() if node["resource_type"] == "model")
-
-
-def marts() -> list[Mart]:
-    """Every mart the dbt manifest declares, by name."""
-    return sorted(
-        (Mart(node["name"], tuple(node["columns"])) for node in _models()
-         if node["config"].get("schema") == MARTS_SCHEMA),
-        key=lambda mart: mart.name,
-    )
-
-
 def dbt_vars(tenants: list[TenantConfig]) -> dict:
     """The tenants to build, and where retention purged their raw data (aggregates before stay)."""
     return {"tenants": {t.id: t.platform for t in tenants},
             "purged_before": purged_before([t.id for t in tenants])}
 
 
-def build_plan(context: dg.AssetExecutionContext, build_vars: dict) -> BuildPlan | None:
+def build_plan(context: dg.AssetExecutionContext, graph: BaseAssetGraph,
+               build_vars: dict) -> BuildPlan | None:
     """The plan of a build of the whole project (``pipelines.build_plan``), the marts whose checks
     have not passed or which were not published since their last build included; a run that
     selects some models builds those, as asked, and leaves the record of the last whole build
     alone."""
     if not set(context.assets_def.keys) <= set(context.selected_asset_keys):
         return None
-    from assets.quality import unsettled_marts  # Dagster records the checks and publishes
-
-    plan = plan_build(warehouse_path(), _manifest(), build_vars, unsettled=unsettled_marts(context.instance))
+    plan = plan_build(warehouse_path(), manifest(), build_vars,
+                      unsettled=unsettled_marts(context.instance, graph))
     context.log.info(f"Build plan: {plan.reason}")
     return plan
 
@@ -98,7 +61,7 @@ def with_row_counts(context: dg.AssetExecutionContext, events: list) -> Iterator
     """The build's events, each table's materialisation carrying its rows and the change since the
     previous build. Counted once dbt has finished: DuckDB admits no reader while dbt writes."""
     tables: dict[str, list[str]] = {}
-    for node in _models():
+    for node in models():
         if node["config"].get("materialized") != "view":
             tables.setdefault(node["config"].get("schema"), []).append(node["name"])
     counts = {(schema, table): rows for schema, names in tables.items()
@@ -119,12 +82,13 @@ def _row_change(context: dg.AssetExecutionContext, key: dg.AssetKey, rows: int) 
     return {"row_count_change": rows - before.value} if before else {}
 
 
-@dbt_assets(manifest=readable_manifest(_manifest()), dagster_dbt_translator=LayeredTranslator(),
+@dbt_assets(manifest=readable_manifest(manifest()), dagster_dbt_translator=LayeredTranslator(),
             pool=WAREHOUSE_POOL)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: TenantsResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: TenantsResource,
+               asset_graph: dg.ResourceParam[BaseAssetGraph]):
     os.environ["DESKPULSE_WAREHOUSE"] = str(warehouse_path())  # the dbt subprocess inherits it
     build_vars = dbt_vars(tenants.load())
-    plan = build_plan(context, build_vars)
+    plan = build_plan(context, asset_graph, build_vars)
     with retry_only_transient():
         invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *DATA_BUILD_ARGS,
                               *(plan.args() if plan else [])], context=context,

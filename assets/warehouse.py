@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import duckdb
 
-from pipelines.home import warehouse_path
+from pipelines.ingest.home import warehouse_path
 from pipelines.load import DUCKDB_SETTINGS
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.home import raw_dataset
+from pipelines.ingest.home import raw_dataset
 from pipelines.privacy.warehouse import has_table, quoted, row_count
 
 INPUTS_TABLE = "main.dbt_build_inputs"  # one row: the fingerprint of the last successful build

@@ -14,7 +14,6 @@ import gc
 import logging
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,30 +22,17 @@ import duckdb
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from pipelines import home
-from pipelines.config import TenantConfig
-from pipelines.ingest_report import IngestReport
+from pipelines.ingest import home
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.report import IngestReport
+from pipelines.ingest.window import BACKFILL_STEP, DateRange, date_ranges
 from pipelines.platforms import platform
 
 logger = logging.getLogger(__name__)
 
-BACKFILL_STEP = timedelta(days=30)
 BULK_GC_THRESHOLDS = (100_000, 50, 1_000)
 # DuckDB would take up to 80% of the machine's memory for a large merge; past this it spills to disk.
 DUCKDB_SETTINGS = {"memory_limit": "512MB", "preserve_insertion_order": False}
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """A backfill window: incremental resources read what changed in ``[start, end)`` and leave
-    their resume positions in state alone; everything else loads as usual."""
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        if self.start.tzinfo is None or self.end.tzinfo is None or self.start >= self.end:
-            raise ValueError("a date range needs time-zone aware start < end")
 
 
 def tenant_pipeline(tenant: TenantConfig, pipelines_dir: Path | None = None) -> dlt.Pipeline:
@@ -115,13 +101,6 @@ def few_collections() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
-
-
-def date_ranges(start: datetime, end: datetime, step: timedelta = BACKFILL_STEP) -> Iterator[DateRange]:
-    """``[start, end)`` cut into consecutive windows of ``step`` (the last one shorter)."""
-    while start < end:
-        yield DateRange(start, min(start + step, end))
-        start += step
 
 
 def backfill_tenant(tenant: TenantConfig, start: datetime, end: datetime,

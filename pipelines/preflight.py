@@ -19,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.config import ConfigError, LoginError, TenantConfig, load_tenants
-from pipelines.keys import SecretError
+from pipelines.ingest.config import ConfigError, LoginError, TenantConfig
+from pipelines.ingest.keys import SecretError
+from pipelines.platforms import load_tenants
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no blank: a pasted newline or space is a mistake
@@ -67,7 +68,7 @@ def preflight(path: Path, only: Sequence[str] = (), *, login: bool = True,
     """Check the tenant file at ``path`` and its tenants (those in ``only``, else all). ``login``
     makes the one authenticated request per tenant; ``extra_settings`` are readers of settings
     from the environment, each raising ``ConfigError`` when its setting is wrong."""
-    from pipelines.file_modes import exposed, serving_group
+    from pipelines.ingest.file_modes import exposed, serving_group
 
     tenants = load_tenants(path)
     unknown = sorted(set(only) - {t.id for t in tenants})

@@ -1,7 +1,7 @@
 """A tenant's quarantine, read for people and for a retry: what is held, why, and from when to re-read.
 
 Sources put every record they cannot load in ``raw_<tenant>.quarantine`` with the reason (never
-the record), and take it out once a version of it loads cleanly (``pipelines.zendesk.tables``).
+the record), and take it out once a version of it loads cleanly (``pipelines.sources.zendesk.tables``).
 ``deskpulse quarantine list`` shows what is held; ``deskpulse quarantine retry`` re-reads it once
 the cause is fixed: a backfill from the day of the earliest held record of a table read
 incrementally (its export time; the tenant's start date when that time is unknown) to tomorrow,
@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from pipelines.config import TenantConfig
-from pipelines.home import raw_dataset
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.home import raw_dataset
 from pipelines.platforms import platform
 from pipelines.privacy.classification import QUARANTINE
 from pipelines.privacy.warehouse import connect, has_table, quoted

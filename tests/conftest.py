@@ -18,7 +18,7 @@ def dbt_manifest() -> None:
 def demo_world(request, tmp_path_factory, dbt_manifest):
     """The two demo tenants' fake APIs and a fresh ``DESKPULSE_HOME`` for one test module; worlds
     of the module's ``TICKETS`` tickets (default 150) keep it fast."""
-    from assets.demo import demo_tenants
+    from deskpulse.demo import demo_tenants
 
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
@@ -34,7 +34,7 @@ def demo_apis(tmp_path_factory, dbt_manifest):
     own, each in a home of its own, and the rows of a clean run on them for comparison."""
     import os
 
-    from assets.demo import demo_tenants
+    from deskpulse.demo import demo_tenants
     from tests.run_support import Demo, Run, snapshot
 
     folder = tmp_path_factory.mktemp("demo_apis")

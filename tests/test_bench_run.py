@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assets.run_steps import step_spans
-from pipelines.bench_run import run_bench
+from deskpulse.benchmarks.run import run_bench
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

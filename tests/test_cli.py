@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from assets import cli
+from deskpulse import cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def test_a_clone_without_the_dbt_manifest_prepares_it_when_a_command_needs_it(tm
         " credentials: {email_env: A_EMAIL, token_env: A_TOKEN}, secret_env: A_SECRET}\n")
     env = {**os.environ, "PYTHONPATH": str(clone), "DESKPULSE_HOME": str(tmp_path / "home")}
     env.pop("DESKPULSE_TENANTS", None)
-    command = [sys.executable, "-c", "import sys; from assets.cli import main; sys.exit(main())",
+    command = [sys.executable, "-c", "import sys; from deskpulse.cli import main; sys.exit(main())",
                "status", "--tenants", "tenants.yaml"]
     first = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, first.stderr[-2000:]

@@ -21,8 +21,8 @@ import duckdb
 import psutil
 import pytest
 
-from assets.demo import demo_tenants, demo_worlds
 from assets.project import DBT_PROJECT_DIR
+from deskpulse.demo import demo_tenants, demo_worlds
 from pipelines.world.truth import truth
 
 TICKETS = 40
@@ -47,7 +47,7 @@ def tree(folder: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, dbt_manifest):
-    from assets.cli import prepare_dbt
+    from deskpulse.cli import prepare_dbt
 
     prepare_dbt()  # the manifest the graph loads is the only dbt file the checkout keeps
     checkout = {name: tree(DBT_PROJECT_DIR / name) for name in ("target", "logs")}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.config import ConfigError, load_tenants
-from pipelines.keys import SecretError, pseudonym
+from pipelines.ingest.config import ConfigError
+from pipelines.ingest.keys import SecretError, pseudonym
+from pipelines.platforms import load_tenants
 
 GOOD = """
 tenants:

@@ -13,10 +13,10 @@ import dagster as dg
 import pytest
 
 from assets.gx import EXPECTATIONS_DIR
+from assets.marts import MARTS_SCHEMA, marts
 from assets.project import WAREHOUSE_POOL
 from assets.publish import SERVING_BENCHMARK, SERVING_TENANTS
 from assets.retention import RETENTION_PURGE
-from assets.transform import MARTS_SCHEMA, marts
 
 
 @pytest.fixture(scope="module")

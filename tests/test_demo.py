@@ -8,8 +8,8 @@ import json
 import duckdb
 import pytest
 
-from assets.demo import make_room
-from pipelines.home import dlt_pipelines_dir, warehouse_path
+from deskpulse.demo import make_room
+from pipelines.ingest.home import dlt_pipelines_dir, warehouse_path
 
 
 @pytest.fixture

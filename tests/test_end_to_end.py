@@ -17,9 +17,9 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from assets.demo import demo_tenants
 from assets.runner import run_graph
-from pipelines.keys import pseudonym
+from deskpulse.demo import demo_tenants
+from pipelines.ingest.keys import pseudonym
 from pipelines.world.truth import Truth, benchmark, truth, week_start
 
 TICKETS = 400
@@ -34,14 +34,14 @@ def key(secret: str, kind: str, platform_id: int | None) -> str | None:
 
 
 def query(sql: str) -> list[tuple]:
-    from pipelines.home import warehouse_path
+    from pipelines.ingest.home import warehouse_path
 
     with duckdb.connect(str(warehouse_path()), read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
 def table_rows(table: str) -> list[dict]:
-    from pipelines.home import warehouse_path
+    from pipelines.ingest.home import warehouse_path
 
     with duckdb.connect(str(warehouse_path()), read_only=True) as con:
         cursor = con.execute(f"select * from {table}")

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from pipelines.fakes.zendesk import facts
+from pipelines.fakes.zendesk.api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
+from pipelines.fakes.zendesk.metrics import metric_events
+from pipelines.fakes.zendesk.transport import FAULT_KINDS, Faults, RateLimits
+from pipelines.sources.zendesk.client import ZendeskClient
 from pipelines.world import World, WorldConfig
 from pipelines.world.model import Audit, Event, Ticket
-from pipelines.zendesk import settings
-from pipelines.zendesk.client import ZendeskClient
-from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
-from pipelines.zendesk.fake_http import FAULT_KINDS, Faults, RateLimits
-from pipelines.zendesk.fake_metrics import metric_events
 from tests.ingest_support import FakeClock
 
 
@@ -50,16 +50,16 @@ def iso(at: datetime) -> str:
 
 def export_all(api: FakeZendesk, **params: object) -> list[list[dict]]:
     """Every page of the ticket cursor export, following after_cursor."""
-    pages, body = [], get(api, settings.TICKETS_EXPORT, **params)
+    pages, body = [], get(api, facts.TICKETS_EXPORT, **params)
     while True:
         pages.append(body["tickets"])
         if body["end_of_stream"]:
             return pages
-        body = get(api, settings.TICKETS_EXPORT, cursor=body["after_cursor"], per_page=params["per_page"])
+        body = get(api, facts.TICKETS_EXPORT, cursor=body["after_cursor"], per_page=params["per_page"])
 
 
 def test_every_request_needs_the_api_token(api: FakeZendesk) -> None:
-    url = api.base_url + settings.TICKETS_EXPORT
+    url = api.base_url + facts.TICKETS_EXPORT
     missing = requests.get(url, params={"start_time": 0})
     wrong = requests.get(url, params={"start_time": 0}, auth=(f"{DEFAULT_EMAIL}/token", "nope"))
     password = requests.get(url, params={"start_time": 0}, auth=(DEFAULT_EMAIL, DEFAULT_TOKEN))
@@ -100,21 +100,21 @@ def test_tickets_render_the_world_state(api: FakeZendesk, world: World) -> None:
 def test_resumed_cursor_returns_only_what_changed_after_as_of_moves(api: FakeZendesk, world: World) -> None:
     before, after = world.start + timedelta(days=50), world.start + timedelta(days=90)
     api.as_of = before
-    body = get(api, settings.TICKETS_EXPORT, start_time=0)
+    body = get(api, facts.TICKETS_EXPORT, start_time=0)
     assert body["end_of_stream"] and body["after_cursor"]
     api.as_of = after
-    resumed = get(api, settings.TICKETS_EXPORT, cursor=body["after_cursor"])
+    resumed = get(api, facts.TICKETS_EXPORT, cursor=body["after_cursor"])
     changed = {t.id for t in world.tickets() if t.updated_at(after) != t.updated_at(before)}
     assert changed
     assert sorted(t["id"] for t in resumed["tickets"]) == sorted(changed)
     assert resumed["end_of_stream"]
-    again = get(api, settings.TICKETS_EXPORT, cursor=resumed["after_cursor"])
+    again = get(api, facts.TICKETS_EXPORT, cursor=resumed["after_cursor"])
     assert again["tickets"] == [] and again["end_of_stream"]
 
 
 def test_users_export_shows_each_user_at_its_current_version(api: FakeZendesk, world: World) -> None:
     api.as_of = world.start + timedelta(days=100)
-    served = get(api, settings.USERS_EXPORT, start_time=0)["users"]
+    served = get(api, facts.USERS_EXPORT, start_time=0)["users"]
     expected = {u.id: u for u in world.users() if u.version_at(api.as_of) is not None}
     assert sorted(u["id"] for u in served) == sorted(expected)
     changed = [u for u in served if len(expected[u["id"]].roles) > 1]
@@ -127,7 +127,7 @@ def test_users_export_shows_each_user_at_its_current_version(api: FakeZendesk, w
 def test_ticket_events_pages_end_on_whole_seconds(
     api: FakeZendesk, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 50)
+    monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 50)
     audits = [a for t in world.tickets() for a in t.audits_at(api.as_of)]
     per_second: dict[int, set[int]] = {}
     for audit in audits:
@@ -135,7 +135,7 @@ def test_ticket_events_pages_end_on_whole_seconds(
     seen: set[int] = set()
     start_time, pages = 0, 0
     while True:
-        body = get(api, settings.TICKET_EVENTS_EXPORT, start_time=start_time, include="comment_events")
+        body = get(api, facts.TICKET_EVENTS_EXPORT, start_time=start_time, include="comment_events")
         items, pages = body["ticket_events"], pages + 1
         assert body["count"] == len(items)
         assert [i["timestamp"] for i in items] == sorted(i["timestamp"] for i in items)
@@ -157,7 +157,7 @@ def test_ticket_events_pages_end_on_whole_seconds(
 def test_ticket_events_carry_child_events(api: FakeZendesk, world: World) -> None:
     ticket = world.ticket(1)
     first = ticket.audits[0]
-    body = get(api, settings.TICKET_EVENTS_EXPORT, start_time=unix(first.at), include="comment_events")
+    body = get(api, facts.TICKET_EVENTS_EXPORT, start_time=unix(first.at), include="comment_events")
     audit = next(a for a in body["ticket_events"] if a["id"] == first.id)
     assert audit["event_type"] == "Audit" and audit["updater_id"] == first.author_id
     assert [e["id"] for e in audit["child_events"]] == [e.id for e in first.events]
@@ -165,7 +165,7 @@ def test_ticket_events_carry_child_events(api: FakeZendesk, world: World) -> Non
     assert {"field_name", "value"} <= set(create)
     comment = next(e for e in audit["child_events"] if e["event_type"] == "Comment")
     assert comment["body"] and comment["html_body"] and "public" in comment
-    without = get(api, settings.TICKET_EVENTS_EXPORT, start_time=unix(first.at))
+    without = get(api, facts.TICKET_EVENTS_EXPORT, start_time=unix(first.at))
     audit = next(a for a in without["ticket_events"] if a["id"] == first.id)
     assert all(e["event_type"] != "Comment" for e in audit["child_events"])
 
@@ -207,32 +207,32 @@ class BurstWorld:
 
 
 def test_a_crowded_second_is_never_split(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 7)
+    monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 7)
     with FakeZendesk(BurstWorld()) as api:
-        body = get(api, settings.TICKET_EVENTS_EXPORT, start_time=unix(T0))
+        body = get(api, facts.TICKET_EVENTS_EXPORT, start_time=unix(T0))
         assert (body["count"], body["end_time"], body["end_of_stream"]) == (40, unix(T0), False)
         client = ZendeskClient(api.base_url, DEFAULT_EMAIL, DEFAULT_TOKEN, tenant_id="burst")
-        pages = list(client.time_export(settings.TICKET_EVENTS_EXPORT, "ticket_events", start_time=unix(T0)))
+        pages = list(client.time_export(facts.TICKET_EVENTS_EXPORT, "ticket_events", start_time=unix(T0)))
     assert [len(p.items) for p in pages] == [40, 20, 20, 40, 40, 0]
     assert [p.position - unix(T0) for p in pages] == [1, 2, 3, 5, 6, 6]
     assert len({i["id"] for p in pages for i in p.items}) == 120
 
 
 def test_list_endpoints_page_with_cursors(api: FakeZendesk, world: World) -> None:
-    body = get(api, settings.GROUPS, **{"page[size]": 1})
+    body = get(api, facts.GROUPS, **{"page[size]": 1})
     ids = [g["id"] for g in body["groups"]]
     while body["meta"]["has_more"]:
         assert body["links"]["next"]
-        body = get(api, settings.GROUPS, **{"page[size]": 1, "page[after]": body["meta"]["after_cursor"]})
+        body = get(api, facts.GROUPS, **{"page[size]": 1, "page[after]": body["meta"]["after_cursor"]})
         ids += [g["id"] for g in body["groups"]]
     assert ids == [g.id for g in world.groups()]
 
     since = world.start + timedelta(days=60)
     ratings = [r for t in world.tickets() for r in t.ratings_at(api.as_of) if r.created_at >= since]
-    body = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since), **{"page[size]": 100})
+    body = get(api, facts.SATISFACTION_RATINGS, start_time=unix(since), **{"page[size]": 100})
     served = list(body["satisfaction_ratings"])
     while body["meta"]["has_more"]:
-        body = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since),
+        body = get(api, facts.SATISFACTION_RATINGS, start_time=unix(since),
                    **{"page[size]": 100, "page[after]": body["meta"]["after_cursor"]})
         served += body["satisfaction_ratings"]
     assert sorted(r["id"] for r in served) == sorted(r.id for r in ratings)
@@ -240,19 +240,19 @@ def test_list_endpoints_page_with_cursors(api: FakeZendesk, world: World) -> Non
 
 
 def test_schedules_and_holidays(api: FakeZendesk, world: World) -> None:
-    schedules = get(api, settings.SCHEDULES)["schedules"]
+    schedules = get(api, facts.SCHEDULES)["schedules"]
     default = world.schedules()[0]
     assert [s["id"] for s in schedules] == [s.id for s in world.schedules()]
     assert schedules[0]["time_zone"] == default.rails_time_zone
     assert [(i["start_time"], i["end_time"]) for i in schedules[0]["intervals"]] == list(default.intervals)
-    holidays = get(api, settings.SCHEDULE_HOLIDAYS.format(schedule_id=default.id))["holidays"]
+    holidays = get(api, facts.SCHEDULE_HOLIDAYS.format(schedule_id=default.id))["holidays"]
     assert [(h["start_date"], h["end_date"]) for h in holidays] == [
         (h.start_date.isoformat(), h.end_date.isoformat()) for h in default.holidays
     ]
 
 
 def test_a_bad_cursor_is_a_clear_400(api: FakeZendesk) -> None:
-    response = requests.get(api.base_url + settings.TICKETS_EXPORT, params={"cursor": "not-ours"}, auth=AUTH)
+    response = requests.get(api.base_url + facts.TICKETS_EXPORT, params={"cursor": "not-ours"}, auth=AUTH)
     assert response.status_code == 400
     assert response.json()["error"] == "InvalidValue"
 
@@ -262,21 +262,21 @@ def test_incremental_exports_leave_out_the_last_minute_and_say_where_to_resume(
 ) -> None:
     ticket = world.ticket(40)
     api.as_of = ticket.audits[1].at + timedelta(seconds=30)
-    body = get(api, settings.TICKETS_EXPORT, start_time=unix(ticket.created_at) - 1)
+    body = get(api, facts.TICKETS_EXPORT, start_time=unix(ticket.created_at) - 1)
     assert ticket.id not in [t["id"] for t in body["tickets"]]  # changed 30 s ago: not yet
     assert all(t["generated_timestamp"] <= unix(api.as_of) - 60 for t in body["tickets"])
     assert body["end_of_stream"] and body["after_cursor"]
     assert ticket.audits[1].id not in [a["id"] for a in get(
-        api, settings.TICKET_EVENTS_EXPORT, start_time=unix(ticket.audits[0].at))["ticket_events"]]
+        api, facts.TICKET_EVENTS_EXPORT, start_time=unix(ticket.audits[0].at))["ticket_events"]]
     api.as_of += timedelta(minutes=2)
-    later = get(api, settings.TICKETS_EXPORT, cursor=body["after_cursor"])
+    later = get(api, facts.TICKETS_EXPORT, cursor=body["after_cursor"])
     assert ticket.id in [t["id"] for t in later["tickets"]]
 
 
 def test_rate_limits_answer_429_with_retry_after_and_every_response_says_what_is_left(world: World) -> None:
     clock = FakeClock()  # the window moves only when the test moves the clock
     with FakeZendesk(world, rate_limits=RateLimits(incremental=10, account=700), clock=clock) as api:
-        answers = [requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
+        answers = [requests.get(api.base_url + facts.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
                    for _ in range(12)]
         assert [a.status_code for a in answers] == [200] * 10 + [429] * 2
         assert [int(a.headers["ratelimit-remaining"]) for a in answers[:10]] == list(range(9, -1, -1))
@@ -284,15 +284,15 @@ def test_rate_limits_answer_429_with_retry_after_and_every_response_says_what_is
                    for a in answers)
         assert answers[10].json()["error"] == "APIRateLimitExceeded"
         assert answers[10].headers["Retry-After"] == "60"
-        other = requests.get(api.base_url + settings.GROUPS, auth=AUTH)  # a bucket of its own
+        other = requests.get(api.base_url + facts.GROUPS, auth=AUTH)  # a bucket of its own
         assert other.status_code == 200 and other.headers["ratelimit-limit"] == "700"
-        refused = requests.get(api.base_url + settings.GROUPS, auth=("nobody/token", "x"))
+        refused = requests.get(api.base_url + facts.GROUPS, auth=("nobody/token", "x"))
         assert refused.status_code == 401 and "ratelimit-remaining" in refused.headers
         clock.sleep(59)
-        late = requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
+        late = requests.get(api.base_url + facts.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
         assert late.status_code == 429 and late.headers["Retry-After"] == "1"
         clock.sleep(1)
-        fresh = requests.get(api.base_url + settings.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
+        fresh = requests.get(api.base_url + facts.TICKETS_EXPORT, params={"start_time": 0}, auth=AUTH)
         assert fresh.status_code == 200 and fresh.headers["ratelimit-remaining"] == "9"
         assert api.traffic["rate_limited"] == 3
 
@@ -307,7 +307,7 @@ def test_retry_after_is_whole_seconds_rounded_up_even_when_time_is_scaled(
     clock = FakeClock(0.0)
     with FakeZendesk(world, rate_limits=RateLimits(incremental=1, time_scale=time_scale), clock=clock) as api:
         clock.now = now
-        url = api.base_url + settings.TICKET_EVENTS_EXPORT
+        url = api.base_url + facts.TICKET_EVENTS_EXPORT
         assert requests.get(url, params={"start_time": 0}, auth=AUTH).status_code == 200
         limited = requests.get(url, params={"start_time": 0}, auth=AUTH)
         assert limited.status_code == 429
@@ -334,7 +334,7 @@ def _outcome(url: str) -> str:
 
 def test_faults_are_injected_at_the_chosen_rate_reproducibly_from_a_seed(world: World) -> None:
     faults = Faults(rate=0.3, seed=11, stall_seconds=1.0)
-    paths = [f"{settings.GROUPS}?page%5Bsize%5D={size}" for size in range(1, 61)]
+    paths = [f"{facts.GROUPS}?page%5Bsize%5D={size}" for size in range(1, 61)]
     seen = []
     for _ in range(2):
         with FakeZendesk(world, faults=faults) as api:
@@ -350,7 +350,7 @@ def test_faults_are_injected_at_the_chosen_rate_reproducibly_from_a_seed(world: 
 def test_tickets_carry_tags_custom_fields_brand_organisation_and_metric_sets(
     api: FakeZendesk, world: World
 ) -> None:
-    body = get(api, settings.TICKETS_EXPORT, start_time=0, include="metric_sets")
+    body = get(api, facts.TICKETS_EXPORT, start_time=0, include="metric_sets")
     assert len(body["metric_sets"]) == len(body["tickets"])
     for item, metrics in zip(body["tickets"], body["metric_sets"], strict=True):
         ticket = world.ticket(item["id"])
@@ -359,12 +359,12 @@ def test_tickets_carry_tags_custom_fields_brand_organisation_and_metric_sets(
         assert (item["brand_id"], item["organization_id"]) == (ticket.brand_id, ticket.organization_id)
         assert metrics["ticket_id"] == item["id"]
         assert set(metrics["reply_time_in_minutes"]) == {"calendar", "business"}
-    assert "metric_sets" not in get(api, settings.TICKETS_EXPORT, start_time=0)
-    brands = get(api, settings.BRANDS)["brands"]
+    assert "metric_sets" not in get(api, facts.TICKETS_EXPORT, start_time=0)
+    brands = get(api, facts.BRANDS)["brands"]
     assert [(b["id"], b["default"]) for b in brands] == [(b.id, b.id == 1) for b in world.brands()]
-    fields = get(api, settings.TICKET_FIELDS)["ticket_fields"]
+    fields = get(api, facts.TICKET_FIELDS)["ticket_fields"]
     assert [(f["id"], f["removable"]) for f in fields] == [(f.id, f.is_custom) for f in world.ticket_fields()]
-    policies = get(api, settings.SLA_POLICIES)["sla_policies"]
+    policies = get(api, facts.SLA_POLICIES)["sla_policies"]
     assert [[(m["priority"], m["metric"], m["target"]) for m in p["policy_metrics"]] for p in policies] == [
         [(t.priority, t.metric, t.minutes) for t in p.targets] for p in world.sla_policies()]
 
@@ -375,7 +375,7 @@ def test_ticket_metric_events_are_a_time_based_export(api: FakeZendesk, world: W
                 for e in metric_events(t, world.sla_policies(), world.agent_ids, visible)}
     served, start_time = {}, 0
     while True:
-        body = get(api, settings.TICKET_METRIC_EVENTS_EXPORT, start_time=start_time)
+        body = get(api, facts.TICKET_METRIC_EVENTS_EXPORT, start_time=start_time)
         served |= {e["id"]: e for e in body["ticket_metric_events"]}
         if body["end_of_stream"]:
             break
@@ -390,20 +390,20 @@ def test_ticket_metric_events_are_a_time_based_export(api: FakeZendesk, world: W
 
 def test_a_forbidden_endpoint_answers_403_as_on_a_plan_without_it(world: World) -> None:
     with FakeZendesk(world, forbid=["slas/policies", "business_hours/schedules"]) as api:
-        for path in (settings.SLA_POLICIES, settings.SCHEDULES,
-                     settings.SCHEDULE_HOLIDAYS.format(schedule_id=world.schedules()[0].id)):
+        for path in (facts.SLA_POLICIES, facts.SCHEDULES,
+                     facts.SCHEDULE_HOLIDAYS.format(schedule_id=world.schedules()[0].id)):
             response = requests.get(api.base_url + path, auth=AUTH)
             assert response.status_code == 403 and response.json()["error"] == "Forbidden", path
-        assert requests.get(api.base_url + settings.SLA_POLICIES).status_code == 401  # login comes first
-        assert requests.get(api.base_url + settings.GROUPS, auth=AUTH).status_code == 200
+        assert requests.get(api.base_url + facts.SLA_POLICIES).status_code == 401  # login comes first
+        assert requests.get(api.base_url + facts.GROUPS, auth=AUTH).status_code == 200
         api.forbid = ()  # the plan gets them back
-        assert requests.get(api.base_url + settings.SLA_POLICIES, auth=AUTH).status_code == 200
+        assert requests.get(api.base_url + facts.SLA_POLICIES, auth=AUTH).status_code == 200
     with pytest.raises(ValueError, match="unknown endpoint"):
         FakeZendesk(world, forbid=["slas/policy"])
 
 
-@pytest.mark.parametrize("path", [settings.GROUPS, settings.SATISFACTION_RATINGS, settings.TICKETS_EXPORT,
-                                  settings.TICKET_EVENTS_EXPORT, settings.SCHEDULE_HOLIDAYS])
+@pytest.mark.parametrize("path", [facts.GROUPS, facts.SATISFACTION_RATINGS, facts.TICKETS_EXPORT,
+                                  facts.TICKET_EVENTS_EXPORT, facts.SCHEDULE_HOLIDAYS])
 def test_every_path_answers_with_or_without_json(api: FakeZendesk, world: World, path: str) -> None:
     path = path.format(schedule_id=world.schedules()[0].id)
     assert get(api, path.removesuffix(".json"), start_time=0) == get(api, path, start_time=0)
@@ -440,7 +440,7 @@ def test_satisfaction_ratings_page_by_offset(api: FakeZendesk, world: World) -> 
     expected = sorted((r for t in world.tickets() for r in t.ratings_at(api.as_of) if r.created_at >= since),
                       key=lambda r: (r.created_at, r.id))
     assert len(expected) > 2 * 40
-    body = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since), per_page=40)
+    body = get(api, facts.SATISFACTION_RATINGS, start_time=unix(since), per_page=40)
     assert (body["count"], body["previous_page"]) == (len(expected), None)
     assert "meta" not in body and "links" not in body
     served, pages = list(body["satisfaction_ratings"]), 1
@@ -453,13 +453,13 @@ def test_satisfaction_ratings_page_by_offset(api: FakeZendesk, world: World) -> 
         served += body["satisfaction_ratings"]
     assert [r["id"] for r in served] == [r.id for r in expected]
     assert pages == -(-len(expected) // 40)
-    third = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since), page=3, per_page=40)
+    third = get(api, facts.SATISFACTION_RATINGS, start_time=unix(since), page=3, per_page=40)
     assert [r["id"] for r in third["satisfaction_ratings"]] == [r.id for r in expected[80:120]]
-    capped = get(api, settings.SATISFACTION_RATINGS, per_page=500)
-    assert len(capped["satisfaction_ratings"]) == settings.LIST_PAGE_SIZE
-    beyond = get(api, settings.SATISFACTION_RATINGS, start_time=unix(since), page=pages + 1, per_page=40)
+    capped = get(api, facts.SATISFACTION_RATINGS, per_page=500)
+    assert len(capped["satisfaction_ratings"]) == facts.LIST_PAGE_SIZE
+    beyond = get(api, facts.SATISFACTION_RATINGS, start_time=unix(since), page=pages + 1, per_page=40)
     assert (beyond["satisfaction_ratings"], beyond["next_page"]) == ([], None)
-    groups = get(api, settings.GROUPS)  # every list pages by offset unless asked for cursors
+    groups = get(api, facts.GROUPS)  # every list pages by offset unless asked for cursors
     assert ([g["id"] for g in groups["groups"]], groups["count"], groups["next_page"]) == (
         [g.id for g in world.groups()], len(world.groups()), None)
 
@@ -484,9 +484,9 @@ def time_export_all(api: FakeZendesk, path: str, key: str, stamp, **params: obje
             assert edge <= {i["id"] for i in items}  # the one-second overlap
         pages.append(items)
         if body["end_of_stream"]:
-            assert len(items) < settings.TIME_EXPORT_PAGE_SIZE
+            assert len(items) < facts.TIME_EXPORT_PAGE_SIZE
             return [i for page in pages for i in page]
-        assert len(items) >= settings.TIME_EXPORT_PAGE_SIZE
+        assert len(items) >= facts.TIME_EXPORT_PAGE_SIZE
         start_time = body["end_time"]
 
 
@@ -496,20 +496,20 @@ def test_time_based_ticket_and_user_exports(
     visible = api.as_of - timedelta(minutes=1)
     tickets = {t.id: t for t in world.tickets() if t.state_at(visible) is not None}
     users = {u.id: u for u in world.users() if u.version_at(visible) is not None}
-    whole = get(api, settings.TICKETS_TIME_EXPORT, start_time=0)  # 1000 a page: one page here
+    whole = get(api, facts.TICKETS_TIME_EXPORT, start_time=0)  # 1000 a page: one page here
     assert (whole["count"], whole["end_of_stream"]) == (len(tickets), True)
 
-    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 40)
-    served = time_export_all(api, settings.TICKETS_TIME_EXPORT, "tickets", lambda t: t["generated_timestamp"])
+    monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 40)
+    served = time_export_all(api, facts.TICKETS_TIME_EXPORT, "tickets", lambda t: t["generated_timestamp"])
     assert len(served) > len(tickets)  # items at page edges come twice
     assert {t["id"] for t in served} == set(tickets)
     for item in served:
         assert item["generated_timestamp"] == unix(tickets[item["id"]].updated_at(api.as_of))
-    with_metrics = get(api, settings.TICKETS_TIME_EXPORT, start_time=0, include="metric_sets")
+    with_metrics = get(api, facts.TICKETS_TIME_EXPORT, start_time=0, include="metric_sets")
     assert [m["ticket_id"] for m in with_metrics["metric_sets"]] == [t["id"] for t in with_metrics["tickets"]]
     assert with_metrics["next_page"].endswith("&include=metric_sets")
 
-    served = time_export_all(api, settings.USERS_TIME_EXPORT, "users",
+    served = time_export_all(api, facts.USERS_TIME_EXPORT, "users",
                              lambda u: unix(datetime.fromisoformat(u["updated_at"])))
     assert {u["id"] for u in served} == set(users)
     for item in served:

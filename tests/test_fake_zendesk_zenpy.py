@@ -14,10 +14,10 @@ import pytest
 import zenpy.lib.api
 from zenpy import Zenpy
 
+from pipelines.fakes.zendesk import facts
+from pipelines.fakes.zendesk.api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
+from pipelines.fakes.zendesk.transport import RateLimits
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk import settings
-from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
-from pipelines.zendesk.fake_http import RateLimits
 from tests.ingest_support import FakeClock
 from tests.test_fake_zendesk_api import latest_rating
 
@@ -29,7 +29,7 @@ def world() -> World:
 
 @pytest.fixture
 def small_time_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 60)  # several pages of a small world
+    monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 60)  # several pages of a small world
 
 
 def zenpy_for(api: FakeZendesk, monkeypatch: pytest.MonkeyPatch) -> Zenpy:
@@ -85,7 +85,7 @@ def test_zenpy_pages_satisfaction_ratings_by_cursor_and_by_offset(
     client = zenpy_for(api, monkeypatch)
     expected = [r.id for r in sorted((r for t in world.tickets() for r in t.ratings_at(api.as_of)),
                                      key=lambda r: (r.created_at, r.id))]
-    assert len(expected) > 2 * settings.LIST_PAGE_SIZE
+    assert len(expected) > 2 * facts.LIST_PAGE_SIZE
     assert [r.id for r in client.satisfaction_ratings()] == expected  # page[size]=100, path without .json
     by_offset = client.satisfaction_ratings(cursor_pagination=False)
     assert len(by_offset) == len(expected)  # the offset page's count

@@ -10,8 +10,8 @@ import stat
 
 import pytest
 
-from pipelines.config import ConfigError
-from pipelines.file_modes import exposed, make_private, seal_serving_file, serving_group
+from pipelines.ingest.config import ConfigError
+from pipelines.ingest.file_modes import exposed, make_private, seal_serving_file, serving_group
 
 
 def mode(path) -> int:

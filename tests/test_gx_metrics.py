@@ -21,8 +21,8 @@ import pytest
 
 from assets.gx import EXPECTATIONS_DIR, _context, load_suite, validate
 from assets.gx_metrics import UnsupportedExpectation, pattern
+from assets.marts import models
 from assets.pii import PATTERNS
-from assets.transform import _models
 from pipelines.privacy.classification import NONE, PSEUDONYMOUS, raw_field
 
 HEX = "f80587e6f1b97b50cdb3faff551608d5dcc6c021935d3ea8c0cdba80db73e739"
@@ -221,7 +221,7 @@ def test_what_the_warehouse_does_not_compute_is_refused_not_guessed():
 
 def test_every_shipped_suite_names_rows_by_key_columns_that_name_no_person():
     """A failure names rows by these columns, so none may be personal (a name, an e-mail, free text)."""
-    mart_columns = {node["name"]: node["columns"] for node in _models()}
+    mart_columns = {node["name"]: node["columns"] for node in models()}
     for path in EXPECTATIONS_DIR.glob("*/*.json"):
         key = load_suite(path)["meta"].get("key")
         assert key, path

@@ -8,12 +8,13 @@ import base64
 
 import pytest
 
-from assets.cli import main
-from pipelines.config import ConfigError, load_tenants
+from deskpulse.cli import main
+from pipelines.fakes.zendesk.api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
+from pipelines.ingest.config import ConfigError
+from pipelines.platforms import load_tenants
 from pipelines.privacy.offboard import offboard_tenant
+from pipelines.sources.zendesk import settings
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk import settings
-from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
 
 TENANTS = """
 tenants:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.load import DateRange, backfill_tenant, date_ranges, load_tenant
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.fakes.zendesk.transport import Reply
+from pipelines.ingest.window import DateRange, date_ranges
+from pipelines.load import backfill_tenant, load_tenant
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk.fake_api import FakeZendesk
-from pipelines.zendesk.fake_http import Reply
 from tests.ingest_support import query, raw_tables, tenant, use_environment
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,11 @@ import time
 import pytest
 import requests
 
+from pipelines.fakes.zendesk.api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
+from pipelines.fakes.zendesk.transport import FAULT_KINDS, Faults, RateLimits
+from pipelines.sources.zendesk import settings
+from pipelines.sources.zendesk.client import ZendeskApiError, ZendeskClient, fetch_ahead
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk import settings
-from pipelines.zendesk.client import ZendeskApiError, ZendeskClient, fetch_ahead
-from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
-from pipelines.zendesk.fake_http import FAULT_KINDS, Faults, RateLimits
 from tests.ingest_support import FakeClock
 
 FAST_LIMITS = RateLimits(incremental=4, time_scale=60)  # 4 export requests per one-second "minute"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ConfigError, load_tenants
+from pipelines.ingest.config import ConfigError
+from pipelines.platforms import load_tenants
 
 TENANT = """
 tenants:

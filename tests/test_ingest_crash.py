@@ -19,15 +19,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipelines.fakes.zendesk import facts
+from pipelines.fakes.zendesk.api import FakeZendesk
 from pipelines.load import load_tenant
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk import settings
-from pipelines.zendesk.fake_api import FakeZendesk
 from tests.ingest_support import raw_tables, tenant, use_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
-LOAD = "import sys; from pipelines.config import load_tenants; from pipelines.load import load_tenant; " \
+LOAD = "import sys; from pipelines.platforms import load_tenants; from pipelines.load import load_tenant; " \
        "load_tenant(load_tenants(sys.argv[1])[0])"
 
 
@@ -55,7 +55,7 @@ def packages(home: Path, stage: str) -> list[Path]:
 def test_a_load_killed_at_any_point_and_rerun_gives_the_rows_of_a_clean_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 250)  # the fake's pages: more kill points
+    monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 250)  # the fake's pages: more kill points
     world = World(WorldConfig(tenant_id="acme", seed=8, tickets=3000))
     with FakeZendesk(world) as api:
         api.prepare()

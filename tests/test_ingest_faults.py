@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.fakes.zendesk import facts
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.fakes.zendesk.transport import Faults, RateLimits
 from pipelines.load import load_tenant
+from pipelines.sources.zendesk import settings
 from pipelines.world import PRODUCT_FIELD, World, WorldConfig
-from pipelines.zendesk import settings
-from pipelines.zendesk.fake_api import FakeZendesk
-from pipelines.zendesk.fake_http import Faults, RateLimits
 from tests.ingest_support import raw_tables, tenant, use_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages of a few dozen items, so a small world takes a couple of hundred requests."""
-    monkeypatch.setattr(settings, "TIME_EXPORT_PAGE_SIZE", 40)
+    monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 40)
     monkeypatch.setattr(settings, "EXPORT_PAGE_SIZE", 40)
     monkeypatch.setattr(settings, "LIST_PAGE_SIZE", 20)
     monkeypatch.setattr(settings, "BACKOFF_SECONDS", 0.01)

@@ -12,11 +12,11 @@ import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from assets.retries import root_cause
-from pipelines.ingest_report import IngestReport, Skip
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest.report import IngestReport, Skip
 from pipelines.load import load_tenant
+from pipelines.sources.zendesk import settings
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk import settings
-from pipelines.zendesk.fake_api import FakeZendesk
 from tests.ingest_support import query, tenant, use_environment
 
 pytestmark = pytest.mark.integration

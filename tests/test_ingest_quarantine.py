@@ -10,13 +10,22 @@ from typing import Any
 
 import pytest
 
-from pipelines.ingest_report import IngestReport
-from pipelines.keys import pseudonym
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest.keys import pseudonym
+from pipelines.ingest.report import IngestReport
 from pipelines.load import backfill_tenant, load_tenant, tenant_pipeline
 from pipelines.quarantine import held, retry_days
+from pipelines.sources.zendesk.tables import (
+    BIGINT,
+    ID,
+    MINUTES,
+    TEXT,
+    TIMESTAMP,
+    Quarantine,
+    columns,
+    to_table,
+)
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk.fake_api import FakeZendesk
-from pipelines.zendesk.tables import BIGINT, ID, MINUTES, TEXT, TIMESTAMP, Quarantine, columns, to_table
 from tests.ingest_support import SECRETS, query, tenant, use_environment
 
 STARTED = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

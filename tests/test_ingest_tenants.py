@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from assets.runner import run_graph
+from pipelines.fakes.zendesk.api import FakeZendesk
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk.fake_api import FakeZendesk
 from tests.ingest_support import query, use_environment
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ import copy
 import duckdb
 import pytest
 
-from assets.cli import benchmark_thresholds, compiled_manifest
-from pipelines.config import Credentials, TenantConfig
+from deskpulse.cli import benchmark_thresholds, compiled_manifest
+from pipelines.ingest.config import Credentials, TenantConfig
 from pipelines.platforms import PLATFORMS
 from pipelines.privacy.classification import PII_CLASSES, raw_field
 from pipelines.privacy.lineage import Tracer, mart_lineage, violations

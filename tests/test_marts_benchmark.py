@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.bench_transform import dbt_build, load_worlds
-from pipelines.config import Credentials, TenantConfig
-from pipelines.home import environment
+from deskpulse.benchmarks.transform import dbt_build, load_worlds
+from pipelines.ingest.config import Credentials, TenantConfig
+from pipelines.ingest.home import environment
 from pipelines.privacy.retention import purge_tenant, purged_before
 from pipelines.world import World, WorldConfig
 from pipelines.world.truth import benchmark, truth

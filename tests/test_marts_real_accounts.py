@@ -28,11 +28,11 @@ import yaml
 
 from assets.runner import run_graph
 from assets.serving import tenant_file
-from pipelines.home import warehouse_path
-from pipelines.keys import pseudonym
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest.home import warehouse_path
+from pipelines.ingest.keys import pseudonym
 from pipelines.world import World, WorldConfig
 from pipelines.world.truth import OPEN_STATUSES, truth, truth_of
-from pipelines.zendesk.fake_api import FakeZendesk
 from tests.test_end_to_end import check_tenant
 
 pytestmark = pytest.mark.integration

@@ -21,12 +21,12 @@ from dagster._core.event_api import PartitionKeyFilter
 
 from assets.alerts import AlertWebhook, alert_on_run_failure
 from assets.ingest import raw_keys
+from assets.marts import marts
 from assets.runner import dagster_instance, execute, ingest_runs, run_graph
 from assets.serving import PUBLISH_TABLE, benchmark_file, tenant_file
 from assets.tenants import TenantsResource
-from assets.transform import marts
-from pipelines.config import load_tenants
-from pipelines.home import warehouse_path
+from pipelines.ingest.home import warehouse_path
+from pipelines.platforms import load_tenants
 
 TICKETS = 150
 ATTEMPT_STARTS = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED}
@@ -122,7 +122,7 @@ def test_full_graph_run_loads_checks_and_publishes_every_tenant(runs, defs):
 
 def test_status_reports_runs_checks_and_freshness(runs):
     from assets.status import status_report
-    from pipelines.config import load_tenants
+    from pipelines.platforms import load_tenants
 
     with dagster_instance() as instance:
         report = status_report(instance, load_tenants(runs["demo"].tenant_file))

@@ -17,12 +17,12 @@ import yaml
 from assets.runner import dagster_instance, run_graph
 from assets.serving import tenant_file
 from assets.status import status_report
-from pipelines.config import load_tenants
-from pipelines.home import warehouse_path
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest.home import warehouse_path
+from pipelines.platforms import load_tenants
+from pipelines.sources.zendesk import settings
 from pipelines.world import World, WorldConfig
 from pipelines.world.truth import truth_of
-from pipelines.zendesk import settings
-from pipelines.zendesk.fake_api import FakeZendesk
 from tests.ingest_support import use_environment
 
 pytestmark = pytest.mark.integration

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assets.cli import main
-from pipelines.config import LoginError
+from deskpulse.cli import main
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest.config import LoginError
 from pipelines.platforms import PLATFORMS
 from pipelines.preflight import preflight
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk.fake_api import FakeZendesk
 
 EMAIL, TOKEN = "ops@example.com", "s3cr3t-t0ken-value"
 SECRETS = {"acme": "a" * 40, "beta": "b" * 40}

@@ -6,7 +6,7 @@ test_lineage.py; the classes dlt stores after a real load in test_privacy_scan.p
 
 from __future__ import annotations
 
-from pipelines.config import Credentials, TenantConfig
+from pipelines.ingest.config import Credentials, TenantConfig
 from pipelines.platforms import PLATFORMS
 from pipelines.privacy.classification import DLT_COLUMNS, PII_CLASSES, PII_HINT, RAW_FIELDS, raw_field
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import home
-from pipelines.keys import pseudonym
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest import home
+from pipelines.ingest.keys import pseudonym
 from pipelines.load import load_tenant
 from pipelines.privacy import PrivacyError, audit, suppression
 from pipelines.privacy.erase import AgentModeRequired, erase_person
 from pipelines.world import ORDER_NOTE_FIELD, World, WorldConfig
-from pipelines.zendesk.fake_api import FakeZendesk
 from tests.ingest_support import SECRETS, query, tenant, use_environment
 
 NOTE = "the note the agent typed"

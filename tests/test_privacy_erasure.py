@@ -19,12 +19,12 @@ import duckdb
 import pytest
 import yaml
 
-import assets.demo
-from assets import cli
-from assets.demo import demo_tenants
+import deskpulse.demo
 from assets.runner import run_graph
-from pipelines.home import warehouse_path
-from pipelines.keys import key_id, pseudonym
+from deskpulse import cli
+from deskpulse.demo import demo_tenants
+from pipelines.ingest.home import warehouse_path
+from pipelines.ingest.keys import key_id, pseudonym
 from pipelines.privacy import audit, suppression
 from pipelines.privacy.classification import PERSON_FIELDS
 from pipelines.privacy.places import scan
@@ -131,8 +131,8 @@ def story(tmp_path_factory, dbt_manifest):
         mp.setenv("DESKPULSE_HOME", str(b_home))
         (b_home / "demo").mkdir()
         shutil.copy(a_home / "demo" / "secrets.json", b_home / "demo" / "secrets.json")
-        worlds = assets.demo.demo_worlds
-        mp.setattr(assets.demo, "demo_worlds", lambda n: [
+        worlds = deskpulse.demo.demo_worlds
+        mp.setattr(deskpulse.demo, "demo_worlds", lambda n: [
             WorldWithout(w, person.id) if w.config.tenant_id == TENANT else w for w in worlds(n)])
         with demo_tenants(TICKETS) as demo:
             for instant, key in ((as_of, "b_as_of"), (world.end, "b_end")):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ConfigError, load_tenants
-from pipelines.keys import SecretError, key_id
+from pipelines.ingest.config import ConfigError
+from pipelines.ingest.keys import SecretError, key_id
+from pipelines.platforms import load_tenants
 from pipelines.privacy import audit
 
 SECRET = "file-secret-0123456789abcdef0123456789"

@@ -21,11 +21,11 @@ import duckdb
 import pytest
 import yaml
 
-from assets import cli
-from assets.demo import demo_tenants
 from assets.runner import run_graph
-from pipelines.config import load_tenants
-from pipelines.home import home, warehouse_path
+from deskpulse import cli
+from deskpulse.demo import demo_tenants
+from pipelines.ingest.home import home, warehouse_path
+from pipelines.platforms import load_tenants
 from pipelines.privacy import audit, suppression
 from pipelines.privacy.retention import purge_tenant
 from pipelines.world.truth import truth

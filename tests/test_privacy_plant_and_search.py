@@ -31,14 +31,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import assets.demo
+import deskpulse.demo
 import pipelines.world
-from assets import cli
-from assets.demo import demo_tenants
 from assets.project import DBT_PROJECT
 from assets.runner import run_graph
-from pipelines.home import home, warehouse_path
-from pipelines.keys import pseudonym
+from deskpulse import cli
+from deskpulse.demo import demo_tenants
+from pipelines.ingest.home import home, warehouse_path
+from pipelines.ingest.keys import pseudonym
 from pipelines.privacy import audit, suppression
 from pipelines.world import World
 from pipelines.world.model import User
@@ -184,7 +184,7 @@ def story(tmp_path_factory, dbt_manifest):
         mp.delenv("DAGSTER_HOME", raising=False)
         mp.setattr(pipelines.world, "AGENT_ID_BASE", AGENT_BASE)
         mp.setattr(pipelines.world, "CUSTOMER_ID_BASE", CUSTOMER_BASE)
-        worlds = assets.demo.demo_worlds
+        worlds = deskpulse.demo.demo_worlds
 
         def planted(n: int) -> list[World]:
             found = []
@@ -196,7 +196,7 @@ def story(tmp_path_factory, dbt_manifest):
                 found.append(world)
             return found
 
-        mp.setattr(assets.demo, "demo_worlds", planted)
+        mp.setattr(deskpulse.demo, "demo_worlds", planted)
         with demo_tenants(TICKETS) as demo:
             world = demo.worlds[TENANT]
             secret = demo.secrets[TENANT].encode()

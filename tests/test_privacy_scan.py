@@ -19,11 +19,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.demo import demo_worlds
 from assets.project import DBT_PROJECT
-from pipelines.keys import normalise
+from deskpulse.demo import demo_worlds
+from pipelines.fakes.zendesk.api import DEFAULT_EMAIL, DEFAULT_TOKEN
+from pipelines.ingest.keys import normalise
 from pipelines.privacy.classification import DLT_COLUMNS, PII_CLASSES, PII_HINT
-from pipelines.zendesk.fake_api import DEFAULT_EMAIL, DEFAULT_TOKEN
 
 TICKETS = 120
 RESTRICTED = "restricted"

@@ -15,9 +15,9 @@ import stat
 
 import pytest
 
-from assets import cli
-from pipelines import home
-from pipelines.keys import pseudonym
+from deskpulse import cli
+from pipelines.ingest import home
+from pipelines.ingest.keys import pseudonym
 from pipelines.privacy import audit
 from tests.ingest_support import SECRETS
 from tests.test_privacy_erase_cases import _state, _tickets, acme, loaded  # noqa: F401 (fixtures)

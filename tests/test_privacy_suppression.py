@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.config import Credentials, TenantConfig
-from pipelines.keys import pseudonym
+from pipelines.ingest.config import Credentials, TenantConfig
+from pipelines.ingest.keys import pseudonym
 from pipelines.privacy import suppression
 from pipelines.privacy.suppression import SuppressionError, suppression_filter
-from pipelines.zendesk import event_rows, rating_row, settings, ticket_row, user_row
+from pipelines.sources.zendesk import event_rows, rating_row, settings, ticket_row, user_row
 
 SECRET, NEW_SECRET = "s" * 40, "n" * 40
 ERASED, OTHER, AGENT = 1_000_005, 1_000_006, 1_001

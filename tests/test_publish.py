@@ -18,7 +18,7 @@ import pytest
 from assets.publish import SERVING_TENANTS
 from assets.runner import dagster_instance, execute, first_failure, run_graph
 from assets.serving import PUBLISH_TABLE, read_publish, tenant_file
-from pipelines.home import warehouse_path
+from pipelines.ingest.home import warehouse_path
 
 TICKETS = 150
 READERS = 4

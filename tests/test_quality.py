@@ -16,8 +16,8 @@ from assets.alerts import AlertWebhook
 from assets.gx import EXPECTATIONS_DIR, SuiteOutcome, load_suite, suite_paths, validate
 from assets.pii import redact
 from assets.retries import TRANSIENT_RETRY, is_transient, retry_only_transient
-from pipelines.config import ConfigError
-from pipelines.zendesk.client import ZendeskApiError
+from pipelines.ingest.config import ConfigError
+from pipelines.sources.zendesk.client import ZendeskApiError
 
 HEX = "f80587e6f1b97b50cdb3faff551608d5dcc6c021935d3ea8c0cdba80db73e739"
 

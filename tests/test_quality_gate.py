@@ -14,8 +14,8 @@ import pytest
 
 from assets.runner import dagster_instance, execute, run_graph
 from assets.status import status_report
-from pipelines.config import load_tenants
-from pipelines.home import warehouse_path
+from pipelines.ingest.home import warehouse_path
+from pipelines.platforms import load_tenants
 
 TICKETS = 40
 pytestmark = pytest.mark.integration

@@ -21,14 +21,14 @@ import duckdb
 import pytest
 import yaml
 
-from assets.cli import main
 from assets.runner import dagster_instance, run_graph
 from assets.serving import read_publish, tenant_file
 from assets.status import status_report
-from pipelines.config import load_tenants
-from pipelines.home import warehouse_path
+from deskpulse.cli import main
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest.home import warehouse_path
+from pipelines.platforms import load_tenants
 from pipelines.world import World, WorldConfig
-from pipelines.zendesk.fake_api import FakeZendesk
 from tests.ingest_support import use_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -20,7 +20,7 @@ import pytest
 
 from assets.runner import dagster_instance, run_graph
 from assets.serving import read_publish, tenant_file
-from pipelines.home import warehouse_path
+from pipelines.ingest.home import warehouse_path
 
 TICKETS = 120
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -36,7 +36,8 @@ def states(outcome) -> dict[str, str]:
 
 def status() -> str:
     from assets.status import status_report
-    from pipelines.config import load_tenants, tenants_path
+    from pipelines.ingest.config import tenants_path
+    from pipelines.platforms import load_tenants
 
     with dagster_instance() as instance:
         return status_report(instance, load_tenants(tenants_path(None)))

@@ -11,7 +11,7 @@ import threading
 import pytest
 from dlt.common.runtime import signals as dlt_signals
 
-from pipelines import stop
+from pipelines.ingest import stop
 
 
 @pytest.fixture(autouse=True)

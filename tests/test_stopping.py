@@ -29,7 +29,7 @@ STOP_HANG = 180  # seconds: only a run that ignores SIGTERM is still going after
 STOPPABLE = """
 import os, sys, threading
 from assets.stopping import stoppable
-from pipelines import stop
+from pipelines.ingest import stop
 
 def work():
     print("working", flush=True)

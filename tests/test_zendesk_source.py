@@ -15,14 +15,14 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines import home
-from pipelines.config import Credentials, TenantConfig
-from pipelines.keys import pseudonym
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.fakes.zendesk.metrics import metric_events
+from pipelines.ingest import home
+from pipelines.ingest.config import Credentials, TenantConfig
+from pipelines.ingest.keys import pseudonym
 from pipelines.load import load_tenant, tenant_pipeline
+from pipelines.sources.zendesk import event_rows, settings, zendesk_source
 from pipelines.world import ORDER_NOTE_FIELD, PRODUCT_FIELD, World, WorldConfig
-from pipelines.zendesk import event_rows, settings, zendesk_source
-from pipelines.zendesk.fake_api import FakeZendesk
-from pipelines.zendesk.fake_metrics import metric_events
 from tests.ingest_support import SECRETS, query, tenant, use_environment
 
 CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "raw_contract.md"

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.home import home
+from pipelines.ingest.home import home
 
 GENESIS = "0" * 64
 

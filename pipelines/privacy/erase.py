@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from pipelines.config import TenantConfig
-from pipelines.home import home, raw_dataset
-from pipelines.keys import pseudonym
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.home import home, raw_dataset
+from pipelines.ingest.keys import pseudonym
 from pipelines.privacy import PrivacyError, audit, suppression, warehouse
 from pipelines.privacy.classification import (
     AUTHORED,

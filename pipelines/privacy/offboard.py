@@ -14,8 +14,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.config import TENANT_ID
-from pipelines.home import home
+from pipelines.ingest.config import TENANT_ID
+from pipelines.ingest.home import home
 from pipelines.privacy import audit
 from pipelines.privacy.suppression import privacy_dir
 from pipelines.privacy.warehouse import (

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.config import TenantConfig
-from pipelines.home import raw_dataset
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.home import raw_dataset
 from pipelines.privacy import audit, suppression
 from pipelines.privacy.classification import PERSONAL, PII_CLASSES, RAW_FIELDS
 from pipelines.privacy.inventory import inventory, inventory_flags

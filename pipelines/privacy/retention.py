@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from pipelines.config import TenantConfig
-from pipelines.home import raw_dataset
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.home import raw_dataset
 from pipelines.privacy import audit
 from pipelines.privacy.classification import PEOPLE, PERSON_FIELDS, QUARANTINE, PersonColumns
 from pipelines.privacy.warehouse import (

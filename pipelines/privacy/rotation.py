@@ -16,8 +16,8 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipelines.config import TenantConfig
-from pipelines.keys import key_id
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.keys import key_id
 from pipelines.privacy import PrivacyError, audit, suppression
 from pipelines.privacy.warehouse import connect, dlt_folders, drop_raw
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines.config import TenantConfig
-from pipelines.home import raw_dataset
-from pipelines.keys import pseudonym
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.home import raw_dataset
+from pipelines.ingest.keys import pseudonym
 from pipelines.privacy import PrivacyError, audit, suppression
 from pipelines.privacy.classification import PEOPLE, QUARANTINE, RAW_FIELDS
 from pipelines.privacy.places import operator, scan

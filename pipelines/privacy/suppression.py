@@ -24,9 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.config import TenantConfig
-from pipelines.home import home
-from pipelines.keys import key_id, pseudonym
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.home import home
+from pipelines.ingest.keys import key_id, pseudonym
 from pipelines.privacy import PrivacyError
 from pipelines.privacy.classification import (
     AUTHORED,

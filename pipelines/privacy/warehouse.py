@@ -14,8 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.home import dlt_pipelines_dir, raw_dataset, serving_dir, warehouse_path
-from pipelines.platforms import PLATFORMS
+from pipelines.ingest.home import dlt_pipelines_dir, raw_dataset, serving_dir, warehouse_path
 from pipelines.privacy.classification import QUARANTINE, QUARANTINED_IDS
 
 TEXT_TYPES = ("VARCHAR",)
@@ -78,9 +77,13 @@ def drop_raw(con: duckdb.DuckDBPyConnection, tenant_id: str) -> dict[str, int]:
 
 
 def dlt_folders(tenant_id: str) -> list[Path]:
-    """dlt's local working folders (state, pending packages) of the tenant's pipelines, those that exist."""
-    folders = [dlt_pipelines_dir() / f"{platform}_{tenant_id}" for platform in PLATFORMS]
-    return [folder for folder in folders if folder.exists()]
+    """dlt's local working folders (state, pending packages) of the tenant's pipelines, those that
+    exist: each is named ``<platform>_<tenant>``, and a platform's name has no underscore."""
+    folders = dlt_pipelines_dir()
+    if not folders.is_dir():
+        return []
+    return sorted(folder for folder in folders.iterdir()
+                  if folder.is_dir() and folder.name.partition("_")[2] == tenant_id)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from pipelines.fakes.zendesk import facts
+from pipelines.sources.zendesk import settings
 from pipelines.world import WorldConfig
-from pipelines.zendesk import settings
 
 BENCH_TENANT = "bench"
 
@@ -35,8 +36,8 @@ def bench_secret(tenant_id: str) -> str:
 PAGE_SIZES = {
     "tickets": settings.EXPORT_PAGE_SIZE,
     "users": settings.EXPORT_PAGE_SIZE,
-    "ticket_events": settings.TIME_EXPORT_PAGE_SIZE,
-    "ticket_metric_events": settings.TIME_EXPORT_PAGE_SIZE,
+    "ticket_events": facts.TIME_EXPORT_PAGE_SIZE,
+    "ticket_metric_events": facts.TIME_EXPORT_PAGE_SIZE,
     "satisfaction_ratings": settings.LIST_PAGE_SIZE,
     "groups": settings.LIST_PAGE_SIZE,
     "brands": settings.LIST_PAGE_SIZE,
@@ -148,7 +149,7 @@ def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str,
         "DESKPULSE_BENCH_EMAIL": "demo@example.com", "DESKPULSE_BENCH_TOKEN": "demo-token",
         "DESKPULSE_BENCH_SECRET": bench_secret(BENCH_TENANT),
     })
-    from pipelines.config import Credentials, TenantConfig
+    from pipelines.ingest.config import Credentials, TenantConfig
     from pipelines.load import load_tenant, tenant_pipeline
 
     tenant = TenantConfig(
@@ -170,9 +171,9 @@ def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str,
 def _serve(configs: list[WorldConfig], conn: Connection) -> None:
     """The fake API process: serve each world, pack them as of the instants asked for, report its
     counters, stop when told."""
+    from pipelines.fakes.zendesk.api import FakeZendesk
     from pipelines.load import few_collections
     from pipelines.world import World
-    from pipelines.zendesk.fake_api import FakeZendesk
 
     with few_collections():
         apis = {config.tenant_id: FakeZendesk(World(config)) for config in configs}

@@ -30,11 +30,11 @@ from pathlib import Path
 import psutil
 import yaml
 
-from pipelines.bench_ingest import FakeApis, bench_secret
-from pipelines.bench_transform import bench_worlds
-from pipelines.config import load_tenants
-from pipelines.home import environment, home
+from deskpulse.benchmarks.ingest import FakeApis, bench_secret
+from deskpulse.benchmarks.transform import bench_worlds
+from pipelines.ingest.home import environment, home
 from pipelines.load import tenant_pipeline
+from pipelines.platforms import load_tenants
 from pipelines.world import World
 
 Progress = Callable[[str], None]

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from dlt.common import json
 
-from pipelines.zendesk import settings
+from pipelines.fakes.zendesk import facts
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,9 @@ class Reply:
 class RateLimits:
     """Requests allowed per window: incremental exports, and every other endpoint of the account."""
 
-    incremental: int = settings.INCREMENTAL_RATE_LIMIT
-    account: int = settings.ACCOUNT_RATE_LIMIT
-    window_seconds: float = settings.RATE_LIMIT_WINDOW_SECONDS
+    incremental: int = facts.INCREMENTAL_RATE_LIMIT
+    account: int = facts.ACCOUNT_RATE_LIMIT
+    window_seconds: float = facts.RATE_LIMIT_WINDOW_SECONDS
     time_scale: float = 1.0  # 600: a one-minute window lasts 0.1 s
 
     def limit(self, bucket: str) -> int:
@@ -70,7 +70,7 @@ class Faults:
     rate: float
     seed: int = 0
     kinds: tuple[str, ...] = FAULT_KINDS
-    stall_seconds: float = settings.READ_TIMEOUT_SECONDS + 5
+    stall_seconds: float = 125.0  # past the read timeout of deskpulse's client (120 s)
     per_url: int | None = None
 
     def __post_init__(self) -> None:

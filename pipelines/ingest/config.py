@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from pipelines.keys import check_secret, read_secret_file
+from pipelines.ingest.keys import check_secret, read_secret_file
 
 # Identifiers from outside (the tenant file, the command line, the environment) must match these in
 # full: ``fullmatch``, since ``$`` also matches before a trailing newline.
@@ -94,8 +95,9 @@ def tenants_path(explicit: str | os.PathLike | None = None) -> Path:
     return Path(value)
 
 
-def load_tenants(path: str | os.PathLike) -> list[TenantConfig]:
-    """Parse and validate a tenant file."""
+def read_tenants(path: str | os.PathLike, platforms: Collection[str]) -> list[TenantConfig]:
+    """Parse and validate a tenant file whose tenants use one of ``platforms`` (the registered
+    ones: ``pipelines.platforms.load_tenants`` passes them)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: tenant file not found")
@@ -106,7 +108,7 @@ def load_tenants(path: str | os.PathLike) -> list[TenantConfig]:
     entries = document.get("tenants") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: expected a top-level 'tenants:' list with at least one tenant")
-    tenants = [_tenant(path, index, entry) for index, entry in enumerate(entries)]
+    tenants = [_tenant(path, index, entry, platforms) for index, entry in enumerate(entries)]
     seen: set[str] = set()
     for tenant in tenants:
         if tenant.id in seen:
@@ -115,7 +117,7 @@ def load_tenants(path: str | os.PathLike) -> list[TenantConfig]:
     return tenants
 
 
-def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
+def _tenant(path: Path, index: int, entry: object, platforms: Collection[str]) -> TenantConfig:
     if not isinstance(entry, dict):
         raise ConfigError(f"{path}: tenants[{index}] must be a mapping")
     tenant_id = entry.get("id")
@@ -134,11 +136,9 @@ def _tenant(path: Path, index: int, entry: object) -> TenantConfig:
     if unknown:
         raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
 
-    from pipelines.platforms import PLATFORMS  # the registry imports this module
-
     platform = entry.get("platform")
-    if platform not in PLATFORMS:
-        raise fail("platform", f"must be one of {', '.join(sorted(PLATFORMS))}")
+    if platform not in platforms:
+        raise fail("platform", f"must be one of {', '.join(sorted(platforms))}")
 
     base_url = entry.get("base_url")
     parsed = urlparse(base_url) if isinstance(base_url, str) else None

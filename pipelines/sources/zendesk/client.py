@@ -27,8 +27,8 @@ import requests
 import urllib3
 from dlt.common import json
 
-from pipelines import stop
-from pipelines.zendesk import settings
+from pipelines.ingest import stop
+from pipelines.sources.zendesk import settings
 
 logger = logging.getLogger(__name__)
 

@@ -21,10 +21,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.config import ENV_NAME, TENANT_ID, ConfigError, TenantConfig, load_tenants, tenants_path
-from pipelines.file_modes import make_private
-from pipelines.home import environment, home, logs_dir, warehouse_path
-from pipelines.keys import SecretError
+from pipelines.ingest.config import ENV_NAME, TENANT_ID, ConfigError, TenantConfig, tenants_path
+from pipelines.ingest.file_modes import make_private
+from pipelines.ingest.home import environment, home, logs_dir, warehouse_path
+from pipelines.ingest.keys import SecretError
+from pipelines.platforms import load_tenants
 from pipelines.privacy import PrivacyError
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _stoppable_graph(tenants_file: Path, **options):
 
 def _abandoned(reason: str):
     """End a process whose run did not stop in time: its runs were closed, a rerun continues."""
-    from pipelines import stop
+    from pipelines.ingest import stop
 
     print(f"deskpulse: {reason}; the run did not stop in time and was abandoned (its runs marked "
           "canceled); run it again to continue", file=sys.__stderr__, flush=True)
@@ -67,7 +68,7 @@ def _abandoned(reason: str):
 
 def _report(outcome: GraphOutcome, started: float) -> int:
     if outcome.stopped:
-        from pipelines import stop
+        from pipelines.ingest import stop
 
         print(f"deskpulse: {outcome.stopped}; stopped after {time.monotonic() - started:.1f} s "
               f"({len(outcome.ingested)} tenant(s) loaded first); run it again to continue",
@@ -178,7 +179,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def status_tenants(explicit: str | None) -> tuple[Path, str]:
     """The tenant file ``status`` reads, and why that one: ``--tenants``, else
     ``DESKPULSE_TENANTS``, else the demo's when a demo ran in this home."""
-    from assets.demo import demo_folder
+    from deskpulse.demo import demo_folder
 
     if explicit:
         return Path(explicit), "given with --tenants"
@@ -206,8 +207,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from assets.demo import demo_tenants, make_room, summary
     from assets.serving import tenant_file
+    from deskpulse.demo import demo_tenants, make_room, summary
 
     started = time.monotonic()
     for line in make_room(args.tickets):
@@ -230,9 +231,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from assets.demo import demo_tenants, make_room
     from assets.process_tree import supervise
     from assets.runner import dagster_instance
+    from deskpulse.demo import demo_tenants, make_room
 
     for line in make_room(args.tickets):
         _progress(line)
@@ -252,16 +253,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_fake_api(args: argparse.Namespace) -> int:
-    from pipelines.platforms import PLATFORMS
+    from pipelines.fakes import fake_api
+    from pipelines.fakes.zendesk.transport import Faults, RateLimits
     from pipelines.world import World, WorldConfig
-    from pipelines.zendesk.fake_http import Faults, RateLimits
 
     world = World(WorldConfig(tenant_id="demo", seed=args.seed, tickets=args.tickets))
     limits = RateLimits(time_scale=args.time_scale) if args.rate_limits else None
     faults = Faults(rate=args.fault_rate, seed=args.seed) if args.fault_rate else None
     try:
-        api = PLATFORMS[args.platform].fake_api(world, as_of=args.as_of, rate_limits=limits, faults=faults,
-                                                forbid=args.forbid or ())
+        api = fake_api(args.platform)(world, as_of=args.as_of, rate_limits=limits, faults=faults,
+                                      forbid=args.forbid or ())
     except ValueError as exc:
         print(f"deskpulse fake-api: --forbid: {exc}", file=sys.stderr)
         return 2
@@ -376,7 +377,7 @@ def cmd_offboard(args: argparse.Namespace) -> int:
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     from assets.runner import run_graph
-    from pipelines.keys import check_secret, read_secret_file
+    from pipelines.ingest.keys import check_secret, read_secret_file
     from pipelines.privacy.rotation import rotate_key
 
     path, tenant = _configured(args)
@@ -512,7 +513,7 @@ def benchmark_thresholds() -> dict[str, int]:
 def cmd_lineage(args: argparse.Namespace) -> int:
     import tempfile
 
-    from pipelines.home import home
+    from pipelines.ingest.home import home
     from pipelines.platforms import PLATFORMS
     from pipelines.privacy.report import build_report, write
 
@@ -581,7 +582,7 @@ def _privacy_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_bench_transform(args: argparse.Namespace) -> int:
-    from pipelines.bench_transform import run_bench
+    from deskpulse.benchmarks.transform import run_bench
 
     report = run_bench(args.tickets, tenants=args.tenants, changed_share=args.changed / 100,
                        in_process=not args.cli, progress=_progress)
@@ -591,7 +592,7 @@ def cmd_bench_transform(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
-    from pipelines.bench_ingest import format_report, run_ingest_benchmark
+    from deskpulse.benchmarks.ingest import format_report, run_ingest_benchmark
 
     _progress(f"Packing a world of {args.tickets:,} tickets into a fake Zendesk API process, then loading it")
     print(format_report(run_ingest_benchmark(args.tickets, seed=args.seed)))
@@ -600,7 +601,7 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
 
 def cmd_bench_run(args: argparse.Namespace) -> int:
     from assets.run_steps import step_spans
-    from pipelines.bench_run import BenchError, run_bench
+    from deskpulse.benchmarks.run import BenchError, run_bench
 
     try:
         report = run_bench(args.tickets, step_spans, tenants=args.tenants, reuse=args.reuse,
@@ -782,7 +783,7 @@ def prepare_dbt() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    make_private()  # before anything is written: files 0600, folders 0700 (pipelines/file_modes.py)
+    make_private()  # before anything is written: files 0600, folders 0700 (pipelines/ingest/file_modes.py)
     args = parser().parse_args(argv)
     logging.basicConfig(
         filename=logs_dir() / "deskpulse.log",

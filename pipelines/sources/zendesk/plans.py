@@ -5,7 +5,7 @@ switch satisfaction ratings off, and an account may not expose ticket metric eve
 says where it is defined which kind it is. ``required`` ones (tickets, users, ticket events) still
 fail the tenant on 403 or 404, saying why. An ``optional`` one answering 403 or 404 is skipped for
 the run with one warning naming the tenant, the endpoint, the status and what it means, recorded
-in the load's report (``pipelines.ingest_report``). A list read whole is then cleared, so a
+in the load's report (``pipelines.ingest.report``). A list read whole is then cleared, so a
 feature the account has lost does not linger as if current (the marts see no schedule, and every
 business-minute figure becomes NULL); a history (ratings, metric events) keeps what was loaded,
 since those events did happen, and resumes where it stopped if the endpoint comes back.
@@ -18,12 +18,12 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pipelines.zendesk.client import ZendeskApiError
-from pipelines.zendesk.tables import Hints, cleared_table
+from pipelines.sources.zendesk.client import ZendeskApiError
+from pipelines.sources.zendesk.tables import Hints, cleared_table
 
 if TYPE_CHECKING:
-    from pipelines.config import TenantConfig
-    from pipelines.zendesk import Account
+    from pipelines.ingest.config import TenantConfig
+    from pipelines.sources.zendesk.account import Account
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.fakes.zendesk.metrics import MetricSet, metric_events, metric_set
 from pipelines.world.model import Brand, Group, Rating, Schedule, SlaPolicy, Ticket, TicketField, User
-from pipelines.zendesk.fake_metrics import MetricSet, metric_events, metric_set
 
 logger = logging.getLogger(__name__)
 

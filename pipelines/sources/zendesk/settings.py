@@ -1,6 +1,7 @@
-"""Zendesk Support API constants: endpoint paths, page sizes, rate limits, retry policy, allow-lists.
+"""The Zendesk source's constants: endpoint paths, page sizes, retry policy, allow-lists.
 
-The source, its client and the fake API all read these, so an endpoint is spelled in one place.
+The source and its client read these, so an endpoint is spelled in one place. (The fake API keeps
+its own statement of Zendesk's paths and limits, so a wrong path here fails in tests.)
 """
 
 from __future__ import annotations
@@ -8,9 +9,6 @@ from __future__ import annotations
 # Endpoints (paths below the tenant's base URL).
 TICKETS_EXPORT = "/api/v2/incremental/tickets/cursor.json"
 USERS_EXPORT = "/api/v2/incremental/users/cursor.json"
-# The time-based twins of the two cursor exports: other clients read them, the source does not.
-TICKETS_TIME_EXPORT = "/api/v2/incremental/tickets.json"
-USERS_TIME_EXPORT = "/api/v2/incremental/users.json"
 TICKET_EVENTS_EXPORT = "/api/v2/incremental/ticket_events.json"
 GROUPS = "/api/v2/groups.json"
 SATISFACTION_RATINGS = "/api/v2/satisfaction_ratings.json"
@@ -30,15 +28,7 @@ def rate_limit_bucket(path: str) -> str:
 
 # Page sizes: the maxima Zendesk allows per endpoint family.
 EXPORT_PAGE_SIZE = 1000  # cursor-based incremental exports (``per_page``)
-TIME_EXPORT_PAGE_SIZE = 1000  # time-based exports: fixed; a shorter page ends the stream
 LIST_PAGE_SIZE = 100  # cursor pagination of list endpoints (``page[size]``)
-
-# Rate limits (requests per window): incremental exports, and every other endpoint of the account
-# (Enterprise plan). Responses say how many are left and when the window resets.
-INCREMENTAL_RATE_LIMIT = 10
-ACCOUNT_RATE_LIMIT = 700
-RATE_LIMIT_WINDOW_SECONDS = 60.0
-EXPORT_DELAY_SECONDS = 60  # incremental exports leave out what changed in the last minute
 
 # HTTP client behaviour.
 CONNECT_TIMEOUT_SECONDS = 10

@@ -28,17 +28,17 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.bench_ingest import bench_secret, cpu_seconds
+from deskpulse.benchmarks.ingest import bench_secret, cpu_seconds
 from pipelines.build_plan import DATA_BUILD_ARGS, BuildPlan, plan_build, record_build
-from pipelines.config import Credentials, TenantConfig
-from pipelines.home import environment, home
+from pipelines.fakes import fake_api
+from pipelines.ingest.config import Credentials, TenantConfig
+from pipelines.ingest.home import environment, home
 from pipelines.load import checkpoint, load_tenant
-from pipelines.platforms import PLATFORMS
 from pipelines.world import World, WorldConfig
 
 logger = logging.getLogger(__name__)
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 LOADER_VERSION = 4  # bump when what a kept warehouse holds changes, to load it again
 BENCH_TENANTS = (
     ("bench_ams", 101, "Europe/Amsterdam"),
@@ -56,11 +56,11 @@ def load_worlds(worlds: list[World], as_of: dict[str, datetime], folder: Path,
     warehouse under ``folder``; a second call with later instants is the next incremental load.
     Returns the tickets each fake API served."""
     served = {}
-    platform = PLATFORMS["zendesk"]
+    fake = fake_api("zendesk")
     with environment(DESKPULSE_HOME=str(folder)):
         for world in worlds:
             tenant_id = world.config.tenant_id
-            with platform.fake_api(world, as_of=as_of[tenant_id]) as api:
+            with fake(world, as_of=as_of[tenant_id]) as api:
                 prefix = f"DESKPULSE_BENCH_{tenant_id.upper()}"
                 os.environ[f"{prefix}_EMAIL"], os.environ[f"{prefix}_TOKEN"] = api.email, api.token
                 os.environ[f"{prefix}_SECRET"] = bench_secret(tenant_id)

@@ -18,23 +18,25 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
-from pipelines.config import TenantConfig
-from pipelines.ingest_report import IngestReport
-from pipelines.keys import pseudonym
-from pipelines.privacy import suppression
+from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.keys import pseudonym
+from pipelines.ingest.platform import Platform
+from pipelines.ingest.report import IngestReport
+from pipelines.ingest.window import DateRange
 from pipelines.privacy.classification import PERSON_FIELDS, with_pii_hints
-from pipelines.privacy.suppression import suppression_filter
-from pipelines.zendesk import settings
-from pipelines.zendesk.client import Page, ZendeskApiError, ZendeskClient
-from pipelines.zendesk.plans import optional, required
-from pipelines.zendesk.tables import (
+from pipelines.sources.zendesk import settings
+from pipelines.sources.zendesk.account import Account, objects
+from pipelines.sources.zendesk.client import Page
+from pipelines.sources.zendesk.login import check_login
+from pipelines.sources.zendesk.plans import optional, required
+from pipelines.sources.zendesk.tables import (
     BIGINT,
     BOOL,
     COUNT,
@@ -50,13 +52,9 @@ from pipelines.zendesk.tables import (
     cleared_row,
     columns,
     extra_columns,
-    suppressing,
     to_table,
     with_quarantine,
 )
-
-if TYPE_CHECKING:
-    from pipelines.load import DateRange
 
 logger = logging.getLogger(__name__)
 
@@ -388,7 +386,7 @@ def schedule_intervals(tenant: TenantConfig, account: Account) -> Iterator[pa.Ta
     yield from _tables(account, "schedule_intervals", SCHEDULE_INTERVALS, schedule_list, lambda item: [
         {"tenant_id": tenant.id, "schedule_id": item.get("id"), "start_time": interval.get("start_time"),
          "end_time": interval.get("end_time")}
-        for interval in _objects(item.get("intervals"))
+        for interval in objects(item.get("intervals"))
     ], whole=True, key="schedule_id")
 
 
@@ -451,7 +449,7 @@ def field_value_rows(tenant_id: str, allowed: frozenset[int], item: dict[str, An
     """The allow-listed custom field values of a ticket; the rest are never read."""
     return [{"tenant_id": tenant_id, "ticket_id": item.get("id"), "field_id": entry.get("id"),
              "value": _text(entry.get("value"))}
-            for entry in _objects(item.get("custom_fields")) if entry.get("id") in allowed]
+            for entry in objects(item.get("custom_fields")) if entry.get("id") in allowed]
 
 
 def metric_set_row(tenant_id: str, item: dict[str, Any]) -> Row:
@@ -479,7 +477,7 @@ def event_rows(
     audit_id, ticket_id, at = audit.get("id"), audit.get("ticket_id"), audit.get("created_at")
     updater, via = audit.get("updater_id"), _channel(audit.get("via"))
     rows = []
-    for event in _objects(audit.get("child_events")):
+    for event in objects(audit.get("child_events")):
         kind = event.get("event_type")
         if kind == "Comment":
             rows.append({
@@ -580,7 +578,7 @@ def sla_target_rows(tenant_id: str, item: dict[str, Any]) -> list[Row]:
     return [{"tenant_id": tenant_id, "policy_id": item.get("id"), "priority": target.get("priority"),
              "metric": target.get("metric"), "target_minutes": target.get("target"),
              "business_hours": target.get("business_hours")}
-            for target in _objects(item.get("policy_metrics"))]
+            for target in objects(item.get("policy_metrics"))]
 
 
 def holiday_row(tenant_id: str, item: dict[str, Any]) -> Row:
@@ -607,70 +605,6 @@ def rating_row(tenant_id: str, secret: bytes, item: dict[str, Any]) -> Row:
 
 
 # -- helpers --------------------------------------------------------------------------------
-class Account:
-    """One source run's access to the account, each part made on first use: a client (so its
-    pacing sees every resource's requests), the tenant secret, the privacy hook per table, the
-    short lists several resources read, fetched once (a refusal too, so an endpoint the account
-    lacks is asked for and warned about once), and the load's report."""
-
-    def __init__(self, tenant: TenantConfig, report: IngestReport):
-        self.tenant, self.report = tenant, report
-        self._filters: dict[str, Callable[[pa.Table], pa.Table]] = {}
-        self._fetched: dict[str, Any] = {}
-
-    @functools.cached_property
-    def client(self) -> ZendeskClient:
-        email, token = self.tenant.credentials.resolve(self.tenant.id)
-        return ZendeskClient(self.tenant.base_url, email, token, tenant_id=self.tenant.id,
-                             budget_seconds=self.tenant.retry_budget_minutes * 60)
-
-    @functools.cached_property
-    def secret(self) -> bytes:
-        return self.tenant.secret()
-
-    def keep(self, table: str) -> Callable[[pa.Table], pa.Table]:
-        """The privacy hook for ``table``: drops rows of erased people and tickets
-        (``pipelines.privacy``); read once per run."""
-        if table not in self._filters:
-            listed = suppression.load(self.tenant.id)
-            self._filters[table] = (suppressing(suppression_filter(self.tenant, table)) if listed
-                                    else _unchanged)
-        return self._filters[table]
-
-    def once(self, name: str, fetch: Callable[[], Any]) -> Any:
-        """``fetch()`` the first time, its result (or its refusal, raised again) after that."""
-        if name not in self._fetched:
-            try:
-                self._fetched[name] = fetch()
-            except ZendeskApiError as refusal:
-                self._fetched[name] = refusal
-        found = self._fetched[name]
-        if isinstance(found, ZendeskApiError):
-            raise found
-        return found
-
-    @property
-    def business_hours(self) -> tuple[list[dict[str, Any]], list[Any]]:
-        """The schedules and their holidays (each with its ``schedule_id``), read together: without
-        either, business minutes cannot be right, so the three tables are loaded or skipped as one."""
-        def fetch() -> tuple[list[dict[str, Any]], list[Any]]:
-            schedules = _objects(self.client.get(settings.SCHEDULES, envelope="schedules")["schedules"])
-            holidays = []
-            for schedule in schedules:
-                if isinstance(schedule.get("id"), int):  # else quarantined by the schedules resource
-                    path = settings.SCHEDULE_HOLIDAYS.format(schedule_id=schedule["id"])
-                    holidays += [{**item, "schedule_id": schedule["id"]} if isinstance(item, dict) else item
-                                 for item in self.client.get(path, envelope="holidays")["holidays"]]
-            return schedules, holidays
-
-        return self.once("business_hours", fetch)
-
-    @property
-    def sla_policies(self) -> list[Any]:
-        return self.once("sla_policies", lambda: self.client.get(
-            settings.SLA_POLICIES, envelope="sla_policies")["sla_policies"])
-
-
 def _tables(account: Account, table: str, hints: dict, items: list[Any], to_rows: Callable[[Any], list[Row]],
             *, whole: bool = False, evolve: bool = False, key: str = "id",
             when: Callable[[Any], int | None] | None = None) -> Iterator[pa.Table]:
@@ -744,10 +678,6 @@ def _cached_user_key(secret: bytes, user_id: int | str) -> str | None:
     return pseudonym(secret, "user", user_id)
 
 
-def _unchanged(table: pa.Table) -> pa.Table:
-    return table
-
-
 def _follow(pages: Iterator[Page], state: dict | None, key: str, window: DateRange | None,
             when: Callable[[Any], int | None]) -> Iterator[tuple[Page, list[Any]]]:
     """Each page and the items to load from it. A regular run keeps each page's position in
@@ -798,12 +728,6 @@ def _item_time(name: str) -> Callable[[Any], int | None]:
 TICKET_TIME = _item_time("generated_timestamp")  # where the ticket export serves a ticket
 
 
-def _objects(value: Any) -> list[dict[str, Any]]:
-    """The entries of a JSON list; an entry that is not an object stands in as an empty one, so the
-    row made of it misses its keys and is quarantined rather than dropped."""
-    return [entry if isinstance(entry, dict) else {} for entry in value] if isinstance(value, list) else []
-
-
 def _unix(at: datetime) -> int:
     return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp())
 
@@ -820,3 +744,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, list):
         return " ".join(str(v) for v in value)
     return str(value)
+
+
+PLATFORM = Platform("zendesk", zendesk_source, settings.RESOURCE_ENDPOINTS, settings.INCREMENTAL_TABLES,
+                    check_login)

@@ -13,8 +13,8 @@ from urllib.parse import urlparse
 
 import requests
 
-from pipelines.config import LoginError, TenantConfig
-from pipelines.zendesk import settings
+from pipelines.ingest.config import LoginError, TenantConfig
+from pipelines.sources.zendesk import settings
 
 CHECK_TIMEOUT_SECONDS = (5, 15)  # connect, read
 STAFF_ROLES = ("admin", "agent")

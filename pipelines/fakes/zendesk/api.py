@@ -25,20 +25,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from pipelines.world.model import Brand, Group, Schedule, SlaPolicy, TicketField, User
-from pipelines.zendesk import settings
-from pipelines.zendesk.fake_http import (
-    STATUS_FAULTS,
-    FaultInjector,
-    Faults,
-    Handler,
-    RateLimiter,
-    RateLimits,
-    Reply,
-    Server,
-)
-from pipelines.zendesk.fake_metrics import METRIC_SET_ID_BASE
-from pipelines.zendesk.fake_store import (
+from pipelines.fakes.zendesk import facts
+from pipelines.fakes.zendesk.metrics import METRIC_SET_ID_BASE
+from pipelines.fakes.zendesk.store import (
     METRIC_SET_MINUTES,
     METRIC_SET_TIMES,
     Columns,
@@ -49,6 +38,17 @@ from pipelines.zendesk.fake_store import (
     build_ticket_snapshot,
     build_user_index,
 )
+from pipelines.fakes.zendesk.transport import (
+    STATUS_FAULTS,
+    FaultInjector,
+    Faults,
+    Handler,
+    RateLimiter,
+    RateLimits,
+    Reply,
+    Server,
+)
+from pipelines.world.model import Brand, Group, Schedule, SlaPolicy, TicketField, User
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def endpoint_name(path: str) -> str:
     return "/".join(part for part in parts if not (part.isdigit() or part.startswith("{")))
 
 
-ENDPOINT_NAMES = tuple(sorted({endpoint_name(path) for path in settings.RESOURCE_ENDPOINTS.values()}))
+ENDPOINT_NAMES = tuple(sorted({endpoint_name(path) for path in facts.PLAN_ENDPOINTS}))
 
 
 class FakeZendesk:
@@ -149,20 +149,20 @@ class FakeZendesk:
         self.reset_stats()
         self._server: Server | None = None
         self._routes: list[tuple[re.Pattern[str], str, Callable[..., Reply]]] = [
-            (_path(settings.TICKETS_EXPORT), "tickets", self._tickets),
-            (_path(settings.TICKET_EVENTS_EXPORT), "ticket_events", self._ticket_events),
-            (_path(settings.TICKET_METRIC_EVENTS_EXPORT), "ticket_metric_events", self._metric_events),
-            (_path(settings.USERS_EXPORT), "users", self._users_export),
-            (_path(settings.TICKETS_TIME_EXPORT), "tickets_by_time", self._tickets_by_time),
-            (_path(settings.USERS_TIME_EXPORT), "users_by_time", self._users_by_time),
-            (_path(settings.GROUPS), "groups", self._groups),
-            (_path(settings.BRANDS), "brands", self._brands),
-            (_path(settings.TICKET_FIELDS), "ticket_fields", self._ticket_fields),
-            (_path(settings.SLA_POLICIES), "sla_policies", self._sla_policies),
-            (_path(settings.SATISFACTION_RATINGS), "satisfaction_ratings", self._ratings),
-            (_path(settings.SCHEDULES), "schedules", self._schedules),
-            (_path(settings.SCHEDULE_HOLIDAYS), "holidays", self._holidays),
-            (_path(settings.CURRENT_USER), "current_user", self._current_user),
+            (_path(facts.TICKETS_EXPORT), "tickets", self._tickets),
+            (_path(facts.TICKET_EVENTS_EXPORT), "ticket_events", self._ticket_events),
+            (_path(facts.TICKET_METRIC_EVENTS_EXPORT), "ticket_metric_events", self._metric_events),
+            (_path(facts.USERS_EXPORT), "users", self._users_export),
+            (_path(facts.TICKETS_TIME_EXPORT), "tickets_by_time", self._tickets_by_time),
+            (_path(facts.USERS_TIME_EXPORT), "users_by_time", self._users_by_time),
+            (_path(facts.GROUPS), "groups", self._groups),
+            (_path(facts.BRANDS), "brands", self._brands),
+            (_path(facts.TICKET_FIELDS), "ticket_fields", self._ticket_fields),
+            (_path(facts.SLA_POLICIES), "sla_policies", self._sla_policies),
+            (_path(facts.SATISFACTION_RATINGS), "satisfaction_ratings", self._ratings),
+            (_path(facts.SCHEDULES), "schedules", self._schedules),
+            (_path(facts.SCHEDULE_HOLIDAYS), "holidays", self._holidays),
+            (_path(facts.CURRENT_USER), "current_user", self._current_user),
         ]
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -274,7 +274,7 @@ class FakeZendesk:
         self._count(endpoint, requests=1)
         headers: dict[str, str] = {}
         if self._limiter is not None:
-            allowed, headers = self._limiter.take(settings.rate_limit_bucket(path))
+            allowed, headers = self._limiter.take(facts.rate_limit_bucket(path))
             if not allowed:
                 self._note("rate_limited")
                 return Reply(429, {"error": "APIRateLimitExceeded",
@@ -328,18 +328,18 @@ class FakeZendesk:
 
     def _export_cutoff(self) -> int:
         """Incremental exports leave out what changed in the last minute."""
-        return unix(self._as_of) - settings.EXPORT_DELAY_SECONDS
+        return unix(self._as_of) - facts.EXPORT_DELAY_SECONDS
 
     # -- incremental exports -------------------------------------------------------------
     def _tickets(self, query: Query) -> Reply:
         snapshot = self._ticket_snapshot()
-        return self._cursor_export(query, snapshot.tickets, settings.TICKETS_EXPORT,
+        return self._cursor_export(query, snapshot.tickets, facts.TICKETS_EXPORT,
                                    self._ticket_pages(query, snapshot))
 
     def _tickets_by_time(self, query: Query) -> Reply:
         snapshot = self._ticket_snapshot()
         extra = {"include": "metric_sets"} if _includes(query, "metric_sets") else {}
-        return self._time_export(query, snapshot.tickets, settings.TICKETS_TIME_EXPORT,
+        return self._time_export(query, snapshot.tickets, facts.TICKETS_TIME_EXPORT,
                                  self._ticket_pages(query, snapshot), extra)
 
     def _ticket_pages(self, query: Query, snapshot: TicketSnapshot) -> Render:
@@ -356,11 +356,11 @@ class FakeZendesk:
 
     def _users_export(self, query: Query) -> Reply:
         users = self._user_index()
-        return self._cursor_export(query, users, settings.USERS_EXPORT, self._user_pages(users))
+        return self._cursor_export(query, users, facts.USERS_EXPORT, self._user_pages(users))
 
     def _users_by_time(self, query: Query) -> Reply:
         users = self._user_index()
-        return self._time_export(query, users, settings.USERS_TIME_EXPORT, self._user_pages(users), {})
+        return self._time_export(query, users, facts.USERS_TIME_EXPORT, self._user_pages(users), {})
 
     def _user_pages(self, users: SortedTable) -> Render:
         def render(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
@@ -369,7 +369,8 @@ class FakeZendesk:
         return render
 
     def _cursor_export(self, query: Query, keys: SortedTable, path: str, render: Render) -> Reply:
-        per_page = min(_int_param(query, "per_page", settings.EXPORT_PAGE_SIZE), settings.EXPORT_PAGE_SIZE)
+        largest = facts.EXPORT_PAGE_SIZE
+        per_page = min(_int_param(query, "per_page", largest), largest)
         if per_page < 1:
             raise BadRequest("per_page must be positive")
         if query.get("cursor"):
@@ -407,7 +408,7 @@ class FakeZendesk:
                                                   comments) for a in audits]}
 
         extra = {"include": "comment_events"} if comments else {}
-        return self._time_export(query, snapshot.audits, settings.TICKET_EVENTS_EXPORT, render, extra)
+        return self._time_export(query, snapshot.audits, facts.TICKET_EVENTS_EXPORT, render, extra)
 
     def _metric_events(self, query: Query) -> Reply:
         snapshot = self._ticket_snapshot()
@@ -417,7 +418,7 @@ class FakeZendesk:
             return {"ticket_metric_events": [_metric_event_json(row, policies)
                                              for row in snapshot.metric_events.rows(start, stop)]}
 
-        return self._time_export(query, snapshot.metric_events, settings.TICKET_METRIC_EVENTS_EXPORT,
+        return self._time_export(query, snapshot.metric_events, facts.TICKET_METRIC_EVENTS_EXPORT,
                                  render, {})
 
     def _time_export(self, query: Query, keys: SortedTable, path: str, render: Render,
@@ -429,7 +430,7 @@ class FakeZendesk:
             raise BadRequest("start_time is required")
         limit = keys.through_time(self._export_cutoff())
         start = min(keys.from_time(start_time), limit)
-        stop = min(start + settings.TIME_EXPORT_PAGE_SIZE, limit)
+        stop = min(start + facts.TIME_EXPORT_PAGE_SIZE, limit)
         if stop > start:
             stop = min(keys.through_time(keys.ts(stop - 1)), limit)
         end_time = keys.ts(stop - 1) if stop > start else start_time
@@ -437,7 +438,7 @@ class FakeZendesk:
             **render(start, stop),
             "next_page": f"{self.base_url}{path}?{urlencode({'start_time': end_time, **extra})}",
             "count": stop - start,
-            "end_of_stream": stop - start < settings.TIME_EXPORT_PAGE_SIZE,
+            "end_of_stream": stop - start < facts.TIME_EXPORT_PAGE_SIZE,
             "end_time": end_time,
         }, items=stop - start)
 
@@ -449,18 +450,18 @@ class FakeZendesk:
             return {"satisfaction_ratings": [self._rating_json(row) for row in ratings.rows(start, stop)]}
 
         first = ratings.from_time(_int_param(query, "start_time", 0))
-        return self._list_page(query, ratings, first, settings.SATISFACTION_RATINGS, render)
+        return self._list_page(query, ratings, first, facts.SATISFACTION_RATINGS, render)
 
     def _groups(self, query: Query) -> Reply:
-        return self._small_list(query, self.world.groups(), "groups", settings.GROUPS, self._group_json)
+        return self._small_list(query, self.world.groups(), "groups", facts.GROUPS, self._group_json)
 
     def _brands(self, query: Query) -> Reply:
-        return self._small_list(query, self.world.brands(), "brands", settings.BRANDS, self._brand_json)
+        return self._small_list(query, self.world.brands(), "brands", facts.BRANDS, self._brand_json)
 
     def _ticket_fields(self, query: Query) -> Reply:
         fields = self.world.ticket_fields()
         positions = {f.id: n for n, f in enumerate(fields, start=1)}
-        return self._small_list(query, fields, "ticket_fields", settings.TICKET_FIELDS,
+        return self._small_list(query, fields, "ticket_fields", facts.TICKET_FIELDS,
                                 lambda f: self._ticket_field_json(f, positions[f.id]))
 
     def _small_list(self, query: Query, items: list[Any], key: str, path: str,
@@ -478,7 +479,7 @@ class FakeZendesk:
         ``page[...]`` parameter, else offset paging (``page``, ``per_page``), as Zendesk does."""
         if not any(name.startswith("page[") for name in query):
             return self._offset_page(query, keys, first, path, render)
-        size = min(_int_param(query, "page[size]", settings.LIST_PAGE_SIZE), settings.LIST_PAGE_SIZE)
+        size = min(_int_param(query, "page[size]", facts.LIST_PAGE_SIZE), facts.LIST_PAGE_SIZE)
         if size < 1:
             raise BadRequest("page[size] must be positive")
         start = keys.after(decode_cursor(query["page[after]"][0])) if query.get("page[after]") else first
@@ -506,7 +507,7 @@ class FakeZendesk:
 
     def _offset_page(self, query: Query, keys: SortedTable, first: int, path: str, render: Render) -> Reply:
         page = _int_param(query, "page", 1)
-        per_page = min(_int_param(query, "per_page", settings.LIST_PAGE_SIZE), settings.LIST_PAGE_SIZE)
+        per_page = min(_int_param(query, "per_page", facts.LIST_PAGE_SIZE), facts.LIST_PAGE_SIZE)
         if page < 1 or per_page < 1:
             raise BadRequest("page and per_page must be positive")
         start = min(first + (page - 1) * per_page, len(keys))
@@ -777,7 +778,7 @@ def _latest_rating_json(row: Any) -> dict[str, Any]:
 
 
 def _path(template: str) -> re.Pattern[str]:
-    """A route pattern from a settings path, to be matched in full; ``{name}`` segments match ASCII
+    """A route pattern from a Zendesk API path, to be matched in full; ``{name}`` segments match ASCII
     digits, and the ``.json`` suffix may be left out, as Zendesk allows."""
     parts = re.split(r"\{\w+\}", template.removesuffix(".json"))
     return re.compile(r"([0-9]+)".join(re.escape(p) for p in parts) + r"(?:\.json)?")

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from pipelines.home import home, warehouse_path
-from pipelines.platforms import PLATFORMS
+from pipelines.fakes import fake_api
+from pipelines.ingest.home import home, warehouse_path
 from pipelines.world import World, WorldConfig
 
 DEMO_TENANTS = (
@@ -93,12 +93,12 @@ def demo_tenants(tickets: int) -> Iterator[Demo]:
     folder = demo_folder()
     folder.mkdir(parents=True, exist_ok=True)
     keys = _demo_secrets(folder)
-    platform = PLATFORMS["zendesk"]
+    fake = fake_api("zendesk")
     entries, worlds, apis = [], {}, {}
     with contextlib.ExitStack() as stack:
         for world in demo_worlds(tickets):
             tenant_id = world.config.tenant_id
-            api = stack.enter_context(platform.fake_api(world))
+            api = stack.enter_context(fake(world))
             worlds[tenant_id], apis[tenant_id] = world, api
             prefix = f"DESKPULSE_DEMO_{tenant_id.upper()}"
             os.environ[f"{prefix}_EMAIL"] = api.email

@@ -22,8 +22,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelines.config import ConfigError
-from pipelines.home import home, serving_dir
+from pipelines.ingest.config import ConfigError
+from pipelines.ingest.home import home, serving_dir
 
 PRIVATE_UMASK = 0o077
 SERVING_GROUP_ENV = "DESKPULSE_SERVING_GROUP"

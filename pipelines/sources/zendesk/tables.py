@@ -26,7 +26,7 @@ from dlt.common import json
 from dlt.common.schema.typing import TColumnSchema
 from dlt.extract.resource import DltResource
 
-from pipelines.keys import pseudonym
+from pipelines.ingest.keys import pseudonym
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Benchmarks: ingest, transform and whole runs on synthetic worlds served by fake APIs."""
