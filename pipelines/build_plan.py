@@ -30,10 +30,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines.ingest.home import raw_dataset
+from pipelines.ingest.home import BUILD_INPUTS_TABLE, raw_dataset
 from pipelines.privacy.warehouse import has_table, quoted, row_count
 
-INPUTS_TABLE = "main.dbt_build_inputs"  # one row: the fingerprint of the last successful build
 SMALL_TABLE_ROWS = 50_000  # raw tables up to this size are compared by content, not by load id
 BUILT = ("model", "seed", "snapshot")  # the node types a build writes to the warehouse
 # A data build (the marts job, the benchmark) leaves dbt's unit tests to CI, as dbt advises:
@@ -116,7 +115,7 @@ def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, An
 def record_build(warehouse: Path, plan: BuildPlan) -> None:
     """Keep the inputs of a build that succeeded, for the next plan."""
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"create or replace table {INPUTS_TABLE} as select ?::varchar as inputs",
+        con.execute(f"create or replace table {BUILD_INPUTS_TABLE} as select ?::varchar as inputs",
                     [plan.inputs])
 
 
@@ -174,9 +173,9 @@ def _latest_load(con: duckdb.DuckDBPyConnection, schema: str) -> str | None:
 
 
 def _recorded_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    if not has_table(con, *INPUTS_TABLE.split(".")):
+    if not has_table(con, *BUILD_INPUTS_TABLE.split(".")):
         return None
-    rows = con.execute(f"select inputs from {INPUTS_TABLE}").fetchall()
+    rows = con.execute(f"select inputs from {BUILD_INPUTS_TABLE}").fetchall()
     return json.loads(rows[0][0]) if rows else None
 
 

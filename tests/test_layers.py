@@ -91,7 +91,7 @@ def layer(module: str) -> str:
 ALLOWED = {
     "pipelines.world": set(),
     "pipelines.ingest": set(),
-    "pipelines.privacy": {"pipelines.ingest", "pipelines"},
+    "pipelines.privacy": {"pipelines.ingest"},
     "pipelines.sources.*": {"pipelines.ingest", "pipelines.privacy"},
     "pipelines.fakes": {"pipelines.world"},
     "pipelines": {"pipelines.ingest", "pipelines.privacy", "pipelines.sources.*", "pipelines.world"},

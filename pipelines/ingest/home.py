@@ -47,6 +47,9 @@ def logs_dir() -> Path:
     return path
 
 
+BUILD_INPUTS_TABLE = "main.dbt_build_inputs"  # one row: the fingerprint of the last successful build
+
+
 def raw_dataset(tenant_id: str) -> str:
     """The warehouse schema that holds one tenant's raw, pseudonymised API data."""
     return f"raw_{tenant_id}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipelines.build_plan import INPUTS_TABLE
+from pipelines.ingest.home import BUILD_INPUTS_TABLE
 from pipelines.privacy.classification import DLT_COLUMNS, NONE, PERSONAL, PII_CLASSES, RAW_FIELDS
 from pipelines.privacy.lineage import PUBLISHED_SCHEMAS
 from pipelines.privacy.places import place_list
@@ -36,7 +36,7 @@ def declared_tables(manifest: dict[str, Any]) -> list[dict[str, Any]]:
             found.append(_table(f"{RAW}_staging", table, "dlt's merge copy of the last load's rows", False,
                                 {name: field.pii for name, field in fields.items()}, raw=True))
     found += [_table(RAW, table, what, False, {}, raw=True) for table, what in DLT_TABLES.items()]
-    schema, table = INPUTS_TABLE.split(".")
+    schema, table = BUILD_INPUTS_TABLE.split(".")
     found.append(_table(schema, table, "the marts build's record of its raw inputs (fingerprints)", False,
                         {"inputs": NONE}))
     for node in sorted(manifest["nodes"].values(), key=lambda n: (n["schema"], n["name"])):
