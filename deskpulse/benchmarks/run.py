@@ -1,7 +1,7 @@
 """The run benchmark: whole `deskpulse run`s on N tickets, timed and measured stage by stage.
 
-The worlds are the transform benchmark's (``bench_transform.bench_worlds``), served by fake
-Zendesk APIs in a process of their own (``bench_ingest.FakeApis``), which packs each world before
+The worlds are the transform benchmark's (``benchmarks.transform.bench_worlds``), served by fake
+Zendesk APIs in a process of their own (``benchmarks.ingest.FakeApis``), which packs each world before
 a run starts. `deskpulse run` runs as its own process on a tenant file naming those APIs, in a
 DESKPULSE_HOME of its own, exactly as an operator runs it: per tenant its ingest and raw checks,
 then the dbt build, the marts' checks and the publish step. Three runs: a full run with the worlds
