@@ -105,7 +105,8 @@ def _suites_of_assets() -> tuple[list[dg.AssetChecksDefinition], list[dg.AssetCh
 
 raw_gx_checks, mart_gx_checks = _suites_of_assets()
 # Freshness as asset checks, so it reads like every other check (severity WARN, in the UI, in
-# `deskpulse status`); Dagster now also offers FreshnessPolicy, which is not an asset check.
+# `deskpulse status`). Dagster's FreshnessPolicy supersedes these builders (hence the warning
+# filter) but is not an asset check.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.SupersessionWarning)
     freshness_checks = [

@@ -397,7 +397,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- quarantine: list, retry (docs/quarantine.md) ---------------------------------------------------
+# -- quarantine: list, retry (docs/accounts_and_failures.md) ---------------------------------------
 def _held(tenant_id: str) -> list:
     """The tenant's quarantined records; a clear error while a run holds the warehouse."""
     import duckdb

@@ -176,12 +176,13 @@ def test_the_report_covers_the_restricted_mapping_dlt_packages_and_every_table(m
 
 def test_a_personal_column_planted_in_any_model_is_flagged(manifest, report_home):
     planted = copy.deepcopy(manifest)
-    node = planted["nodes"]["model.deskpulse.int_users__user"]
-    node["columns"]["email"] = {"name": "email", "meta": {"pii": "personal"}}
+    for model in ("int_users__user", "stg_zendesk__users"):  # a table, and a view over raw
+        node = planted["nodes"][f"model.deskpulse.{model}"]
+        node["columns"]["email"] = {"name": "email", "meta": {"pii": "personal"}}
     report = build_report(planted, [], ENDPOINTS, THRESHOLDS)
     assert report["violations"] == [
-        "intermediate.int_users__user.email: personal data stored outside raw"
-        " (only allow-listed raw values may be)"]
+        f"{model}.email: personal data stored outside raw (only allow-listed raw values may be)"
+        for model in ("intermediate.int_users__user", "staging.stg_zendesk__users")]
 
 
 def test_a_column_planted_in_the_warehouse_is_flagged(manifest, report_home):

@@ -91,7 +91,7 @@ def test_tickets_created_before_the_start_date_are_carried_in_and_the_tenant_pub
     world, backlog, tickets = started_late
     live = [t for t in tickets if not t["is_deleted"]]
     older = [t for t in live if t["created_at"] < START]
-    assert (len(live), len(older)) == (161, 15)  # the reproduction of issue 14
+    assert (len(live), len(older)) == (161, 15)  # served tickets, and those older than the start date
     assert sum(day["created"] for day in backlog) == len(live) - len(older)
     assert sum(day["carried_in"] for day in backlog) == len(older)
     first = min(day["activity_date"] for day in backlog)

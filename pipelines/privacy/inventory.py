@@ -5,7 +5,7 @@ dlt's own bookkeeping tables, the dbt manifest for staging, intermediate, marts,
 reference data), and, when a warehouse exists, from the warehouse's catalogue too (names and
 types only, never rows), so a table or column that nothing declares shows up. Files come from
 ``places``. A column is flagged when it has no class, or holds ``personal`` data where only the
-raw register may hold it (allow-listed custom field values; staging views over them store nothing).
+raw register may hold it (allow-listed custom field values).
 """
 
 from __future__ import annotations
@@ -47,8 +47,7 @@ def declared_tables(manifest: dict[str, Any]) -> list[dict[str, Any]]:
         published = schema in PUBLISHED_SCHEMAS
         what = f"dbt {kind}" + (f"; published to {_serving(node)}" if published else "")
         classes = {name: column.get("meta", {}).get("pii") for name, column in node["columns"].items()}
-        found.append(_table(schema, node.get("alias") or node["name"], what, published, classes,
-                            raw=kind == "view"))
+        found.append(_table(schema, node.get("alias") or node["name"], what, published, classes))
     return found
 
 
@@ -58,8 +57,7 @@ def _serving(node: dict[str, Any]) -> str:
 
 def _table(schema: str, table: str, what: str, published: bool, classes: dict[str, str | None], *,
            raw: bool = False) -> dict[str, Any]:
-    """One table's entry; ``raw``: it may hold personal values (raw tables, and views over them,
-    which store nothing)."""
+    """One table's entry; ``raw``: a raw table, which may hold personal values."""
     flags = []
     for name, pii in classes.items():
         if pii not in PII_CLASSES:

@@ -83,8 +83,6 @@ class PerformanceTruth:
         return self.csat_good / rated if rated else None
 
 
-AgentDayTruth = PerformanceTruth  # the name the first tests use
-
 
 @dataclass
 class BacklogDayTruth:

@@ -5,7 +5,7 @@ loads Zendesk's figures next to the audits they come from. The rules are a plain
 Zendesk's documentation in calendar time: reply time runs from creation to the first public agent
 comment; requester wait time pauses while pending; agent work time pauses while pending or on
 hold; a reply-time SLA target is breached when no reply came within it. Business-hour figures are
-left null: the world's business-hour truth comes with its own issue.
+left null.
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ references_seen as (
 
 referenced as (
 
-    -- one row per person referenced; rows loaded before the loader wrote keys carry none
+    -- one row per person referenced, with the key of any of their rows that carries one
     select
         tenant_id,
         user_id,
