@@ -1,12 +1,12 @@
 """The Zendesk dlt source loads the raw contract into a real DuckDB file from the fake API over HTTP.
 
-Expected rows come from the world objects; the contract's tables and columns from
-docs/raw_contract.md itself, so the document and the loader cannot drift apart.
+Expected rows come from the world objects; the contract's tables and columns from the source's
+declarations (``raw_tables.py``), from which docs/raw_contract.md is written (test_raw_docs.py holds
+the document to them), so the document and the loader cannot drift apart.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -22,10 +22,10 @@ from pipelines.ingest.config import Credentials, TenantConfig
 from pipelines.ingest.keys import pseudonym
 from pipelines.load import load_tenant, tenant_pipeline
 from pipelines.sources.zendesk import event_rows, settings, zendesk_source
+from pipelines.sources.zendesk.raw_tables import TABLES
 from pipelines.world import ORDER_NOTE_FIELD, PRODUCT_FIELD, World, WorldConfig
 from tests.ingest_support import SECRETS, query, tenant, use_environment
 
-CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "raw_contract.md"
 FREE_TEXT_COLUMNS = {"subject", "raw_subject", "description", "body", "html_body", "comment", "tags",
                      "custom_fields", "email", "phone"}
 PEOPLE_TABLES = ("tickets", "ticket_events", "users", "satisfaction_ratings")
@@ -44,17 +44,8 @@ def api(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def contract() -> dict[str, set[str]]:
-    """Table → columns, read from the contract's markdown table (parenthesised notes dropped)."""
-    tables = {}
-    for line in CONTRACT.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^\| `(\w+)` \|[^|]*\| (.*) \|$", line)
-        if match:
-            depth, kept = 0, []
-            for char in match.group(2):
-                depth += (char == "(") - (char == ")")
-                kept.append(char if depth == 0 and char != ")" else "")
-            tables[match.group(1)] = {c.strip() for c in "".join(kept).split(",")}
-    return tables
+    """Table → columns, as the source declares them."""
+    return {table.name: {column.name for column in table.columns} for table in TABLES}
 
 
 def loaded_columns(dataset: str) -> dict[str, dict[str, str]]:
