@@ -156,6 +156,8 @@ def test_rows_naming_an_erased_person_in_a_declared_column_are_suppressed(tmp_pa
     lambda: Column("x", ID, "secret", "o", "d"),
     lambda: RawTable("t", "d", (TENANT_ID, TENANT_ID), ("tenant_id",)),
     lambda: RawTable("t", "d", (TENANT_ID,), ("id",)),
+    lambda: Column("x", ID, NONE, "o", "d", names="organisation"),
+    lambda: RawTable("t", "d", (TENANT_ID, Column("x", ID, NONE, "o", "d", user_key="x_key")), ("x",)),
 ])
 def test_a_declaration_that_cannot_hold_is_refused(bad):
     with pytest.raises(ValueError):

@@ -65,6 +65,8 @@ class Column:
             raise ValueError(f"column {self.name!r}: unknown type {self.type!r}")
         if self.pii not in PII_CLASSES or (self.origin_pii or NONE) not in PII_CLASSES:
             raise ValueError(f"column {self.name!r}: unknown PII class")
+        if self.names not in (None, PERSON, TICKET, PERSON_IF_FIELD):
+            raise ValueError(f"column {self.name!r}: names {self.names!r}, not a person or a ticket")
 
     @property
     def source_pii(self) -> str:
@@ -90,16 +92,9 @@ class RawTable:
 
     def __post_init__(self) -> None:
         names = [column.name for column in self.columns]
-        unknown = set(self.primary_key) - set(names) | ({self.merge_key} - set(names) - {None})
-        if len(set(names)) != len(names) or unknown:
-            raise ValueError(f"table {self.name!r}: duplicate columns or keys not among its columns")
-
-    def __getitem__(self, name: str) -> Column:
-        return self.by_name[name]
-
-    @functools.cached_property
-    def by_name(self) -> dict[str, Column]:
-        return {column.name: column for column in self.columns}
+        referred = {*self.primary_key, self.merge_key, *(column.user_key for column in self.columns)}
+        if len(set(names)) != len(names) or referred - set(names) - {None}:
+            raise ValueError(f"table {self.name!r}: duplicate columns, or keys not among its columns")
 
     @functools.cached_property
     def hints(self) -> dict[str, TColumnSchema]:

@@ -31,7 +31,7 @@ DLT_COLUMNS = {name: Column(name, TEXT, NONE, f"dlt: {what}", f"dlt's {what}.")
 
 def raw_fields(tables: Iterable[RawTable]) -> dict[str, dict[str, Column]]:
     """Table → column name → declaration, for one platform's raw tables."""
-    return {table.name: dict(table.by_name) for table in tables}
+    return {table.name: {column.name: column for column in table.columns} for table in tables}
 
 
 # -- where people sit: what erasure deletes and the suppression hook drops -------------------------
