@@ -7,7 +7,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: install manifest demo dev test test-slow test-all lint lineage bench-transform bench-ingest bench-run clean
+.PHONY: install manifest demo dev test test-slow test-all lint lineage generate bench-transform bench-ingest bench-run clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ dev: manifest
 
 lineage: manifest
 	$(BIN)/deskpulse lineage
+
+# the dbt sources yml and docs/raw_contract.md, from the raw table declarations of each source
+generate: $(STAMP)
+	$(BIN)/deskpulse generate
 
 # dbt build time of every mart on 1,000,000 loaded tickets, full and after 1% changed (TICKETS=N)
 bench-transform: manifest

@@ -530,6 +530,27 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     return 1 if report["violations"] else 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pipelines import raw_docs
+
+    root = Path(args.root) if args.root else raw_docs.REPO
+    try:
+        if args.check:
+            stale = raw_docs.stale(root)
+            for path in stale:
+                print(f"Stale: {path} (run deskpulse generate)", file=sys.stderr)
+            return 1 if stale else 0
+        written = raw_docs.write(root)
+    except ValueError as exc:
+        print(f"deskpulse: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"Wrote {path}")
+    if not written:
+        print("The dbt sources and docs/raw_contract.md already match the raw table declarations")
+    return 0
+
+
 def _privacy_commands(commands: argparse._SubParsersAction) -> None:
     tenants_help = "tenant YAML file (default: $DESKPULSE_TENANTS)"
     erase = commands.add_parser("erase", help="erase one person from a tenant's data and keep them out")
@@ -689,6 +710,7 @@ EXAMPLES = {
     "quarantine": "deskpulse quarantine list --tenants tenants.yaml --tenant acme_eu",
     "quarantine list": "deskpulse quarantine list --tenants tenants.yaml --tenant acme_eu --limit 20",
     "quarantine retry": "deskpulse quarantine retry --tenants tenants.yaml --tenant acme_eu",
+    "generate": "deskpulse generate\ndeskpulse generate --check   # in CI: exit 1 if a file is stale",
 }
 
 
@@ -765,6 +787,12 @@ def parser() -> argparse.ArgumentParser:
                       help="answer 403 on this endpoint, as a plan without it does (repeatable), "
                            "e.g. --forbid slas/policies --forbid business_hours/schedules")
     fake.set_defaults(func=cmd_fake_api)
+
+    generate = commands.add_parser(
+        "generate", help="write the dbt sources yml and docs/raw_contract.md from the raw table declarations")
+    generate.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale")
+    generate.add_argument("--root", help="the deskpulse checkout to write into (default: this one)")
+    generate.set_defaults(func=cmd_generate)
     _bench_commands(commands)
     _privacy_commands(commands)
     _quarantine_commands(commands)

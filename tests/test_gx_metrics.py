@@ -23,7 +23,8 @@ from assets.gx import EXPECTATIONS_DIR, _context, load_suite, validate
 from assets.gx_metrics import UnsupportedExpectation, pattern
 from assets.marts import models
 from assets.pii import PATTERNS
-from pipelines.privacy.classification import NONE, PSEUDONYMOUS, raw_field
+from pipelines.ingest.columns import NONE, PSEUDONYMOUS
+from pipelines.privacy.register import raw_field
 
 HEX = "f80587e6f1b97b50cdb3faff551608d5dcc6c021935d3ea8c0cdba80db73e739"
 ROWS = 130_000  # more than one DuckDB row group (122,880 rows)

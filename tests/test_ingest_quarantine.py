@@ -11,26 +11,20 @@ from typing import Any
 import pytest
 
 from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest.columns import BIGINT, ID, MINUTES, NONE, TENANT_ID, TEXT, TIMESTAMP, Column, RawTable
 from pipelines.ingest.keys import pseudonym
 from pipelines.ingest.report import IngestReport
 from pipelines.load import backfill_tenant, load_tenant, tenant_pipeline
 from pipelines.quarantine import held, retry_days
-from pipelines.sources.zendesk.tables import (
-    BIGINT,
-    ID,
-    MINUTES,
-    TEXT,
-    TIMESTAMP,
-    Quarantine,
-    columns,
-    to_table,
-)
+from pipelines.sources.zendesk.tables import Quarantine, to_table
 from pipelines.world import World, WorldConfig
 from tests.ingest_support import SECRETS, query, tenant, use_environment
 
 STARTED = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-HINTS = columns(("id",), tenant_id=TEXT, id=ID, created_at=TIMESTAMP, reply=MINUTES, updater_id=BIGINT,
-                tag=TEXT)
+HINTS = RawTable("records", "Made-up records.", (TENANT_ID, *(
+    Column(name, kind, NONE, f"records[].{name}", name)
+    for name, kind in (("id", ID), ("created_at", TIMESTAMP), ("reply", MINUTES), ("updater_id", BIGINT),
+                       ("tag", TEXT)))), ("id",)).hints
 
 
 def row(record_id: Any, **fields: Any) -> dict[str, Any]:

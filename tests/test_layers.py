@@ -75,12 +75,19 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+# What a source applies while it loads: the classes of personal fields and the suppression of
+# erased people. The other privacy modules work across platforms, through the registry.
+PRIVACY_AT_LOAD = {"pipelines.privacy", "pipelines.privacy.classification", "pipelines.privacy.suppression"}
+
+
 def layer(module: str) -> str:
     """The layer a module belongs to (docs/architecture.md)."""
     parts = module.split(".")
     if parts[0] != "pipelines":
         return parts[0]
-    if len(parts) > 1 and parts[1] in ("world", "ingest", "privacy", "fakes"):
+    if module in PRIVACY_AT_LOAD:
+        return "pipelines.privacy"
+    if len(parts) > 1 and parts[1] in ("world", "ingest", "fakes"):
         return f"pipelines.{parts[1]}"
     if len(parts) > 2 and parts[1] == "sources":
         return f"pipelines.sources.{parts[2]}"

@@ -13,10 +13,11 @@ import duckdb
 import pytest
 
 from deskpulse.cli import benchmark_thresholds, compiled_manifest
+from pipelines.ingest.columns import PII_CLASSES
 from pipelines.ingest.config import Credentials, TenantConfig
 from pipelines.platforms import PLATFORMS
-from pipelines.privacy.classification import PII_CLASSES, raw_field
 from pipelines.privacy.lineage import Tracer, mart_lineage, violations
+from pipelines.privacy.register import raw_field
 from pipelines.privacy.report import build_report, markdown
 
 ENDPOINTS = {name: platform.endpoints for name, platform in PLATFORMS.items()}

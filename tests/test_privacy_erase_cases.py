@@ -19,9 +19,12 @@ from pipelines.ingest import home
 from pipelines.ingest.keys import pseudonym
 from pipelines.load import load_tenant
 from pipelines.privacy import PrivacyError, audit, suppression
+from pipelines.privacy.classification import person_columns
 from pipelines.privacy.erase import AgentModeRequired, erase_person
+from pipelines.privacy.register import PEOPLE
 from pipelines.world import ORDER_NOTE_FIELD, World, WorldConfig
 from tests.ingest_support import SECRETS, query, tenant, use_environment
+from tests.test_privacy_classification import REVIEWS
 
 NOTE = "the note the agent typed"
 PEOPLE_COLUMNS = {"tickets": ("requester_id", "submitter_id", "assignee_id"),
@@ -224,6 +227,21 @@ def test_unlink_blanks_what_the_agent_wrote(loaded, acme):
     assert query("select value from raw_acme.ticket_field_values where ticket_id = ? and field_id = ?"
                  .replace("?", "{}").format(loaded["noted"], ORDER_NOTE_FIELD)) == [(None,)]
     assert query(f"select count(*) from raw_acme.ticket_field_values where value = '{NOTE}'") == [(0,)]
+
+
+def test_a_column_declared_as_naming_a_person_is_unlinked_with_its_user_key(loaded, acme, monkeypatch):
+    """A raw table no platform has, until its declaration says a column holds a user id and which
+    column holds their key: unlinking follows the declaration."""
+    agent = loaded["agent"]
+    with duckdb.connect(str(home.warehouse_path())) as con:
+        con.execute("create table raw_acme.reviews (tenant_id varchar, id bigint, ticket_id bigint,"
+                    " reviewer_id bigint, reviewer_key varchar)")
+        con.execute("insert into raw_acme.reviews values ('acme', 1, 999999, ?, 'theirs'),"
+                    " ('acme', 2, 999999, 42, 'another')", [agent.id])
+    monkeypatch.setitem(PEOPLE["zendesk"], "reviews", person_columns(REVIEWS))
+    _, stand_in, _, _ = unlink(acme, agent)
+    assert query("select id, reviewer_id, reviewer_key from raw_acme.reviews order by id") == [
+        (1, stand_in.surrogate, stand_in.key), (2, 42, "another")]
 
 
 def test_each_unlink_draws_a_new_key_no_secret_derives(loaded, acme, tmp_path, monkeypatch):

@@ -22,8 +22,9 @@ import pytest
 from assets.project import DBT_PROJECT
 from deskpulse.demo import demo_worlds
 from pipelines.fakes.zendesk.api import DEFAULT_EMAIL, DEFAULT_TOKEN
+from pipelines.ingest.columns import PII_CLASSES, PII_HINT
 from pipelines.ingest.keys import normalise
-from pipelines.privacy.classification import DLT_COLUMNS, PII_CLASSES, PII_HINT
+from pipelines.privacy.classification import DLT_COLUMNS
 
 TICKETS = 120
 RESTRICTED = "restricted"

@@ -10,6 +10,7 @@ import pytest
 
 from pipelines.ingest.config import Credentials, TenantConfig
 from pipelines.ingest.keys import pseudonym
+from pipelines.platforms import PLATFORMS
 from pipelines.privacy import suppression
 from pipelines.privacy.suppression import SuppressionError, suppression_filter
 from pipelines.sources.zendesk import event_rows, rating_row, settings, ticket_row, user_row
@@ -18,6 +19,7 @@ SECRET, NEW_SECRET = "s" * 40, "n" * 40
 ERASED, OTHER, AGENT = 1_000_005, 1_000_006, 1_001
 TENANT = TenantConfig(id="acme", platform="zendesk", base_url="https://acme.zendesk.com",
                       credentials=Credentials("E", "T"), secret_env="ACME_SECRET")
+ZENDESK = PLATFORMS["zendesk"]
 
 
 @pytest.fixture(autouse=True)
@@ -45,12 +47,12 @@ def audit_events(ticket_id: int, author: int, field: str, value: str) -> list[di
 def test_an_empty_list_passes_every_row_and_reads_no_secret(monkeypatch):
     monkeypatch.delenv("ACME_SECRET")
     rows = [ticket(1, ERASED)]
-    assert suppression_filter(TENANT, "tickets")(rows) == rows
+    assert suppression_filter(TENANT, ZENDESK.table("tickets"))(rows) == rows
 
 
 def test_rows_naming_an_erased_person_or_ticket_are_dropped():
     erase()
-    keep = {table: suppression_filter(TENANT, table)
+    keep = {table: suppression_filter(TENANT, ZENDESK.table(table))
             for table in ("tickets", "ticket_events", "users", "satisfaction_ratings", "groups")}
     tickets = keep["tickets"]([ticket(7, OTHER), ticket(8, ERASED), ticket(9, OTHER, ERASED),
                                ticket(10, OTHER)])
@@ -85,7 +87,7 @@ def test_a_list_keyed_with_another_secret_stops_the_load(monkeypatch):
     erase()
     monkeypatch.setenv("ACME_SECRET", NEW_SECRET)
     with pytest.raises(SuppressionError, match="rotate-key"):
-        suppression_filter(TENANT, "users")
+        suppression_filter(TENANT, ZENDESK.table("users"))
     with pytest.raises(SuppressionError, match="rotate-key"):
         erase(user_ids=(OTHER,))
 
@@ -94,7 +96,7 @@ def test_a_rotate_key_reload_matches_with_the_previous_secret_and_collects_new_k
     erase()
     monkeypatch.setenv("ACME_SECRET", NEW_SECRET)
     with suppression.rekeying("acme", SECRET.encode()) as found:
-        keep = suppression_filter(TENANT, "tickets")
+        keep = suppression_filter(TENANT, ZENDESK.table("tickets"))
         assert [t["id"] for t in keep([ticket(30, ERASED), ticket(31, OTHER)])] == [31]
     assert found.found == {pseudonym(NEW_SECRET.encode(), "user", ERASED)}
 
@@ -110,7 +112,8 @@ def unlink(tickets=(40, 41)) -> suppression.StandIn:
 def test_rows_naming_an_unlinked_agent_name_their_stand_in_every_time():
     stand_in = unlink()
     for _ in range(2):  # every later load: the same stand-in, from the list alone
-        keep = {table: suppression_filter(TENANT, table) for table in ("tickets", "ticket_events")}
+        keep = {table: suppression_filter(TENANT, ZENDESK.table(table))
+                for table in ("tickets", "ticket_events")}
         tickets = keep["tickets"]([ticket(40, OTHER), ticket(50, OTHER), ticket(51, OTHER, None)])
         # 50: a ticket they took part in after the erasure
         assert [(t["id"], t["assignee_id"]) for t in tickets] == [(40, -77), (51, None)]
@@ -125,7 +128,7 @@ def test_rows_naming_an_unlinked_agent_name_their_stand_in_every_time():
 
 def test_an_unlinked_agents_own_record_loads_as_their_stand_in_only():
     stand_in = unlink()
-    users = suppression_filter(TENANT, "users")(
+    users = suppression_filter(TENANT, ZENDESK.table("users"))(
         [user_row("acme", SECRET.encode(), {"id": u, "email": f"{u}@x.com"}) for u in (AGENT, OTHER)])
     assert [(u["id"], u["user_key"], u["email_token"]) for u in users] == [
         (-77, stand_in.key, None), (OTHER, pseudonym(SECRET.encode(), "user", OTHER),
@@ -134,7 +137,7 @@ def test_an_unlinked_agents_own_record_loads_as_their_stand_in_only():
 
 def test_values_an_unlinked_agent_wrote_load_blank():
     unlink()
-    values = suppression_filter(TENANT, "ticket_field_values")(
+    values = suppression_filter(TENANT, ZENDESK.table("ticket_field_values"))(
         [{"tenant_id": "acme", "ticket_id": 40, "field_id": 360001, "value": "their note"},
          {"tenant_id": "acme", "ticket_id": 40, "field_id": 360002, "value": "product_pro"}])
     assert [v["value"] for v in values] == [None, "product_pro"]
@@ -144,6 +147,7 @@ def test_a_rotate_key_reload_rekeys_unlinked_agents_apart(monkeypatch):
     unlink()
     monkeypatch.setenv("ACME_SECRET", NEW_SECRET)
     with suppression.rekeying("acme", SECRET.encode()) as found:
-        users = suppression_filter(TENANT, "users")([user_row("acme", NEW_SECRET.encode(), {"id": AGENT})])
+        users = suppression_filter(TENANT, ZENDESK.table("users"))(
+            [user_row("acme", NEW_SECRET.encode(), {"id": AGENT})])
     assert [u["id"] for u in users] == [-77]
     assert found.found_unlinked == {pseudonym(NEW_SECRET.encode(), "user", AGENT)} and found.found == set()

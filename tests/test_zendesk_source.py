@@ -1,12 +1,12 @@
 """The Zendesk dlt source loads the raw contract into a real DuckDB file from the fake API over HTTP.
 
-Expected rows come from the world objects; the contract's tables and columns from
-docs/raw_contract.md itself, so the document and the loader cannot drift apart.
+Expected rows come from the world objects; the contract's tables and columns from the source's
+declarations (``raw_tables.py``), from which docs/raw_contract.md is written (test_raw_docs.py holds
+the document to them), so the document and the loader cannot drift apart.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from pipelines.fakes.zendesk import facts
 from pipelines.fakes.zendesk.api import FakeZendesk
 from pipelines.fakes.zendesk.metrics import metric_events
 from pipelines.ingest import home
@@ -22,10 +23,10 @@ from pipelines.ingest.config import Credentials, TenantConfig
 from pipelines.ingest.keys import pseudonym
 from pipelines.load import load_tenant, tenant_pipeline
 from pipelines.sources.zendesk import event_rows, settings, zendesk_source
+from pipelines.sources.zendesk.raw_tables import TABLES
 from pipelines.world import ORDER_NOTE_FIELD, PRODUCT_FIELD, World, WorldConfig
 from tests.ingest_support import SECRETS, query, tenant, use_environment
 
-CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "raw_contract.md"
 FREE_TEXT_COLUMNS = {"subject", "raw_subject", "description", "body", "html_body", "comment", "tags",
                      "custom_fields", "email", "phone"}
 PEOPLE_TABLES = ("tickets", "ticket_events", "users", "satisfaction_ratings")
@@ -44,17 +45,8 @@ def api(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def contract() -> dict[str, set[str]]:
-    """Table → columns, read from the contract's markdown table (parenthesised notes dropped)."""
-    tables = {}
-    for line in CONTRACT.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^\| `(\w+)` \|[^|]*\| (.*) \|$", line)
-        if match:
-            depth, kept = 0, []
-            for char in match.group(2):
-                depth += (char == "(") - (char == ")")
-                kept.append(char if depth == 0 and char != ")" else "")
-            tables[match.group(1)] = {c.strip() for c in "".join(kept).split(",")}
-    return tables
+    """Table → columns, as the source declares them."""
+    return {table.name: {column.name for column in table.columns} for table in TABLES}
 
 
 def loaded_columns(dataset: str) -> dict[str, dict[str, str]]:
@@ -175,7 +167,7 @@ def test_tags_brands_organisations_fields_and_slas_match_the_world(api: FakeZend
 
 def test_zendesk_metrics_and_metric_events_are_loaded(api: FakeZendesk, world: World) -> None:
     load_tenant(tenant(api))
-    cutoff = api.as_of - timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    cutoff = api.as_of - timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     expected = Counter((e.metric, e.type) for t in world.tickets()
                        for e in metric_events(t, world.sla_policies(), world.agent_ids, cutoff))
     loaded = query("select metric, type, count(*) from raw_acme.ticket_metric_events group by 1, 2")
@@ -193,7 +185,7 @@ def test_zendesk_metrics_and_metric_events_are_loaded(api: FakeZendesk, world: W
 
 def test_a_second_load_fetches_only_what_changed(api: FakeZendesk, world: World) -> None:
     before, after = world.start + timedelta(days=50), world.start + timedelta(days=90)
-    delay = timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    delay = timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     api.as_of = before
     load_tenant(tenant(api))
     api.as_of = after
@@ -249,7 +241,7 @@ def test_a_load_leaves_its_rows_in_the_warehouse_file_while_the_process_holds_it
         load_tenant(tenant(api))
         assert not wal.exists() or wal.stat().st_size == 0
         tickets = held_open.execute("select count(*) from raw_acme.tickets").fetchall()[0][0]
-    visible = api.as_of - timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    visible = api.as_of - timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     assert tickets == sum(1 for t in world.tickets() if t.state_at(visible) is not None)
 
 
@@ -349,7 +341,7 @@ def test_a_rerun_after_a_crash_before_loading_gives_the_clean_rows(api: FakeZend
     acme = tenant(api)
     tenant_pipeline(acme).extract(zendesk_source(acme))  # the process dies before normalise and load
     load_tenant(acme)
-    visible = api.as_of - timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    visible = api.as_of - timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     events = sum(len(a.events) for t in world.tickets() for a in t.audits_at(visible))
     assert query("select count(*), count(distinct id) from raw_acme.ticket_events") == [(events,) * 2]
     tickets = sum(1 for t in world.tickets() if t.state_at(visible) is not None)

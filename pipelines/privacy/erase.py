@@ -26,22 +26,14 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from pipelines.ingest.columns import PSEUDONYMISED, PSEUDONYMOUS
 from pipelines.ingest.config import TenantConfig
 from pipelines.ingest.home import home, raw_dataset
 from pipelines.ingest.keys import pseudonym
 from pipelines.privacy import PrivacyError, audit, suppression, warehouse
-from pipelines.privacy.classification import (
-    AUTHORED,
-    AUTHORED_VALUES,
-    PEOPLE,
-    PERSON_FIELDS,
-    PERSON_ID_COLUMNS,
-    PSEUDONYMISED,
-    PSEUDONYMOUS,
-    RAW_FIELDS,
-    PersonColumns,
-)
+from pipelines.privacy.classification import AUTHORED, AUTHORED_VALUES, PERSON_FIELDS, PersonColumns
 from pipelines.privacy.places import dlt_packages, operator
+from pipelines.privacy.register import PEOPLE, PERSON_ID_COLUMNS, RAW_FIELDS
 from pipelines.privacy.warehouse import (
     TEXT_TYPES,
     Step,

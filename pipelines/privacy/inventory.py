@@ -13,10 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.columns import NONE, PERSONAL, PII_CLASSES
 from pipelines.ingest.home import BUILD_INPUTS_TABLE
-from pipelines.privacy.classification import DLT_COLUMNS, NONE, PERSONAL, PII_CLASSES, RAW_FIELDS
+from pipelines.privacy.classification import DLT_COLUMNS
 from pipelines.privacy.lineage import PUBLISHED_SCHEMAS
 from pipelines.privacy.places import place_list
+from pipelines.privacy.register import RAW_FIELDS
 from pipelines.privacy.warehouse import columns, connect, tables
 
 RAW = "raw_<tenant>"

@@ -25,14 +25,9 @@ from sqlglot.lineage import Node, lineage
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
 
+from pipelines.ingest.columns import PASSED_THROUGH, PERSONAL, PII_CLASSES, PSEUDONYMISED
 from pipelines.privacy import PrivacyError
-from pipelines.privacy.classification import (
-    PASSED_THROUGH,
-    PERSONAL,
-    PII_CLASSES,
-    PSEUDONYMISED,
-    raw_field,
-)
+from pipelines.privacy.register import raw_field
 
 DIALECT = "duckdb"
 PUBLISHED_SCHEMAS = ("marts",)  # what publishing copies to serving files; `restricted` is not

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest.home import dlt_pipelines_dir, home, logs_dir, serving_dir, warehouse_path
-from pipelines.privacy.classification import PERSON_ID_COLUMNS
+from pipelines.privacy.register import PERSON_ID_COLUMNS
 from pipelines.privacy.warehouse import (
     INTEGER_TYPES,
     TEXT_TYPES,

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.columns import PERSONAL, PII_CLASSES
 from pipelines.ingest.config import TenantConfig
 from pipelines.ingest.home import raw_dataset
 from pipelines.privacy import audit, suppression
-from pipelines.privacy.classification import PERSONAL, PII_CLASSES, RAW_FIELDS
 from pipelines.privacy.inventory import inventory, inventory_flags
 from pipelines.privacy.lineage import PUBLISHED_SCHEMAS, mart_lineage, violations
+from pipelines.privacy.register import RAW_FIELDS
 
 PURPOSE = ("Customer-service performance analytics for the tenant: first reply, resolution, reopen and "
            "satisfaction figures per agent, team and day, on the tenant's instructions.")

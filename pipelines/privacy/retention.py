@@ -20,7 +20,8 @@ import duckdb
 from pipelines.ingest.config import TenantConfig
 from pipelines.ingest.home import raw_dataset
 from pipelines.privacy import audit
-from pipelines.privacy.classification import PEOPLE, PERSON_FIELDS, QUARANTINE, PersonColumns
+from pipelines.privacy.classification import PERSON_FIELDS, QUARANTINE, PersonColumns
+from pipelines.privacy.register import PEOPLE
 from pipelines.privacy.warehouse import (
     columns,
     connect,

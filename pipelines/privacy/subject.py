@@ -26,8 +26,9 @@ from pipelines.ingest.config import TenantConfig
 from pipelines.ingest.home import raw_dataset
 from pipelines.ingest.keys import pseudonym
 from pipelines.privacy import PrivacyError, audit, suppression
-from pipelines.privacy.classification import PEOPLE, QUARANTINE, RAW_FIELDS
+from pipelines.privacy.classification import QUARANTINE
 from pipelines.privacy.places import operator, scan
+from pipelines.privacy.register import PEOPLE, RAW_FIELDS
 from pipelines.privacy.warehouse import columns, connect, has_table, quoted
 
 logger = logging.getLogger(__name__)

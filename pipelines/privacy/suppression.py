@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.columns import RawTable
 from pipelines.ingest.config import TenantConfig
 from pipelines.ingest.home import home
 from pipelines.ingest.keys import key_id, pseudonym
@@ -31,10 +32,10 @@ from pipelines.privacy import PrivacyError
 from pipelines.privacy.classification import (
     AUTHORED,
     AUTHORED_VALUES,
-    PEOPLE,
     PERSON_FIELDS,
     Authored,
     PersonColumns,
+    person_columns,
 )
 
 Row = dict[str, Any]
@@ -177,13 +178,13 @@ def rekeying(tenant_id: str, previous: bytes) -> Iterator[_Rekeying]:
         del _rekeying[tenant_id]
 
 
-def suppression_filter(tenant: TenantConfig, table: str) -> RowFilter:
-    """The hook a platform source calls on each page of ``table`` rows: drops every row of an
-    erased ticket and every row naming an erased person; in rows naming an unlinked agent, puts
-    their stand-in in their place. Reads the list once per call."""
-    listed = load(tenant.id)
-    people = PEOPLE.get(tenant.platform, {})
-    columns, blanked = people.get(table), _blanked_values(tenant.platform, table, listed)
+def suppression_filter(tenant: TenantConfig, raw: RawTable) -> RowFilter:
+    """The hook a platform source calls on each page of rows of its table ``raw``: drops every row
+    of an erased ticket and every row naming an erased person (where, ``raw``'s columns declare);
+    in rows naming an unlinked agent, puts their stand-in in their place. Reads the list once per
+    call."""
+    listed, table = load(tenant.id), raw.name
+    columns, blanked = person_columns(raw), _blanked_values(tenant.platform, table, listed)
     if not listed or (columns is None and blanked is None):
         return lambda rows: rows
     if columns is None:

@@ -8,7 +8,7 @@ resource declares whether the account must offer its endpoint (``plans.py``). In
 resume from their position in dlt state, or read one date range without touching it (a backfill).
 Credentials and the tenant secret are read when a resource runs, never when the source is built.
 What the load skipped and how every record was accounted for goes to its ``IngestReport``. Tables
-and columns: docs/raw_contract.md.
+and columns: ``raw_tables.py`` (docs/raw_contract.md is written from it).
 """
 
 from __future__ import annotations
@@ -25,32 +25,43 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
+from pipelines.ingest.columns import RawTable
 from pipelines.ingest.config import TenantConfig
 from pipelines.ingest.keys import pseudonym
 from pipelines.ingest.platform import Platform
 from pipelines.ingest.report import IngestReport
 from pipelines.ingest.window import DateRange
-from pipelines.privacy.classification import PERSON_FIELDS, with_pii_hints
+from pipelines.privacy.classification import PERSON_FIELDS
 from pipelines.sources.zendesk import settings
 from pipelines.sources.zendesk.account import Account, objects
 from pipelines.sources.zendesk.client import Page
 from pipelines.sources.zendesk.login import check_login
 from pipelines.sources.zendesk.plans import optional, required
+from pipelines.sources.zendesk.raw_tables import (
+    BRANDS,
+    GROUPS,
+    SATISFACTION_RATINGS,
+    SCHEDULE_HOLIDAYS,
+    SCHEDULE_INTERVALS,
+    SCHEDULES,
+    SLA_POLICIES,
+    SLA_POLICY_METRICS,
+    TABLES,
+    TENANT,
+    TICKET_EVENTS,
+    TICKET_FIELD_VALUES,
+    TICKET_FIELDS,
+    TICKET_METRIC_EVENTS,
+    TICKET_METRICS,
+    TICKET_TAGS,
+    TICKETS,
+    USERS,
+)
 from pipelines.sources.zendesk.tables import (
-    BIGINT,
-    BOOL,
-    COUNT,
-    DATE,
-    ID,
-    MINUTES,
-    TEXT,
-    TIMESTAMP,
     Quarantine,
     Row,
     batched,
-    clearable,
     cleared_row,
-    columns,
     extra_columns,
     to_table,
     with_quarantine,
@@ -71,7 +82,7 @@ def zendesk_source(tenant: TenantConfig, window: DateRange | None = None,
     start, from which future times are judged."""
     account = Account(tenant, report or IngestReport(tenant.id))
     pages = ticket_pages(tenant, account, window)
-    return with_pii_hints("zendesk", [with_quarantine(resource) for resource in (
+    return [with_quarantine(resource) for resource in (
         pages,
         pages | tickets(tenant, account),
         pages | ticket_tags(tenant, account),
@@ -90,7 +101,7 @@ def zendesk_source(tenant: TenantConfig, window: DateRange | None = None,
         schedule_intervals(tenant, account),
         schedule_holidays(tenant, account),
         tenant_info(tenant, account),
-    )])
+    )]
 
 
 # What a load without an optional endpoint lacks (the business-hours tables share one meaning: a
@@ -98,82 +109,6 @@ def zendesk_source(tenant: TenantConfig, window: DateRange | None = None,
 PLAN_LACKS_SLAS = "plan lacks SLA policies"
 PLAN_LACKS_BUSINESS_HOURS = ("plan lacks business-hours schedules and holidays: every *_business_minutes "
                              "is NULL")
-
-# -- column hints -----------------------------------------------------------------------------
-# Lists read whole every run replace what was loaded before: merged on ``tenant_id`` rather than
-# truncated and inserted, so a load job that runs twice after a crash cannot double their rows.
-REPLACED: dict[str, Any] = {"write_disposition": "merge", "merge_key": "tenant_id"}
-TICKETS = columns(
-    ("id",), tenant_id=TEXT, id=ID, created_at=TIMESTAMP, updated_at=TIMESTAMP,
-    generated_timestamp=BIGINT, status=TEXT, priority=TEXT, type=TEXT, via_channel=TEXT,
-    requester_id=ID, submitter_id=ID, assignee_id=ID, group_id=ID, organization_id=ID,
-    brand_id=ID, is_public=BOOL, requester_key=TEXT, submitter_key=TEXT, assignee_key=TEXT,
-)
-TICKET_TAGS = clearable(columns(("ticket_id", "tag"), tenant_id=TEXT, ticket_id=ID, tag=TEXT))
-TICKET_FIELD_VALUES = columns(("ticket_id", "field_id"), tenant_id=TEXT, ticket_id=ID, field_id=ID,
-                              value=TEXT)
-METRIC_MINUTES = ("reply_time", "first_resolution_time", "full_resolution_time", "agent_wait_time",
-                  "requester_wait_time", "on_hold_time")
-TICKET_METRICS = columns(
-    ("id",), tenant_id=TEXT, id=ID, ticket_id=ID, created_at=TIMESTAMP, updated_at=TIMESTAMP,
-    group_stations=COUNT, assignee_stations=COUNT, reopens=COUNT, replies=COUNT,
-    assignee_updated_at=TIMESTAMP, requester_updated_at=TIMESTAMP, status_updated_at=TIMESTAMP,
-    initially_assigned_at=TIMESTAMP, assigned_at=TIMESTAMP, solved_at=TIMESTAMP,
-    latest_comment_added_at=TIMESTAMP,
-    **{f"{name}_in_minutes_{clock}": MINUTES
-       for name in METRIC_MINUTES for clock in ("calendar", "business")},
-)
-# updater_id and author_id are plain bigint: -1 is Zendesk's system user (triggers, automations)
-TICKET_EVENTS = columns(
-    ("id",), tenant_id=TEXT, id=ID, audit_id=ID, ticket_id=ID, created_at=TIMESTAMP,
-    updater_id=BIGINT, via_channel=TEXT, event_type=TEXT, field_name=TEXT, value=TEXT,
-    previous_value=TEXT, author_id=BIGINT, is_public=BOOL, value_key=TEXT, previous_value_key=TEXT,
-)
-TICKET_METRIC_EVENTS = columns(
-    ("id",), tenant_id=TEXT, id=ID, ticket_id=ID, metric=TEXT, instance_id=ID, type=TEXT,
-    time=TIMESTAMP, sla_policy_id=ID, sla_target_minutes=MINUTES, sla_business_hours=BOOL,
-    status_calendar_minutes=MINUTES, status_business_minutes=MINUTES, is_deleted=BOOL,
-)
-USERS = columns(
-    ("id", "updated_at"), tenant_id=TEXT, id=ID, user_key=TEXT, created_at=TIMESTAMP,
-    updated_at=TIMESTAMP, role=TEXT, active=BOOL, default_group_id=ID, organization_id=ID,
-    time_zone=TEXT, name_token=TEXT, email_token=TEXT, phone_token=TEXT,
-)
-GROUPS = columns(("id",), tenant_id=TEXT, id=ID, group_key=TEXT, name=TEXT, is_deleted=BOOL,
-                 created_at=TIMESTAMP, updated_at=TIMESTAMP)
-BRANDS = clearable(columns(
-    ("id",), tenant_id=TEXT, id=ID, name=TEXT, subdomain=TEXT, is_active=BOOL, is_default=BOOL,
-    created_at=TIMESTAMP, updated_at=TIMESTAMP,
-))
-TICKET_FIELDS = clearable(columns(
-    ("id",), tenant_id=TEXT, id=ID, type=TEXT, title=TEXT, position=COUNT, is_active=BOOL,
-    is_custom=BOOL, values_loaded=BOOL, created_at=TIMESTAMP, updated_at=TIMESTAMP,
-))
-SLA_POLICIES = clearable(columns(
-    ("id",), tenant_id=TEXT, id=ID, title=TEXT, position=COUNT, created_at=TIMESTAMP,
-    updated_at=TIMESTAMP,
-))
-SLA_POLICY_METRICS = clearable(columns(
-    ("policy_id", "priority", "metric"), tenant_id=TEXT, policy_id=ID, priority=TEXT, metric=TEXT,
-    target_minutes=MINUTES, business_hours=BOOL,
-))
-SATISFACTION_RATINGS = columns(
-    ("id",), tenant_id=TEXT, id=ID, ticket_id=ID, assignee_id=ID, group_id=ID,
-    requester_id=ID, score=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP, assignee_key=TEXT,
-    requester_key=TEXT,
-)
-SCHEDULES = clearable(columns(
-    ("id",), tenant_id=TEXT, id=ID, name=TEXT, time_zone=TEXT, created_at=TIMESTAMP, updated_at=TIMESTAMP,
-))
-SCHEDULE_INTERVALS = clearable(columns(
-    ("schedule_id", "start_time"), tenant_id=TEXT, schedule_id=ID, start_time=MINUTES, end_time=MINUTES,
-))
-SCHEDULE_HOLIDAYS = clearable(columns(
-    ("id",), tenant_id=TEXT, id=ID, schedule_id=ID, name=TEXT, start_date=DATE, end_date=DATE,
-))
-TENANT = columns(("tenant_id",), tenant_id=TEXT, platform=TEXT, timezone=TEXT, retention_days=COUNT,
-                 start_date=TIMESTAMP)
-
 
 # -- tickets: one cursor export feeds four tables -----------------------------------------------
 @dataclass
@@ -207,43 +142,41 @@ def ticket_pages(tenant: TenantConfig, account: Account, window: DateRange | Non
         yield batch
 
 
-@dlt.transformer(name="tickets", primary_key="id", write_disposition="merge", columns=TICKETS)
+@dlt.transformer(**TICKETS.resource)
 def tickets(page: TicketPage, tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The tickets of a page, without subject, description, tags or custom fields."""
-    yield from _tables(account, "tickets", TICKETS, page.tickets,
+    yield from _tables(account, TICKETS, page.tickets,
                        lambda item: [ticket_row(tenant.id, account.secret, item)], when=TICKET_TIME)
 
 
-@dlt.transformer(name="ticket_tags", primary_key=("ticket_id", "tag"), merge_key="ticket_id",
-                 write_disposition="merge", columns=TICKET_TAGS)
+@dlt.transformer(**TICKET_TAGS.resource)
 def ticket_tags(page: TicketPage, tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Each ticket's tags, replacing the ones loaded before (a ticket left without tags sends one
     ``cleared`` row, which deletes its old tags and is not stored)."""
-    yield from _tables(account, "ticket_tags", TICKET_TAGS, page.tickets,
+    yield from _tables(account, TICKET_TAGS, page.tickets,
                        lambda item: tag_rows(tenant.id, item), key="ticket_id", when=TICKET_TIME)
 
 
-@dlt.transformer(name="ticket_field_values", primary_key=("ticket_id", "field_id"), write_disposition="merge",
-                 columns=TICKET_FIELD_VALUES)
+@dlt.transformer(**TICKET_FIELD_VALUES.resource)
 def ticket_field_values(page: TicketPage, tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Custom field values of the fields the tenant allow-lists (free-text fields may hold PII)."""
     allowed = frozenset(tenant.custom_fields)
     if allowed:
-        yield from _tables(account, "ticket_field_values", TICKET_FIELD_VALUES, page.tickets,
+        yield from _tables(account, TICKET_FIELD_VALUES, page.tickets,
                            lambda item: field_value_rows(tenant.id, allowed, item), key="ticket_id",
                            when=TICKET_TIME)
 
 
-@dlt.transformer(name="ticket_metrics", primary_key="id", write_disposition="merge", columns=TICKET_METRICS)
+@dlt.transformer(**TICKET_METRICS.resource)
 def ticket_metrics(page: TicketPage, tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Zendesk's own figures per ticket (its metric set), kept to cross-check ours. A figure the
     API adds later becomes a new column rather than a failed run."""
-    yield from _tables(account, "ticket_metrics", TICKET_METRICS, page.metric_sets,
+    yield from _tables(account, TICKET_METRICS, page.metric_sets,
                        lambda item: [metric_set_row(tenant.id, item)], evolve=True, key="ticket_id")
 
 
 # -- the other incremental exports --------------------------------------------------------------
-@dlt.resource(name="ticket_events", primary_key="id", write_disposition="merge", columns=TICKET_EVENTS)
+@dlt.resource(**TICKET_EVENTS.resource)
 @batched
 @required("ticket events")
 def ticket_events(tenant: TenantConfig, account: Account, window: DateRange | None) -> Iterator[pa.Table]:
@@ -255,13 +188,12 @@ def ticket_events(tenant: TenantConfig, account: Account, window: DateRange | No
     fields = settings.EVENT_FIELDS | {str(field_id) for field_id in tenant.custom_fields}
     audit_time = _item_time("timestamp")
     for _, audits in _follow(pages, state, "start_time", window, audit_time):
-        yield from _tables(account, "ticket_events", TICKET_EVENTS, audits,
+        yield from _tables(account, TICKET_EVENTS, audits,
                            lambda audit: event_rows(tenant.id, account.secret, audit, fields),
                            when=audit_time)
 
 
-@dlt.resource(name="ticket_metric_events", primary_key="id", write_disposition="merge",
-              columns=TICKET_METRIC_EVENTS)
+@dlt.resource(**TICKET_METRIC_EVENTS.resource)
 @batched
 @optional("account does not expose ticket metric events (SLA and Zendesk's own clocks)")
 def ticket_metric_events(
@@ -273,11 +205,11 @@ def ticket_metric_events(
                                        start_time=_start(window, state, tenant.start_date))
     event_time = _item_time("time")
     for _, items in _follow(pages, state, "start_time", window, event_time):
-        yield from _tables(account, "ticket_metric_events", TICKET_METRIC_EVENTS, items,
+        yield from _tables(account, TICKET_METRIC_EVENTS, items,
                            lambda item: [metric_event_row(tenant.id, item)], when=event_time)
 
 
-@dlt.resource(name="users", primary_key=("id", "updated_at"), write_disposition="merge", columns=USERS)
+@dlt.resource(**USERS.resource)
 @batched
 @required("users")
 def users(tenant: TenantConfig, account: Account, window: DateRange | None) -> Iterator[pa.Table]:
@@ -292,12 +224,11 @@ def users(tenant: TenantConfig, account: Account, window: DateRange | None) -> I
                                          cursor=_cursor(window, state))
     user_time = _item_time("updated_at")
     for _, items in _follow(pages, state, "after_cursor", window, user_time):
-        yield from _tables(account, "users", USERS, items, lambda item: [user_row(tenant.id, secret, item)],
+        yield from _tables(account, USERS, items, lambda item: [user_row(tenant.id, secret, item)],
                            when=user_time)
 
 
-@dlt.resource(name="satisfaction_ratings", primary_key="id", write_disposition="merge",
-              columns=SATISFACTION_RATINGS)
+@dlt.resource(**SATISFACTION_RATINGS.resource)
 @batched
 @optional("satisfaction ratings are switched off or not in the plan: CSAT figures are empty")
 def satisfaction_ratings(
@@ -310,7 +241,7 @@ def satisfaction_ratings(
                                       {"start_time": since})
     updated = _item_time("updated_at")
     for _, items in _follow(pages, None, "", window, updated):
-        yield from _tables(account, "satisfaction_ratings", SATISFACTION_RATINGS, items,
+        yield from _tables(account, SATISFACTION_RATINGS, items,
                            lambda item: [rating_row(tenant.id, account.secret, item)], when=updated)
         latest = max([latest, *(t for t in map(updated, items) if t is not None)])
     if window is None:
@@ -318,90 +249,88 @@ def satisfaction_ratings(
 
 
 # -- full lists, every run ------------------------------------------------------------------------
-@dlt.resource(name="groups", primary_key="id", write_disposition="merge", columns=GROUPS)
+@dlt.resource(**GROUPS.resource)
 @batched
 @optional("the API token cannot list groups: team figures have no group keys")
 def groups(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """All groups (a short list); deleted ones stay."""
     secret = account.secret
     for page in account.client.list_pages(settings.GROUPS, "groups"):
-        yield from _tables(account, "groups", GROUPS, page.items,
+        yield from _tables(account, GROUPS, page.items,
                            lambda item: [group_row(tenant.id, secret, item)])
 
 
-@dlt.resource(name="brands", primary_key="id", **REPLACED, columns=BRANDS)
-@optional("the API token cannot list brands", clears=BRANDS)
+@dlt.resource(**BRANDS.resource)
+@optional("the API token cannot list brands", clears=BRANDS.hints)
 def brands(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The account's brands."""
     items = [item for page in account.client.list_pages(settings.BRANDS, "brands") for item in page.items]
-    yield from _tables(account, "brands", BRANDS, items, lambda item: [brand_row(tenant.id, item)],
+    yield from _tables(account, BRANDS, items, lambda item: [brand_row(tenant.id, item)],
                        whole=True)
 
 
-@dlt.resource(name="ticket_fields", primary_key="id", **REPLACED, columns=TICKET_FIELDS)
-@optional("the API token cannot list ticket fields", clears=TICKET_FIELDS)
+@dlt.resource(**TICKET_FIELDS.resource)
+@optional("the API token cannot list ticket fields", clears=TICKET_FIELDS.hints)
 def ticket_fields(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """System and custom ticket fields (what they are, not what tickets hold)."""
     allowed = frozenset(tenant.custom_fields)
     pages = account.client.list_pages(settings.TICKET_FIELDS, "ticket_fields")
     items = [item for page in pages for item in page.items]
-    yield from _tables(account, "ticket_fields", TICKET_FIELDS, items,
+    yield from _tables(account, TICKET_FIELDS, items,
                        lambda item: [ticket_field_row(tenant.id, allowed, item)], whole=True)
 
 
-@dlt.resource(name="sla_policies", primary_key="id", **REPLACED, columns=SLA_POLICIES)
-@optional(PLAN_LACKS_SLAS, clears=SLA_POLICIES)
+@dlt.resource(**SLA_POLICIES.resource)
+@optional(PLAN_LACKS_SLAS, clears=SLA_POLICIES.hints)
 def sla_policies(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """SLA policies without their descriptions and filter conditions."""
-    yield from _tables(account, "sla_policies", SLA_POLICIES, account.sla_policies,
+    yield from _tables(account, SLA_POLICIES, account.sla_policies,
                        lambda item: [sla_policy_row(tenant.id, item)], whole=True)
 
 
-@dlt.resource(name="sla_policy_metrics", primary_key=("policy_id", "priority", "metric"),
-              **REPLACED, columns=SLA_POLICY_METRICS)
-@optional(PLAN_LACKS_SLAS, clears=SLA_POLICY_METRICS)
+@dlt.resource(**SLA_POLICY_METRICS.resource)
+@optional(PLAN_LACKS_SLAS, clears=SLA_POLICY_METRICS.hints)
 def sla_policy_metrics(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The targets of each SLA policy, per priority and metric."""
-    yield from _tables(account, "sla_policy_metrics", SLA_POLICY_METRICS, account.sla_policies,
+    yield from _tables(account, SLA_POLICY_METRICS, account.sla_policies,
                        lambda item: sla_target_rows(tenant.id, item), whole=True, key="policy_id")
 
 
-@dlt.resource(name="schedules", primary_key="id", **REPLACED, columns=SCHEDULES)
-@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULES)
+@dlt.resource(**SCHEDULES.resource)
+@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULES.hints)
 def schedules(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Business-hours schedules."""
-    yield from _tables(account, "schedules", SCHEDULES, account.business_hours[0], lambda item: [{
+    yield from _tables(account, SCHEDULES, account.business_hours[0], lambda item: [{
         "tenant_id": tenant.id, "id": item.get("id"), "name": item.get("name"),
         "time_zone": item.get("time_zone"), "created_at": item.get("created_at"),
         "updated_at": item.get("updated_at"),
     }], whole=True)
 
 
-@dlt.resource(name="schedule_intervals", primary_key=("schedule_id", "start_time"), **REPLACED,
-              columns=SCHEDULE_INTERVALS)
-@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULE_INTERVALS)
+@dlt.resource(**SCHEDULE_INTERVALS.resource)
+@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULE_INTERVALS.hints)
 def schedule_intervals(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Weekly open intervals of each schedule, in minutes from Sunday 00:00 local time."""
     schedule_list = account.business_hours[0]
-    yield from _tables(account, "schedule_intervals", SCHEDULE_INTERVALS, schedule_list, lambda item: [
+    yield from _tables(account, SCHEDULE_INTERVALS, schedule_list, lambda item: [
         {"tenant_id": tenant.id, "schedule_id": item.get("id"), "start_time": interval.get("start_time"),
          "end_time": interval.get("end_time")}
         for interval in objects(item.get("intervals"))
     ], whole=True, key="schedule_id")
 
 
-@dlt.resource(name="schedule_holidays", primary_key="id", **REPLACED, columns=SCHEDULE_HOLIDAYS)
-@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULE_HOLIDAYS)
+@dlt.resource(**SCHEDULE_HOLIDAYS.resource)
+@optional(PLAN_LACKS_BUSINESS_HOURS, clears=SCHEDULE_HOLIDAYS.hints)
 def schedule_holidays(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """Holidays of each schedule, end date inclusive."""
-    yield from _tables(account, "schedule_holidays", SCHEDULE_HOLIDAYS, account.business_hours[1],
+    yield from _tables(account, SCHEDULE_HOLIDAYS, account.business_hours[1],
                        lambda item: [holiday_row(tenant.id, item)], whole=True)
 
 
-@dlt.resource(name="tenant", primary_key="tenant_id", **REPLACED, columns=TENANT)
+@dlt.resource(**TENANT.resource)
 def tenant_info(tenant: TenantConfig, account: Account) -> Iterator[pa.Table]:
     """The tenant's own settings, so the warehouse knows its time zone and retention."""
-    yield from _tables(account, "tenant", TENANT, [{}], lambda _: [{
+    yield from _tables(account, TENANT, [{}], lambda _: [{
         "tenant_id": tenant.id, "platform": tenant.platform, "timezone": tenant.timezone,
         "retention_days": tenant.retention_days, "start_date": tenant.start_date.isoformat(),
     }])
@@ -440,7 +369,7 @@ def tag_rows(tenant_id: str, item: dict[str, Any]) -> list[Row]:
         return [{"tenant_id": tenant_id, "ticket_id": item.get("id"), "tag": None, "cleared": None}]
     tags = sorted({str(tag) for tag in item["tags"]})
     if not tags:
-        return [cleared_row(TICKET_TAGS, tenant_id=tenant_id, ticket_id=item.get("id"))]
+        return [cleared_row(TICKET_TAGS.hints, tenant_id=tenant_id, ticket_id=item.get("id"))]
     return [{"tenant_id": tenant_id, "ticket_id": item.get("id"), "tag": tag, "cleared": None}
             for tag in tags]
 
@@ -457,7 +386,7 @@ def metric_set_row(tenant_id: str, item: dict[str, Any]) -> Row:
     columns. Only numbers and flags beyond the known fields are kept (figures, never text)."""
     row: Row = {"tenant_id": tenant_id}
     for name, value in item.items():
-        if name in TICKET_METRICS:
+        if name in TICKET_METRICS.hints:
             row[name] = value
         elif isinstance(value, dict):
             row |= {f"{name}_{clock}": value.get(clock) for clock in ("calendar", "business")
@@ -605,15 +534,16 @@ def rating_row(tenant_id: str, secret: bytes, item: dict[str, Any]) -> Row:
 
 
 # -- helpers --------------------------------------------------------------------------------
-def _tables(account: Account, table: str, hints: dict, items: list[Any], to_rows: Callable[[Any], list[Row]],
+def _tables(account: Account, raw: RawTable, items: list[Any], to_rows: Callable[[Any], list[Row]],
             *, whole: bool = False, evolve: bool = False, key: str = "id",
             when: Callable[[Any], int | None] | None = None) -> Iterator[pa.Table]:
-    """The rows of ``items`` as a typed table, then what the quarantine table gains and loses: items
-    that are not objects and rows that do not fit go in (keyed by their ``key`` column, with
+    """The rows of ``items`` as a typed table of ``raw``, then what the quarantine table gains and
+    loses: items that are not objects and rows that do not fit go in (keyed by their ``key`` column, with
     their item's export time from ``when``), records quarantined before that now loaded cleanly
     go out. The rows of a ``whole`` list replace the table's, and when there are none one row says
     so (``cleared``); an ``evolve`` table takes new figures as new columns. Every row made is
     counted in the report: loaded, quarantined or suppressed."""
+    table, hints = raw.name, raw.hints
     quarantine = Quarantine(account.tenant.id, table, account.secret, key, account.report.started_at)
     rows: list[Row] = []
     owners: list[int] = []  # the item each row was made from, for its export time if quarantined
@@ -635,7 +565,7 @@ def _tables(account: Account, table: str, hints: dict, items: list[Any], to_rows
 
     typed = to_table(rows, hints, quarantine, served_at)
     quarantined = quarantine.count
-    kept = account.keep(table)(typed)
+    kept = account.keep(raw)(typed)
     account.report.count(table, read=read, loaded=kept.num_rows - placeholder, quarantined=quarantined,
                          suppressed=typed.num_rows - kept.num_rows)
     _settle(quarantine, kept)
@@ -746,5 +676,5 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-PLATFORM = Platform("zendesk", zendesk_source, settings.RESOURCE_ENDPOINTS, settings.INCREMENTAL_TABLES,
-                    check_login)
+PLATFORM = Platform("zendesk", "Zendesk Support", zendesk_source, TABLES, settings.RESOURCE_ENDPOINTS,
+                    settings.INCREMENTAL_TABLES, check_login)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipelines.ingest.columns import RawTable
 from pipelines.ingest.config import TenantConfig
 from pipelines.ingest.report import IngestReport
 from pipelines.privacy import suppression
@@ -39,14 +40,14 @@ class Account:
     def secret(self) -> bytes:
         return self.tenant.secret()
 
-    def keep(self, table: str) -> Callable[[pa.Table], pa.Table]:
+    def keep(self, table: RawTable) -> Callable[[pa.Table], pa.Table]:
         """The privacy hook for ``table``: drops rows of erased people and tickets
         (``pipelines.privacy``); read once per run."""
-        if table not in self._filters:
+        if table.name not in self._filters:
             listed = suppression.load(self.tenant.id)
-            self._filters[table] = (suppressing(suppression_filter(self.tenant, table)) if listed
-                                    else _unchanged)
-        return self._filters[table]
+            self._filters[table.name] = (suppressing(suppression_filter(self.tenant, table)) if listed
+                                         else _unchanged)
+        return self._filters[table.name]
 
     def once(self, name: str, fetch: Callable[[], Any]) -> Any:
         """``fetch()`` the first time, its result (or its refusal, raised again) after that."""

@@ -26,18 +26,15 @@ from dlt.common import json
 from dlt.common.schema.typing import TColumnSchema
 from dlt.extract.resource import DltResource
 
+from pipelines.ingest import columns as ingest_columns
+from pipelines.ingest.columns import BIGINT, BOOL, COUNT, DATE, DOUBLE, ID, KIND, MINUTES, TEXT, TIMESTAMP
 from pipelines.ingest.keys import pseudonym
+from pipelines.sources.zendesk.raw_tables import QUARANTINE_TABLE
 
 logger = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 Hints = Mapping[str, TColumnSchema]
-TEXT, BIGINT, DOUBLE, BOOL, TIMESTAMP, DATE = "text", "bigint", "double", "bool", "timestamp", "date"
-# Whole numbers that cannot be below zero: platform ids (author and updater ids are plain BIGINT,
-# Zendesk's system user is -1), durations and minute offsets, counts. Stored as bigint; the kind is
-# kept in the column's ``x-kind`` hint.
-ID, MINUTES, COUNT = "id", "minutes", "count"
-KIND = "x-kind"
 ARROW_TYPES = {
     TEXT: pa.string(), BIGINT: pa.int64(), DOUBLE: pa.float64(), BOOL: pa.bool_(),
     TIMESTAMP: pa.timestamp("us", tz="UTC"), DATE: pa.date32(),
@@ -48,43 +45,21 @@ EXPECTED = {
     BOOL: "expected true or false", TIMESTAMP: "expected an ISO 8601 time", DATE: "expected an ISO 8601 date",
 }
 BATCH_ROWS = 20_000  # dlt spends about a millisecond on every table it is given: give it few, large ones
-QUARANTINE = "quarantine"
-CLEARED = "cleared"
-QUARANTINE_KEY = ("table_name", "record_key")
+QUARANTINE = QUARANTINE_TABLE.name
+CLEARED = ingest_columns.CLEARED.name
+QUARANTINE_COLUMNS = QUARANTINE_TABLE.hints
 TYPE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError,
                UnicodeEncodeError)
 
 # What a value may be beyond its type (``implausible``): times from EARLIEST to a day after the run
-# started (a clock a little ahead is fine, year 9999 is not), whole numbers of the kinds above not
-# below zero, text that is valid Unicode (no lone surrogates, which no warehouse can store) and at
-# most MAX_TEXT_CHARS long (tags, names and the allow-listed field values are short; anything
-# longer is not a value anyone analyses).
+# started (a clock a little ahead is fine, year 9999 is not), whole numbers of the kinds ID, MINUTES
+# and COUNT not below zero, text that is valid Unicode (no lone surrogates, which no warehouse can
+# store) and at most MAX_TEXT_CHARS long (tags, names and the allow-listed field values are short;
+# anything longer is not a value anyone analyses).
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_MARGIN = timedelta(days=1)
 MAX_TEXT_CHARS = 1_024
 BELOW_ZERO = {ID: "a negative id", MINUTES: "a negative duration", COUNT: "a negative count"}
-
-
-def columns(required: Sequence[str] = (), **types: str) -> dict[str, TColumnSchema]:
-    """Column hints in table order; declared so all-null columns still exist. ``tenant_id`` and the
-    ``required`` columns (keys) never hold null. Timestamps are UTC. ``ID``, ``MINUTES`` and
-    ``COUNT`` columns are bigint that may not be below zero."""
-    hints: dict[str, TColumnSchema] = {}
-    for name, data_type in types.items():
-        kind = data_type if data_type in BELOW_ZERO else None
-        hints[name] = {"data_type": BIGINT if kind else data_type,
-                       "nullable": name != "tenant_id" and name not in required}
-        if kind:
-            hints[name][KIND] = kind  # type: ignore[literal-required]  # dlt keeps x- hints
-        if data_type == TIMESTAMP:
-            hints[name]["timezone"] = True
-    return hints
-
-
-def clearable(hints: dict[str, TColumnSchema]) -> dict[str, TColumnSchema]:
-    """``hints`` plus ``cleared``: a row with it set deletes what its merge key matches and is not
-    stored, so a load can say "nothing is left" (always null in the table)."""
-    return {**hints, CLEARED: {"data_type": BOOL, "nullable": True, "hard_delete": True}}
 
 
 def cleared_row(hints: Hints, **keys: Any) -> Row:
@@ -100,18 +75,12 @@ def cleared_table(hints: Hints, **keys: Any) -> pa.Table:
     return _typed([cleared_row(hints, **keys)], hints)
 
 
-QUARANTINE_COLUMNS = clearable(columns(
-    QUARANTINE_KEY, tenant_id=TEXT, table_name=TEXT, record_key=TEXT, record_id=BIGINT, ticket_id=BIGINT,
-    reason=TEXT, record_time=TIMESTAMP, quarantined_at=TIMESTAMP,
-))
-
-
 def with_quarantine(resource: DltResource) -> DltResource:
     """Let ``resource`` send rows it cannot load to the quarantine table (merged on table and
     record key, so a record met twice is kept once; a ``cleared`` row removes one that since
     loaded), without lending it its own columns."""
     resource.apply_hints(table_name=QUARANTINE, create_table_variant=True, columns={},
-                         primary_key=QUARANTINE_KEY, merge_key="", write_disposition="merge")
+                         primary_key=QUARANTINE_TABLE.primary_key, merge_key="", write_disposition="merge")
     resource.apply_hints(table_name=QUARANTINE, create_table_variant=True, columns=QUARANTINE_COLUMNS)
     return resource
 
