@@ -5,6 +5,8 @@ how often and in which order the client waited, never how long the machine took.
 
 from __future__ import annotations
 
+import itertools
+import json
 import socket
 import threading
 import time
@@ -15,7 +17,7 @@ import requests
 from pipelines.fakes.zendesk.api import DEFAULT_EMAIL, DEFAULT_TOKEN, FakeZendesk
 from pipelines.fakes.zendesk.transport import FAULT_KINDS, Faults, RateLimits
 from pipelines.sources.zendesk import settings
-from pipelines.sources.zendesk.client import ZendeskApiError, ZendeskClient, fetch_ahead
+from pipelines.sources.zendesk.client import ListCursorPaginator, ZendeskApiError, ZendeskClient, fetch_ahead
 from pipelines.world import World, WorldConfig
 from tests.ingest_support import FakeClock
 
@@ -181,3 +183,51 @@ def test_refused_credentials_fail_at_once_naming_the_tenant_and_the_status(world
     assert str(failure.value) == f"tenant 'acme': GET {settings.GROUPS} returned HTTP 401"
     assert (failure.value.status, failure.value.transient) == (401, False)
     assert "revoked" not in str(failure.value) and DEFAULT_EMAIL not in str(failure.value)
+
+
+def test_a_cursor_export_ends_at_end_of_stream_and_resumes_from_its_last_cursor(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Zendesk sends an ``after_cursor`` on the last page too (where the next run resumes), so the
+    export must stop at ``end_of_stream``, not when the cursor runs out."""
+    monkeypatch.setattr(settings, "EXPORT_PAGE_SIZE", 25)
+    with serve(world) as api:
+        zendesk = client(api)
+        pages = list(itertools.islice(zendesk.cursor_export(settings.TICKETS_EXPORT, "tickets", start_time=0),
+                                      10))
+        expected = {t.id for t in world.tickets() if t.state_at(api.as_of) is not None}
+        assert [len(page.items) for page in pages] == [25, 25, len(expected) - 50]
+        assert sorted(item["id"] for page in pages for item in page.items) == sorted(expected)
+        assert api.stats["tickets"]["requests"] == 3
+        assert [page.position for page in pages] == [page.body["after_cursor"] for page in pages]
+
+        again = list(itertools.islice(zendesk.cursor_export(
+            settings.TICKETS_EXPORT, "tickets", start_time=0, cursor=pages[-1].position), 10))
+        assert [(page.items, page.position) for page in again] == [([], pages[-1].position)]
+        assert api.stats["tickets"]["requests"] == 4
+
+
+def test_every_page_of_a_list_goes_through_the_retry_policy(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "LIST_PAGE_SIZE", 1)
+    with serve(world, faults=Faults(rate=1.0, kinds=("http_503",), per_url=1)) as api:
+        pages = list(client(api).list_pages(settings.GROUPS, "groups"))
+        groups = [g.id for g in world.groups()]
+        assert [item["id"] for page in pages for item in page.items] == groups
+        assert len(pages) == len(groups) > 1
+        assert api.stats["groups"]["requests"] == 2 * len(pages)  # each page's URL failed once first
+        assert api.traffic["faults"] == {"http_503": len(pages)}
+
+
+@pytest.mark.parametrize("meta", [{}, {"meta": None}, {"meta": {"after_cursor": "b"}},
+                                  {"meta": {"has_more": 3, "after_cursor": "b"}}])
+def test_a_list_page_without_has_more_ends_the_list_and_no_error_holds_its_records(meta: dict) -> None:
+    """dlt's cursor paginator raises an error quoting the whole answer when ``has_more`` is missing
+    or not a flag; the answer holds people's records, which no message may."""
+    answer = requests.Response()
+    answer.status_code = 200
+    answer._content = json.dumps({"users": [{"id": 1, "name": "Ada Lovelace"}], **meta}).encode()
+    paginator = ListCursorPaginator()
+    paginator.update_state(answer, [{"id": 1}])
+    assert not paginator.has_next_page

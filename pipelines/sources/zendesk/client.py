@@ -1,18 +1,23 @@
-"""The one small HTTP client for the Zendesk Support API: auth, paging styles, pacing and retries.
+"""The Zendesk Support API client: dlt's ``RESTClient`` and paginators, under the tenant's retry policy.
 
-Requests are paced from the rate-limit headers of earlier answers so the limit is not hit; a 429
-is waited out for its ``Retry-After``; connection resets, timeouts, 5xx answers and pages that are
-cut short or are not the JSON document they should be are retried with exponential backoff, for as
-long as the tenant's retry budget allows: once its requests have kept failing that long without a
-success, the load stops naming the last cause. A host that cannot be reached at all (connection
-refused, a name that does not resolve, a TLS failure) fails at once, naming the host and the cause,
-and so does any other answer, naming the tenant, the path and the HTTP status, never credentials or
-data. Clocks and sleeps are injectable; no wait blocks longer than one sleep or one request.
-Exports fetch their next page while the caller works on the current one.
+Requests and paging are dlt's (``RESTClient.paginate``; a cursor paginator for the cursor exports
+and the list endpoints); what dlt cannot say is written here, each piece saying why: the paging of
+the time-based exports, and the retry policy, which every request goes through as the session
+``RESTClient`` sends with. Requests are paced from the rate-limit headers of earlier answers so the
+limit is not hit; a 429 is waited out for its ``Retry-After``; connection resets, timeouts, 5xx
+answers and pages that are cut short or are not the JSON document they should be are retried with
+exponential backoff, for as long as the tenant's retry budget allows: once its requests have kept
+failing that long without a success, the load stops naming the last cause. A host that cannot be
+reached at all (connection refused, a name that does not resolve, a TLS failure) fails at once,
+naming the host and the cause, and so does any other answer, naming the tenant, the path and the
+HTTP status, never credentials or data. Clocks and sleeps are injectable; no wait blocks longer
+than one sleep or one request. Paged reads fetch their next page while the caller works on the
+current one.
 """
 
 from __future__ import annotations
 
+import functools
 import json as std_json
 import logging
 import queue
@@ -25,7 +30,11 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from dlt.common import json
+from dlt.common import json, jsonpath
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, JSONResponseCursorPaginator
+from jsonpath_ng import JSONPath
 
 from pipelines.ingest import stop
 from pipelines.sources.zendesk import settings
@@ -149,58 +158,55 @@ class Pacer:
             self._left[bucket] = (0, self._clock() + seconds)
 
 
-class ZendeskClient:
-    """Talks to one tenant's Zendesk with an API token."""
+class Answer(requests.Response):
+    """An answer whose JSON document was parsed once, when the retry policy checked it: dlt's
+    client and paginators read it through ``json()`` several times a page."""
 
-    def __init__(
-        self,
-        base_url: str,
-        email: str,
-        token: str,
-        *,
-        tenant_id: str,
-        budget_seconds: float | None = None,
-        sleep: Callable[[float], None] = stop.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self.base_url = base_url.rstrip("/")
-        self.host = urlsplit(self.base_url).hostname or self.base_url
+    document: dict[str, Any]
+
+    def json(self, **kwargs: Any) -> dict[str, Any]:
+        return self.document
+
+
+class RetryPolicy:
+    """How one tenant's requests are paced, retried and given up on, shared by every thread's
+    session. dlt's retrying session retries each request on its own, so it cannot express this:
+    a budget of failures in a row for the whole tenant, pacing from the rate-limit headers before
+    a 429, no retry for a host that cannot be reached, waits a stop request cuts short, and
+    messages naming tenant, host and cause."""
+
+    def __init__(self, base_url: str, tenant_id: str, budget_seconds: float,
+                 sleep: Callable[[float], None], clock: Callable[[], float]):
+        parts = urlsplit(base_url)
+        self.host, self._base_path = parts.hostname or base_url, parts.path.rstrip("/")
         self.tenant_id = tenant_id
-        self._auth = (f"{email}/token", token)
-        self._local = threading.local()  # one session per thread: exports fetch ahead in threads
         self._sleep, self._clock = sleep, clock
         self._pacer = Pacer(clock, sleep)
-        self._streak = FailureStreak(
-            settings.RETRY_BUDGET_SECONDS if budget_seconds is None else budget_seconds, clock)
+        self.streak = FailureStreak(budget_seconds, clock)
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-            session.auth = self._auth
-            session.headers["Accept"] = "application/json"
-        return session
-
-    def get(self, path: str, params: dict[str, Any] | None = None, *, envelope: str | None = None) -> dict:
-        """GET a JSON document (with a list under ``envelope``, if given), retrying what is worth it
-        while the tenant's retry budget lasts."""
+    def send(self, request: requests.PreparedRequest, attempt: Callable[[float], requests.Response],
+             envelope: str | None) -> Answer:
+        """Send ``request`` with ``attempt(read_timeout)`` until it answers with the JSON document
+        it should (with a list under ``envelope``, if given), retrying what is worth it while the
+        tenant's retry budget lasts."""
+        path = self._path(request.url or "")
         bucket, failures = settings.rate_limit_bucket(path), 0
         while True:
             self._pacer.acquire(bucket)
             started = self._clock()
             try:
-                body = self._attempt(path, params, envelope, bucket)
-            except Unreachable as unreachable:
-                raise ZendeskApiError(f"tenant {self.tenant_id!r}: cannot reach {self.host}: {unreachable}"
+                return self._attempt(attempt, path, envelope, bucket)
+            except Unreachable as cause:
+                raise ZendeskApiError(f"tenant {self.tenant_id!r}: cannot reach {self.host}: {cause}"
                                       ) from None
             except Retry as retry:
                 failures += 1
-                lasted = self._streak.failed(started)
+                lasted = self.streak.failed(started)
                 wait = retry.seconds or backoff(failures)
-                if not self._streak.allows(wait):
+                if not self.streak.allows(wait):
                     raise ZendeskApiError(
                         f"tenant {self.tenant_id!r}: {self.host} kept failing for {lasted:.0f} s (retry "
-                        f"budget {self._streak.budget_seconds:.0f} s), last: {retry.problem} on GET {path}",
+                        f"budget {self.streak.budget_seconds:.0f} s), last: {retry.problem} on GET {path}",
                         status=retry.status) from None
                 logger.warning("tenant %s: GET %s failed (%s), retry %d in %.2f s",
                                self.tenant_id, path, retry.problem, failures, wait)
@@ -208,16 +214,12 @@ class ZendeskClient:
                     self._pacer.hold(bucket, wait)  # the next acquire waits it out
                 else:
                     self._sleep(wait)
-            else:
-                self._streak.succeeded()
-                return body
 
-    def _attempt(self, path: str, params: dict[str, Any] | None, envelope: str | None, bucket: str) -> dict:
-        """One request: the document, or Retry / RateLimited / Unreachable / ZendeskApiError."""
+    def _attempt(self, attempt: Callable[[float], requests.Response], path: str, envelope: str | None,
+                 bucket: str) -> Answer:
+        """One request: the answer, or Retry / RateLimited / Unreachable / ZendeskApiError."""
         try:
-            read_timeout = self._streak.timeout(settings.READ_TIMEOUT_SECONDS)
-            response = self._session().get(self.base_url + path, params=params,
-                                           timeout=(settings.CONNECT_TIMEOUT_SECONDS, read_timeout))
+            response = attempt(self.streak.timeout(settings.READ_TIMEOUT_SECONDS))
             content = response.content
         except RETRIED_ERRORS as exc:
             cause = unreachable(exc)
@@ -235,29 +237,147 @@ class ZendeskClient:
             raise ZendeskApiError(f"tenant {self.tenant_id!r}: GET {path} returned HTTP {status}",
                                   status=status, path=path)
         try:
-            return parse(content, envelope)
+            document = parse(content, envelope)
         except MalformedPage as exc:
             raise Retry(str(exc)) from None
+        self.streak.succeeded()
+        response.__class__ = Answer  # the same answer, keeping the document just parsed
+        response.document = document
+        return response
+
+    def _path(self, url: str) -> str:
+        """The API path of a URL (below the tenant's base URL, without the query)."""
+        path = urlsplit(url).path
+        return path[len(self._base_path):] if path.startswith(self._base_path) else path
+
+
+class PolicySession(requests.Session):
+    """The session dlt's RESTClient sends through: every request, first page or next, goes
+    through the tenant's retry policy. ``envelope``, passed on by ``RESTClient`` with the other
+    send arguments, names the list a page must hold."""
+
+    def __init__(self, policy: RetryPolicy):
+        super().__init__()
+        self.policy = policy
+        self.headers["Accept"] = "application/json"
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        envelope = kwargs.pop("envelope", None)
+        kwargs.pop("timeout", None)  # set per attempt, cut to what the retry budget has left
+
+        def attempt(read_timeout: float) -> requests.Response:
+            return super(PolicySession, self).send(
+                request, timeout=(settings.CONNECT_TIMEOUT_SECONDS, read_timeout), **kwargs)
+
+        return self.policy.send(request, attempt, envelope)
+
+
+class ExportCursorPaginator(JSONResponseCursorPaginator):
+    """Zendesk's cursor-based exports: the next page from ``after_cursor``, until ``end_of_stream``
+    (dlt's cursor paginator stops only when the cursor is missing, and Zendesk sends one on the
+    last page too: where the next run resumes). ``position`` is the last cursor seen."""
+
+    def __init__(self, cursor: str | None):
+        super().__init__(cursor_path="after_cursor", cursor_param="cursor")
+        self.position = cursor
+
+    def update_state(self, response: requests.Response, data: list[Any] | None = None) -> None:
+        super().update_state(response, data)
+        self.position = self._next_reference or self.position
+        if response.json().get("end_of_stream"):
+            self._has_next_page = False
+
+    def update_request(self, request: requests.Request) -> None:
+        super().update_request(request)
+        request.params.pop("start_time", None)  # the cursor says where; start_time is for the first page
+
+
+class ListCursorPaginator(JSONResponseCursorPaginator):
+    """Cursor pagination of list endpoints: ``page[after]`` from ``meta.after_cursor`` while
+    ``meta.has_more``. A page without ``has_more`` ends the list: dlt's paginator would raise an
+    error holding the whole answer, records included."""
+
+    def __init__(self) -> None:
+        super().__init__(cursor_path="meta.after_cursor", cursor_param="page[after]",
+                         has_more_path="meta.has_more")
+
+    @property
+    def position(self) -> str | None:
+        return self._next_reference
+
+    def _handle_missing_has_more(self, response_json: dict[str, Any]) -> None:
+        pass
+
+    def _handle_invalid_has_more(self, has_more: Any) -> None:
+        self._has_next_page = False
+
+
+class TimeExportPaginator(BasePaginator):
+    """Zendesk's time-based exports, paged by hand: no dlt paginator can say that the next
+    ``start_time`` is this page's ``end_time`` (so the boundary second is served again) and that a
+    full page inside one second must step past it. ``position`` is where to start next."""
+
+    def __init__(self, start_time: int):
+        super().__init__()
+        self.position = start_time
+
+    def update_state(self, response: requests.Response, data: list[Any] | None = None) -> None:
+        body, start = response.json(), self.position
+        end_time = int(body.get("end_time") or start)
+        if body.get("end_of_stream"):
+            self._has_next_page, self.position = False, max(end_time, start)
+        else:
+            # A full page inside one second holds that whole second: step past it.
+            self.position = end_time if end_time > start else start + 1
+
+    def update_request(self, request: requests.Request) -> None:
+        request.params["start_time"] = self.position
+
+
+Paginator = ExportCursorPaginator | ListCursorPaginator | TimeExportPaginator  # each knows its ``position``
+
+
+class ZendeskClient:
+    """Talks to one tenant's Zendesk with an API token, through dlt's ``RESTClient`` and paginators
+    and the tenant's retry policy."""
+
+    def __init__(
+        self,
+        base_url: str,
+        email: str,
+        token: str,
+        *,
+        tenant_id: str,
+        budget_seconds: float | None = None,
+        sleep: Callable[[float], None] = stop.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.policy = RetryPolicy(
+            self.base_url, tenant_id,
+            settings.RETRY_BUDGET_SECONDS if budget_seconds is None else budget_seconds, sleep, clock)
+        self._auth = HttpBasicAuth(f"{email}/token", token)
+        self._local = threading.local()  # one session per thread: exports fetch ahead in threads
+
+    def _rest(self) -> RESTClient:
+        rest = getattr(self._local, "rest", None)
+        if rest is None:
+            rest = self._local.rest = RESTClient(self.base_url, auth=self._auth,
+                                                 session=PolicySession(self.policy))
+        return rest
+
+    def get(self, path: str, params: dict[str, Any] | None = None, *, envelope: str | None = None) -> dict:
+        """GET a JSON document (with a list under ``envelope``, if given)."""
+        return self._rest().get(path, params=params, envelope=envelope).json()
 
     def cursor_export(
         self, path: str, key: str, *, start_time: int, cursor: str | None = None,
         params: dict[str, Any] | None = None,
     ) -> Iterator[Page]:
         """A cursor-based incremental export, from ``cursor`` if given, else from ``start_time``."""
-        def pages() -> Iterator[Page]:
-            query: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": start_time}
-            position = cursor
-            while True:
-                body = self.get(path, {**(params or {}), "per_page": settings.EXPORT_PAGE_SIZE, **query},
-                                envelope=key)
-                position = body.get("after_cursor") or position
-                done = bool(body.get("end_of_stream")) or not body.get("after_cursor")
-                yield Page(body[key], body, position)
-                if done:
-                    return
-                query = {"cursor": position}
-
-        return fetch_ahead(pages())
+        query: dict[str, Any] = {"cursor": cursor} if cursor else {"start_time": start_time}
+        return self._pages(path, key, {**(params or {}), "per_page": settings.EXPORT_PAGE_SIZE, **query},
+                           ExportCursorPaginator(cursor))
 
     def time_export(
         self, path: str, key: str, *, start_time: int, params: dict[str, Any] | None = None
@@ -267,34 +387,30 @@ class ZendeskClient:
         Pages end on a whole second and the next page starts at that second again, so items at
         the boundary come twice; callers merge on their keys.
         """
-        def pages() -> Iterator[Page]:
-            start = start_time
-            while True:
-                body = self.get(path, {**(params or {}), "start_time": start}, envelope=key)
-                end_time = int(body.get("end_time") or start)
-                if body.get("end_of_stream"):
-                    yield Page(body[key], body, max(end_time, start))
-                    return
-                # A full page inside one second holds that whole second: step past it.
-                start = end_time if end_time > start else start + 1
-                yield Page(body[key], body, start)
-
-        return fetch_ahead(pages())
+        return self._pages(path, key, {**(params or {}), "start_time": start_time},
+                           TimeExportPaginator(start_time))
 
     def list_pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
         """A list endpoint with cursor pagination (``page[size]``, ``page[after]``, ``meta.has_more``)."""
+        return self._pages(path, key, {**(params or {}), "page[size]": settings.LIST_PAGE_SIZE},
+                           ListCursorPaginator())
+
+    def _pages(self, path: str, key: str, params: dict[str, Any], paginator: Paginator) -> Iterator[Page]:
+        """The pages of ``path`` with their items under ``key``, fetched one ahead of the caller."""
         def pages() -> Iterator[Page]:
-            query = {**(params or {}), "page[size]": settings.LIST_PAGE_SIZE}
-            while True:
-                body = self.get(path, query, envelope=key)
-                meta = body.get("meta") or {}
-                done = not meta.get("has_more") or not meta.get("after_cursor")
-                yield Page(body[key], body, meta.get("after_cursor"))
-                if done:
-                    return
-                query = {**query, "page[after]": meta["after_cursor"]}
+            # no response hook: the retry policy judges every answer before dlt sees it
+            for data in self._rest().paginate(path, params=params, paginator=paginator,
+                                              data_selector=_selector(key), hooks={"response": []},
+                                              envelope=key):
+                yield Page(list(data), data.response.json(), paginator.position)
 
         return fetch_ahead(pages())
+
+
+@functools.lru_cache
+def _selector(key: str) -> JSONPath:
+    """The compiled JSON path of a page's list (dlt would compile a string again for every page)."""
+    return jsonpath.compile_path(key)
 
 
 def parse(content: bytes, envelope: str | None) -> dict[str, Any]:
