@@ -27,6 +27,7 @@ from pipelines import stop
 from pipelines.config import ConfigError, TenantConfig, load_tenants
 from pipelines.home import home
 from pipelines.load import date_ranges
+from pipelines.memory import release_memory
 
 if TYPE_CHECKING:
     from assets.freshness import Served
@@ -255,6 +256,7 @@ def _ingest_then_build(defs: dg.Definitions, instance: dg.DagsterInstance, targe
             stop.check()
             progress(f"[{index}/{len(targets)}] ingest {tenant.id} ({tenant.platform}){span}")
             result = execute(ingest, instance, progress, run_config=run_config, partition_key=tenant.id)
+            release_memory()  # what the load held, before the next load and dbt's build
             stop.check()
             outcome.changed_rows[tenant.id] = outcome.changed_rows.get(tenant.id, 0) + changed_rows(result)
             if not result.success:
