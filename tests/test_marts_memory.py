@@ -101,7 +101,8 @@ def test_fct_tickets_builds_a_million_tickets_within_a_small_memory_bound(tmp_pa
         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
         "--vars", json.dumps({"tenants": dict.fromkeys(TENANTS, "zendesk")}), "--quiet",
     ])
-    assert result.success, f"dbt run failed: {result.exception or result.result}"
+    failures = [f"{r.node.name}: {r.message}" for r in result.result or [] if r.status != "success"]
+    assert result.success, f"dbt run failed: {result.exception or failures}"
     with duckdb.connect(str(warehouse)) as con:
         count, keyed, rated, deleted = con.execute(
             "select count(*), count(*) filter (where requester_key = rpad(cast(ticket_id % ? + 1 as varchar),"
