@@ -9,6 +9,9 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+-- the pre-hook deletes the rows of the changed tickets:
+-- depends_on: {{ ref('int_ticket_changes__ticket') }}
+
 {%- set since = deskpulse.refreshed_since(is_incremental()) %}
 
 with
