@@ -27,6 +27,7 @@ from assets.tenants import sync_tenant_partitions
 from pipelines.ingest import stop
 from pipelines.ingest.config import ConfigError, TenantConfig
 from pipelines.ingest.home import home
+from pipelines.ingest.memory import release_memory
 from pipelines.ingest.window import date_ranges
 from pipelines.platforms import load_tenants
 
@@ -248,6 +249,7 @@ def _ingest_then_build(defs: dg.Definitions, instance: dg.DagsterInstance, targe
             stop.check()
             progress(f"[{index}/{len(targets)}] ingest {tenant.id} ({tenant.platform}){span}")
             result = execute(ingest, instance, progress, run_config=run_config, partition_key=tenant.id)
+            release_memory()  # what the load held, before the next load and dbt's build
             stop.check()
             outcome.changed_rows[tenant.id] = outcome.changed_rows.get(tenant.id, 0) + changed_rows(result)
             if not result.success:

@@ -1,4 +1,5 @@
--- One row per ticket. Incremental by ticket: a run recomputes only the tickets that changed
+-- One row per ticket: its measures (int_ticket_measures__ticket) with keys for its people and
+-- group, and its tenant day. Incremental by ticket: a run recomputes only the tickets that changed
 -- (macros/incremental/changed_tickets.sql).
 
 {{ config(
@@ -8,57 +9,18 @@
     pre_hook="{{ deskpulse.delete_changed_tickets() }}",
 ) }}
 
+-- the pre-hook deletes the rows of the changed tickets:
+-- depends_on: {{ ref('int_ticket_changes__ticket') }}
+
 {%- set since = deskpulse.refreshed_since(is_incremental()) %}
 
 with
 
-changed as (
-
-    {{ deskpulse.changed_tickets(since) }}
-
-),
-
 tickets as (
 
-    select tickets.*, changed.refreshed_at, changed.is_stale_upstream
-    from {{ ref('stg_zendesk__tickets') }} as tickets
-    inner join changed
-        on tickets.tenant_id = changed.tenant_id
-        and tickets.ticket_id = changed.ticket_id
-    where {{ deskpulse.in_changed_tickets('tickets', since) }}
-
-),
-
-reply_times as (
-
-    select reply_times.*
-    from {{ ref('int_reply_times__ticket') }} as reply_times
-    where {{ deskpulse.refreshed_rows('reply_times', since) }}
-
-),
-
-resolution as (
-
-    select resolution.*
-    from {{ ref('int_resolution__ticket') }} as resolution
-    where {{ deskpulse.refreshed_rows('resolution', since) }}
-
-),
-
-business_minutes as (
-
-    select business_minutes.*
-    from {{ ref('int_business_minutes__ticket') }} as business_minutes
-    where {{ deskpulse.refreshed_rows('business_minutes', since) }}
-
-),
-
-latest_ratings as (
-
-    select ratings.tenant_id, ratings.ticket_id, ratings.score
-    from {{ ref('int_satisfaction_ratings__rating') }} as ratings
-    where ratings.is_latest_rating
-        and {{ deskpulse.refreshed_rows('ratings', since) }}
+    select tickets.*
+    from {{ ref('int_ticket_measures__ticket') }} as tickets
+    where {{ deskpulse.refreshed_rows('tickets', since) }}
 
 ),
 
@@ -96,46 +58,34 @@ final as (
         cast(requesters.user_key as {{ deskpulse.warehouse_type('varchar') }}) as requester_key,
         cast(assignees.user_key as {{ deskpulse.warehouse_type('varchar') }}) as assignee_key,
         cast(groups.group_key as {{ deskpulse.warehouse_type('varchar') }}) as group_key,
-        cast(business_minutes.schedule_id as bigint) as schedule_id,
-        cast(reply_times.first_reply_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+        cast(tickets.schedule_id as bigint) as schedule_id,
+        cast(tickets.first_reply_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
             as first_reply_at,
-        cast(reply_times.first_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
+        cast(tickets.first_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
             as first_reply_minutes,
-        cast(business_minutes.first_reply_business_minutes
+        cast(tickets.first_reply_business_minutes
             as {{ deskpulse.warehouse_type('double precision') }}) as first_reply_business_minutes,
         cast(first_repliers.user_key as {{ deskpulse.warehouse_type('varchar') }})
             as first_reply_agent_key,
-        cast(resolution.first_solved_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+        cast(tickets.first_solved_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
             as first_solved_at,
-        cast(resolution.final_solved_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+        cast(tickets.final_solved_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
             as final_solved_at,
-        cast(resolution.first_resolution_minutes as {{ deskpulse.warehouse_type('double precision') }})
+        cast(tickets.first_resolution_minutes as {{ deskpulse.warehouse_type('double precision') }})
             as first_resolution_minutes,
-        cast(business_minutes.first_resolution_business_minutes
+        cast(tickets.first_resolution_business_minutes
             as {{ deskpulse.warehouse_type('double precision') }}) as first_resolution_business_minutes,
-        cast(resolution.full_resolution_minutes as {{ deskpulse.warehouse_type('double precision') }})
+        cast(tickets.full_resolution_minutes as {{ deskpulse.warehouse_type('double precision') }})
             as full_resolution_minutes,
-        cast(business_minutes.full_resolution_business_minutes
+        cast(tickets.full_resolution_business_minutes
             as {{ deskpulse.warehouse_type('double precision') }}) as full_resolution_business_minutes,
-        cast(coalesce(resolution.agent_replies, 0) as bigint) as agent_replies,
-        cast(coalesce(resolution.reopens, 0) as bigint) as reopens,
-        cast(coalesce(resolution.is_one_touch, false) as boolean) as is_one_touch,
-        cast(latest_ratings.score as {{ deskpulse.warehouse_type('varchar') }}) as csat_score,
+        cast(coalesce(tickets.agent_replies, 0) as bigint) as agent_replies,
+        cast(coalesce(tickets.reopens, 0) as bigint) as reopens,
+        cast(coalesce(tickets.is_one_touch, false) as boolean) as is_one_touch,
+        cast(tickets.csat_score as {{ deskpulse.warehouse_type('varchar') }}) as csat_score,
         cast(coalesce(tickets.is_stale_upstream, false) as boolean) as is_stale_upstream,
         cast(tickets.refreshed_at as {{ dbt.type_timestamp() }}) as refreshed_at
     from tickets
-    left join reply_times
-        on tickets.tenant_id = reply_times.tenant_id
-        and tickets.ticket_id = reply_times.ticket_id
-    left join resolution
-        on tickets.tenant_id = resolution.tenant_id
-        and tickets.ticket_id = resolution.ticket_id
-    left join business_minutes
-        on tickets.tenant_id = business_minutes.tenant_id
-        and tickets.ticket_id = business_minutes.ticket_id
-    left join latest_ratings
-        on tickets.tenant_id = latest_ratings.tenant_id
-        and tickets.ticket_id = latest_ratings.ticket_id
     left join users as requesters
         on tickets.tenant_id = requesters.tenant_id
         and tickets.requester_id = requesters.user_id
@@ -143,8 +93,8 @@ final as (
         on tickets.tenant_id = assignees.tenant_id
         and tickets.assignee_id = assignees.user_id
     left join users as first_repliers
-        on reply_times.tenant_id = first_repliers.tenant_id
-        and reply_times.first_reply_agent_id = first_repliers.user_id
+        on tickets.tenant_id = first_repliers.tenant_id
+        and tickets.first_reply_agent_id = first_repliers.user_id
     left join groups
         on tickets.tenant_id = groups.tenant_id
         and tickets.group_id = groups.group_id
