@@ -47,6 +47,12 @@ def tenant_pipeline(tenant: TenantConfig, pipelines_dir: Path | None = None) -> 
     )
 
 
+# dlt's setting: every raw row carries the id of the load that wrote it (dlt leaves the column out
+# of arrow tables by default), so the build plan tells a big table a load wrote to from one it
+# left alone by the latest id among its rows (pipelines/build_plan.py)
+ROW_LOAD_IDS = {"NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true"}
+
+
 def load_tenant(tenant: TenantConfig, window: DateRange | None = None,
                 report: IngestReport | None = None) -> LoadInfo:
     """Extract, normalise and load one tenant's data: everything new since the last load, or only
@@ -59,7 +65,7 @@ def load_tenant(tenant: TenantConfig, window: DateRange | None = None,
     report = report or IngestReport(tenant.id)
     source = platform(tenant.platform).source(tenant, window, report)
     pipeline = tenant_pipeline(tenant)
-    with few_collections():
+    with few_collections(), home.environment(**ROW_LOAD_IDS):
         info = pipeline.run(source, loader_file_format="parquet")
     checkpoint(home.warehouse_path())
     drop_loaded_packages(Path(pipeline.working_dir))

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from pipelines.fakes.zendesk import facts
 from pipelines.fakes.zendesk.api import FakeZendesk
 from pipelines.fakes.zendesk.metrics import metric_events
 from pipelines.ingest import home
@@ -175,7 +176,7 @@ def test_tags_brands_organisations_fields_and_slas_match_the_world(api: FakeZend
 
 def test_zendesk_metrics_and_metric_events_are_loaded(api: FakeZendesk, world: World) -> None:
     load_tenant(tenant(api))
-    cutoff = api.as_of - timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    cutoff = api.as_of - timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     expected = Counter((e.metric, e.type) for t in world.tickets()
                        for e in metric_events(t, world.sla_policies(), world.agent_ids, cutoff))
     loaded = query("select metric, type, count(*) from raw_acme.ticket_metric_events group by 1, 2")
@@ -193,7 +194,7 @@ def test_zendesk_metrics_and_metric_events_are_loaded(api: FakeZendesk, world: W
 
 def test_a_second_load_fetches_only_what_changed(api: FakeZendesk, world: World) -> None:
     before, after = world.start + timedelta(days=50), world.start + timedelta(days=90)
-    delay = timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    delay = timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     api.as_of = before
     load_tenant(tenant(api))
     api.as_of = after
@@ -236,6 +237,26 @@ def test_a_second_load_fetches_only_what_changed(api: FakeZendesk, world: World)
         "tickets": 0, "users": 0, "ticket_events": repeated}
 
 
+def test_a_time_based_read_leaves_out_only_what_it_loaded_at_the_second_it_starts_at() -> None:
+    """The export starts again at the last second it served: the records loaded then are left
+    out; one that arrived in that second since, or changed within it, is new."""
+    from pipelines.sources.zendesk import _follow
+    from pipelines.sources.zendesk.client import Page
+
+    def read(pages: list[Page], state: dict) -> list[dict]:
+        return [item for _, items in _follow(iter(pages), state, "start_time", None, lambda i: i["at"])
+                for item in items]
+
+    state: dict = {}
+    first = [{"id": 1, "at": 10}, {"id": 2, "at": 12}, {"id": 3, "at": 12, "score": "good"}]
+    assert read([Page(first[:2], {}, 12), Page(first[1:], {}, 12)], state) == first[:2] + first[2:]
+    assert state["start_time"] == 12
+    late, changed = {"id": 4, "at": 12}, {"id": 3, "at": 12, "score": "bad"}
+    again = [first[1], first[2], late, changed, {"id": 5, "at": 13}]
+    assert read([Page(again, {}, 13)], state) == [late, changed, {"id": 5, "at": 13}]
+    assert read([Page([{"id": 5, "at": 13}], {}, 13)], state) == []  # nothing new: nothing loaded
+
+
 def test_a_load_leaves_its_rows_in_the_warehouse_file_while_the_process_holds_it_open(
     api: FakeZendesk, world: World
 ) -> None:
@@ -249,7 +270,7 @@ def test_a_load_leaves_its_rows_in_the_warehouse_file_while_the_process_holds_it
         load_tenant(tenant(api))
         assert not wal.exists() or wal.stat().st_size == 0
         tickets = held_open.execute("select count(*) from raw_acme.tickets").fetchall()[0][0]
-    visible = api.as_of - timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    visible = api.as_of - timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     assert tickets == sum(1 for t in world.tickets() if t.state_at(visible) is not None)
 
 
@@ -349,7 +370,7 @@ def test_a_rerun_after_a_crash_before_loading_gives_the_clean_rows(api: FakeZend
     acme = tenant(api)
     tenant_pipeline(acme).extract(zendesk_source(acme))  # the process dies before normalise and load
     load_tenant(acme)
-    visible = api.as_of - timedelta(seconds=settings.EXPORT_DELAY_SECONDS)
+    visible = api.as_of - timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     events = sum(len(a.events) for t in world.tickets() for a in t.audits_at(visible))
     assert query("select count(*), count(distinct id) from raw_acme.ticket_events") == [(events,) * 2]
     tickets = sum(1 for t in world.tickets() if t.state_at(visible) is not None)

@@ -50,6 +50,7 @@ EXPECTED = {
 BATCH_ROWS = 20_000  # dlt spends about a millisecond on every table it is given: give it few, large ones
 QUARANTINE = "quarantine"
 CLEARED = "cleared"
+LOAD_ID = "_dlt_load_id"  # dlt's column: the load that wrote a row
 QUARANTINE_KEY = ("table_name", "record_key")
 TYPE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError,
                UnicodeEncodeError)
@@ -182,7 +183,14 @@ class Quarantine:
             logger.warning("tenant %s: %d %s record(s) quarantined", self.tenant_id, added, self.table)
         table = _typed(self.rows, QUARANTINE_COLUMNS)
         self.rows = []
-        return dlt.mark.with_table_name(table, QUARANTINE)
+        return dlt.mark.with_table_name(with_load_id(table), QUARANTINE)
+
+
+def with_load_id(table: pa.Table) -> pa.Table:
+    """``table`` with dlt's ``_dlt_load_id`` column, empty: dlt writes the id of the load in it
+    (``pipelines.load.ROW_LOAD_IDS``), and it is nullable, so a table loaded before it had the
+    column takes it. The build plan tells a table a load wrote to by it (pipelines/build_plan.py)."""
+    return table.append_column(LOAD_ID, pa.nulls(table.num_rows, pa.string()))
 
 
 def _fingerprint(record: object) -> str:
