@@ -119,6 +119,19 @@ def test_a_backfill_that_brings_nothing_new_says_what_happened(demo, monkeypatch
     assert "serving files left as they were" in done and "published" not in done, done
 
 
+def test_a_rerun_that_finds_nothing_new_rebuilds_no_model(demo, monkeypatch):
+    """The exports serve their last second again and the full lists come whole every time; none of
+    it is new, so the build after the load has nothing to do."""
+    monkeypatch.setenv("DESKPULSE_HOME", str(demo["home"]))
+    with demo_tenants(TICKETS) as again:  # the same worlds and secrets, on new ports
+        rerun = deskpulse(demo["home"], "run", "--tenants", str(again.tenant_file))
+        served = sum(api.stats.get("ticket_events", {}).get("items", 0) for api in again.apis.values())
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert served > 0  # the last second of events, again
+    done = rerun.stdout.splitlines()[-1]
+    assert "2 tenant(s) loaded, 0 raw row(s) written" in done and "no dbt model rebuilt" in done, done
+
+
 @pytest.mark.slow
 def test_a_demo_of_another_size_rebuilds_the_demo_world(demo):
     bigger = TICKETS + 25
