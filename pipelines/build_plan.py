@@ -12,6 +12,17 @@ columns changed (its definition follows them); it already shows the new rows, an
 run on them. A mart whose last build was not followed by passing checks and a publish builds
 again, with its tests, until it is (the caller names them: that record is Dagster's).
 
+Why not dbt alone: with nothing changed at 100,000 tickets, `dbt build` runs all 41 models and
+108 data tests, its incremental models looking for changes (and recomputing the 8 tickets with
+events in the last second already seen, 3,495 agent days), in 129 s on a loaded machine (11.9 s
+of CPU); on this plan nothing runs, in 5.6 s (0.7 s of CPU), measured on the transform
+benchmark's warehouse (`deskpulse bench transform --tickets 100000 --without-plan` builds the same
+way without the plan). dbt's own selection does not see data: `state:modified` follows the
+project's code (here the project identity, below, makes everything build), and
+`source_status:fresher` needs `dbt source freshness` over a `loaded_at_field` of one schema per
+source, while each tenant has a schema of its own, and a timestamp misses deleted rows (erasure,
+retention).
+
 Whatever it cannot vouch for builds in full: no record of a build, another dbt project or other
 vars, a full refresh. Every writer of raw shows in the fingerprint: small tables are compared row
 by row, on their own columns (a full list dlt loads again on every run gets new ``_dlt_load_id``
