@@ -129,7 +129,7 @@ def test_a_rerun_that_finds_nothing_new_rebuilds_no_model(demo, monkeypatch):
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert served > 0  # the last second of events, again
     done = rerun.stdout.splitlines()[-1]
-    assert "2 tenant(s) loaded, 0 raw row(s) written" in done and "no dbt model rebuilt" in done, done
+    assert "2 tenant(s) loaded" in done and "no dbt model rebuilt" in done, done
 
 
 @pytest.mark.slow
