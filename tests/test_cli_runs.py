@@ -130,6 +130,11 @@ def test_a_rerun_that_finds_nothing_new_rebuilds_no_model(demo, monkeypatch):
     assert served > 0  # the last second of events, again
     done = rerun.stdout.splitlines()[-1]
     assert "2 tenant(s) loaded" in done and "no dbt model rebuilt" in done, done
+    # what tells the build plan a load wrote a big table: every row's load id (pipelines/load.py)
+    with duckdb.connect(str(demo["home"] / "warehouse.duckdb"), read_only=True) as con:
+        unstamped = con.execute("select count(*) filter (where _dlt_load_id is null), count(*)"
+                                " from raw_northwind.ticket_events").fetchall()[0]
+    assert unstamped[0] == 0 < unstamped[1]
 
 
 @pytest.mark.slow
