@@ -89,6 +89,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
     os.environ["DESKPULSE_WAREHOUSE"] = str(warehouse_path())  # the dbt subprocess inherits it
     build_vars = dbt_vars(tenants.load())
     plan = build_plan(context, asset_graph, build_vars)
+    if plan and plan.idle:
+        record_build(warehouse_path(), plan)
+        return
     with retry_only_transient():
         invocation = dbt.cli(["build", "--vars", json.dumps(build_vars), *DATA_BUILD_ARGS,
                               *(plan.args() if plan else [])], context=context,

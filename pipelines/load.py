@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -35,9 +36,17 @@ BULK_GC_THRESHOLDS = (100_000, 50, 1_000)
 DUCKDB_SETTINGS = {"memory_limit": "512MB", "preserve_insertion_order": False}
 
 
+# dlt's setting: every raw row carries the id of the load that wrote it (dlt leaves the column out
+# of arrow tables by default), so the build plan tells a big table a load wrote to from one it
+# left alone by the latest id among its rows (pipelines/build_plan.py)
+ROW_LOAD_IDS = {"NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true"}
+
+
 def tenant_pipeline(tenant: TenantConfig, pipelines_dir: Path | None = None) -> dlt.Pipeline:
     """The dlt pipeline of one tenant: its own name, state folder (under ``pipelines_dir``, by
-    default deskpulse's) and warehouse schema."""
+    default deskpulse's) and warehouse schema. Its rows carry their load's id (``ROW_LOAD_IDS``,
+    read by dlt when it extracts, in this process)."""
+    os.environ.update(ROW_LOAD_IDS)
     return dlt.pipeline(
         pipeline_name=f"{tenant.platform}_{tenant.id}",
         destination=dlt.destinations.duckdb(

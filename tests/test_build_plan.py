@@ -4,14 +4,22 @@ out what it cannot vouch for. Raw tables are written here by hand; the dbt manif
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import duckdb
 import pytest
 
+from pipelines import build_plan
 from pipelines.build_plan import DATA_BUILD_ARGS, plan_build, record_build
+from pipelines.fakes.zendesk.api import FakeZendesk
+from pipelines.ingest.home import warehouse_path
+from pipelines.load import load_tenant
+from pipelines.world import World, WorldConfig
+from tests.ingest_support import tenant, use_environment
 
 VARS = {"tenants": {"acme": "zendesk", "globex": "zendesk"}}
 BIG = 60_000  # rows: past the size up to which a raw table is compared whole
+FIRST_LOAD, NEXT_LOAD = "1700000000.1", "1700000900.2"  # dlt load ids
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +37,14 @@ def warehouse(tmp_path):
         for tenant in VARS["tenants"]:
             schema = f"raw_{tenant}"
             con.execute(f"create schema {schema}")
-            con.execute(f"create table {schema}.groups as select range as id, 'g' || range as name"
+            con.execute(f"create table {schema}.groups as select range as id, 'g' || range as name,"
+                        f" '{FIRST_LOAD}' as _dlt_load_id, gen_random_uuid()::varchar as _dlt_id"
                         " from range(3)")
-            con.execute(f"create table {schema}.brands as select range as id from range(2)")
-            con.execute(f"create table {schema}.tickets as select range as id, 'open' as status"
-                        f" from range({BIG})")
-            con.execute(f"create table {schema}._dlt_loads as select '1700000000.1' as load_id, 0 as status")
+            con.execute(f"create table {schema}.brands as select range as id, '{FIRST_LOAD}' as _dlt_load_id"
+                        " from range(2)")
+            con.execute(f"create table {schema}.tickets as select range as id, 'open' as status,"
+                        f" '{FIRST_LOAD}' as _dlt_load_id from range({BIG})")
+            con.execute(f"create table {schema}._dlt_loads as select '{FIRST_LOAD}' as load_id, 0 as status")
     return path
 
 
@@ -60,6 +70,7 @@ def test_nothing_builds_when_raw_is_as_recorded(warehouse, manifest):
     plan = plan_build(warehouse, manifest, VARS)
     assert built(manifest, plan) == set()
     assert "nothing to build" in plan.reason
+    assert plan.idle  # the callers do not start dbt
 
 
 def test_a_changed_reference_table_builds_what_it_feeds(warehouse, manifest):
@@ -85,9 +96,23 @@ def test_deleted_rows_and_new_loads_change_a_big_table(warehouse, manifest):
     assert "fct_tickets" in built(manifest, plan_build(warehouse, manifest, VARS))
 
     record_build(warehouse, plan_build(warehouse, manifest, VARS))
-    sql(warehouse, "update raw_acme.tickets set status = 'solved' where id = 8")  # a dlt merge...
-    sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")  # ...is a new load
+    # a dlt merge writes the row again, with the id of its load
+    sql(warehouse, f"update raw_acme.tickets set status = 'solved', _dlt_load_id = '{NEXT_LOAD}'"
+                   " where id = 8")
+    sql(warehouse, f"insert into raw_acme._dlt_loads values ('{NEXT_LOAD}', 0)")
     assert "fct_tickets" in built(manifest, plan_build(warehouse, manifest, VARS))
+
+
+def test_a_load_that_brought_no_rows_of_a_table_builds_nothing_it_feeds(warehouse, manifest):
+    """Every load writes the tenant's full lists again (new dlt row ids, the same content) and
+    adds to dlt's list of loads; a big table none of whose rows it wrote is as it was."""
+    record_build(warehouse, plan_build(warehouse, manifest, VARS))
+    sql(warehouse, f"update raw_acme.groups set _dlt_load_id = '{NEXT_LOAD}',"
+                   " _dlt_id = gen_random_uuid()::varchar")
+    sql(warehouse, f"insert into raw_acme._dlt_loads values ('{NEXT_LOAD}', 0)")
+    plan = plan_build(warehouse, manifest, VARS)
+    assert built(manifest, plan) == set()
+    assert "nothing to build" in plan.reason
 
 
 def test_new_raw_columns_rebuild_what_the_table_feeds(warehouse, manifest):
@@ -113,8 +138,8 @@ def test_new_rows_run_the_tests_of_views_they_do_not_redefine(warehouse, manifes
     """New ticket rows feed every ticket model, but the staging view of raw tickets reads them as
     it is: it is not re-created, while its tests still check the rows it now shows."""
     record_build(warehouse, plan_build(warehouse, manifest, VARS))
-    sql(warehouse, "insert into raw_acme.tickets values (99999, 'new')")
-    sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")
+    sql(warehouse, f"insert into raw_acme.tickets values (99999, 'new', '{NEXT_LOAD}')")
+    sql(warehouse, f"insert into raw_acme._dlt_loads values ('{NEXT_LOAD}', 0)")
     plan = plan_build(warehouse, manifest, VARS)
     names = built(manifest, plan)
     assert {"int_ticket_changes__ticket", "fct_tickets"} <= names
@@ -134,7 +159,7 @@ def test_a_mart_not_settled_builds_again_with_its_tests_though_nothing_changed(w
     again, so its checks run again; nothing upstream of it does."""
     record_build(warehouse, plan_build(warehouse, manifest, VARS))
     plan = plan_build(warehouse, manifest, VARS, unsettled=["fct_tickets"])
-    assert built(manifest, plan) == {"fct_tickets"}
+    assert built(manifest, plan) == {"fct_tickets"} and not plan.idle
     tests = data_tests_on(manifest, "fct_tickets")
     assert tests and not tests & set(plan.exclude)
     assert data_tests_on(manifest, "dim_agents") <= set(plan.exclude)
@@ -152,8 +177,8 @@ def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path, change):
 
     record_build(warehouse, plan_build(warehouse, manifest, VARS))
     if change == "new tickets":
-        sql(warehouse, "insert into raw_acme.tickets values (99999, 'new')")
-        sql(warehouse, "insert into raw_acme._dlt_loads values ('1700000900.2', 0)")
+        sql(warehouse, f"insert into raw_acme.tickets values (99999, 'new', '{NEXT_LOAD}')")
+        sql(warehouse, f"insert into raw_acme._dlt_loads values ('{NEXT_LOAD}', 0)")
     plan = plan_build(warehouse, manifest, VARS, unsettled=["fct_tickets"] if change == "unsettled" else ())
     listed = dbtRunner().invoke(["ls", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
                                  str(DBT_PROJECT_DIR), "--output", "name", "--quiet", "--target-path",
@@ -176,3 +201,34 @@ def data_tests_on(manifest: dict, model: str) -> set[str]:
     """The names of the data tests on ``model``."""
     return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"
             and node.get("attached_node") == f"model.deskpulse.{model}"}
+
+
+def test_a_rerun_that_finds_nothing_new_builds_nothing(manifest, tmp_path, monkeypatch):
+    """The time-based exports serve their last second of events again, and every load writes the
+    full lists (groups, brands, schedules) again: a rerun with nothing new loads none of it as
+    new, so no model builds. The event tables are compared by dlt load id here, as at a hundred
+    thousand tickets; a day later, the changed tickets build again."""
+    monkeypatch.setattr(build_plan, "SMALL_TABLE_ROWS", 1_000)
+    use_environment(monkeypatch, tmp_path)
+    world = World(WorldConfig(tenant_id="acme", seed=2, tickets=300))
+    acme = {"tenants": {"acme": "zendesk"}}
+    with FakeZendesk(world) as api:
+        api.as_of = world.end - timedelta(days=1)
+        load_tenant(tenant(api))
+        record_build(warehouse_path(), plan_build(warehouse_path(), manifest, acme))
+        api.reset_stats()
+        load_tenant(tenant(api))
+        assert api.stats["ticket_events"]["items"] > 0  # the last second, served again
+        plan = plan_build(warehouse_path(), manifest, acme)
+        assert built(manifest, plan) == set()
+        assert "nothing to build" in plan.reason
+
+        with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+            big = {table for table, size in con.execute(
+                "select table_name, estimated_size from duckdb_tables() where schema_name = 'raw_acme'"
+            ).fetchall() if size > build_plan.SMALL_TABLE_ROWS}
+        assert {"ticket_events", "ticket_metric_events"} <= big
+        api.as_of = world.end
+        load_tenant(tenant(api))
+        assert {"int_ticket_changes__ticket", "fct_tickets"} <= built(manifest, plan_build(
+            warehouse_path(), manifest, acme))

@@ -119,6 +119,24 @@ def test_a_backfill_that_brings_nothing_new_says_what_happened(demo, monkeypatch
     assert "serving files left as they were" in done and "published" not in done, done
 
 
+def test_a_rerun_that_finds_nothing_new_rebuilds_no_model(demo, monkeypatch):
+    """The exports serve their last second again and the full lists come whole every time; none of
+    it is new, so the build after the load has nothing to do."""
+    monkeypatch.setenv("DESKPULSE_HOME", str(demo["home"]))
+    with demo_tenants(TICKETS) as again:  # the same worlds and secrets, on new ports
+        rerun = deskpulse(demo["home"], "run", "--tenants", str(again.tenant_file))
+        served = sum(api.stats.get("ticket_events", {}).get("items", 0) for api in again.apis.values())
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert served > 0  # the last second of events, again
+    done = rerun.stdout.splitlines()[-1]
+    assert "2 tenant(s) loaded" in done and "no dbt model rebuilt" in done, done
+    # what tells the build plan a load wrote a big table: every row's load id (pipelines/load.py)
+    with duckdb.connect(str(demo["home"] / "warehouse.duckdb"), read_only=True) as con:
+        unstamped = con.execute("select count(*) filter (where _dlt_load_id is null), count(*)"
+                                " from raw_northwind.ticket_events").fetchall()[0]
+    assert unstamped[0] == 0 < unstamped[1]
+
+
 @pytest.mark.slow
 def test_a_demo_of_another_size_rebuilds_the_demo_world(demo):
     bigger = TICKETS + 25

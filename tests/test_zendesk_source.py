@@ -228,6 +228,26 @@ def test_a_second_load_fetches_only_what_changed(api: FakeZendesk, world: World)
         "tickets": 0, "users": 0, "ticket_events": repeated}
 
 
+def test_a_time_based_read_leaves_out_only_what_it_loaded_at_the_second_it_starts_at() -> None:
+    """The export starts again at the last second it served: the records loaded then are left
+    out; one that arrived in that second since, or changed within it, is new."""
+    from pipelines.sources.zendesk import _follow
+    from pipelines.sources.zendesk.client import Page
+
+    def read(pages: list[Page], state: dict) -> list[dict]:
+        return [item for _, items in _follow(iter(pages), state, "start_time", None, lambda i: i["at"])
+                for item in items]
+
+    state: dict = {}
+    first = [{"id": 1, "at": 10}, {"id": 2, "at": 12}, {"id": 3, "at": 12, "score": "good"}]
+    assert read([Page(first[:2], {}, 12), Page(first[1:], {}, 12)], state) == first[:2] + first[2:]
+    assert state["start_time"] == 12
+    late, changed = {"id": 4, "at": 12}, {"id": 3, "at": 12, "score": "bad"}
+    again = [first[1], first[2], late, changed, {"id": 5, "at": 13}]
+    assert read([Page(again, {}, 13)], state) == [late, changed, {"id": 5, "at": 13}]
+    assert read([Page([{"id": 5, "at": 13}], {}, 13)], state) == []  # nothing new: nothing loaded
+
+
 def test_a_load_leaves_its_rows_in_the_warehouse_file_while_the_process_holds_it_open(
     api: FakeZendesk, world: World
 ) -> None:

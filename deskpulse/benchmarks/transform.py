@@ -9,7 +9,8 @@ builds the marts again, incrementally. Every build runs on its build plan
 checkpoint), as a load does: no build pays for the writes of the step before it. Two more builds
 bound what an incremental build can cost: the incremental build's nodes once more with no new
 rows (what those nodes cost however little changed), and a build with nothing changed (what the
-plan costs when it finds nothing to do).
+plan costs when it finds nothing to do). With ``--without-plan`` every build runs every node, as
+`dbt build` alone does, leaving each incremental model to find its changes: what the plan saves.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pipelines.world import World, WorldConfig
 logger = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-LOADER_VERSION = 4  # bump when what a kept warehouse holds changes, to load it again
+LOADER_VERSION = 5  # bump when what a kept warehouse holds changes, to load it again
 BENCH_TENANTS = (
     ("bench_ams", 101, "Europe/Amsterdam"),
     ("bench_nyc", 102, "America/New_York"),
@@ -47,6 +48,8 @@ BENCH_TENANTS = (
     ("bench_tyo", 104, "Asia/Tokyo"),
 )
 RAW_TABLES = ("tickets", "ticket_events", "users", "satisfaction_ratings")
+# --without-plan: every build runs every node, and dbt's incremental models find their changes
+WITHOUT_PLAN = BuildPlan((), "without a build plan: every node builds", "")
 
 
 # -- loading worlds through the real source ---------------------------------------------------------
@@ -196,15 +199,19 @@ def _build_args(dbt_vars: dict, target_path: Path, plan: BuildPlan, *, full_refr
 
 def dbt_build(warehouse: Path, tenants: dict[str, str], target_path: Path, *,
               full_refresh: bool = False, quiet: bool = True, select: str | None = None,
-              extra_vars: dict | None = None, plan: BuildPlan | None = None) -> BuildTiming:
+              extra_vars: dict | None = None, plan: BuildPlan | None = None,
+              with_plan: bool = True) -> BuildTiming:
     """Run `dbt build` (models, seeds, data tests) as the command-line program and time it; without
     ``select``, on ``plan`` or else the build plan (``pipelines.build_plan``) of the manifest a
-    parse left in ``target_path``, timed with it."""
+    parse left in ``target_path``, timed with it, unless ``with_plan`` is off."""
     dbt_vars = {"tenants": tenants, **(extra_vars or {})}
     started = time.monotonic()
     plan = (BuildPlan((), "a selection builds what it names", "") if select else
-            plan or plan_build(warehouse, json.loads((target_path / "manifest.json").read_text()), dbt_vars,
-                               full_refresh=full_refresh))
+            plan or (plan_build(warehouse, json.loads((target_path / "manifest.json").read_text()),
+                                dbt_vars, full_refresh=full_refresh) if with_plan else WITHOUT_PLAN))
+    if plan.idle:  # as the marts job does
+        record_build(warehouse, plan)
+        return BuildTiming(time.monotonic() - started, 0, plan=plan)
     command = [str(Path(sys.executable).with_name("dbt")),
                *_build_args(dbt_vars, target_path, plan, full_refresh=full_refresh, quiet=quiet,
                             select=select)]
@@ -212,7 +219,7 @@ def dbt_build(warehouse: Path, tenants: dict[str, str], target_path: Path, *,
     result = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"dbt build failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
-    if not select:
+    if not select and plan is not WITHOUT_PLAN:
         record_build(warehouse, plan)
     seconds = time.monotonic() - started
     run_results = json.loads((target_path / "run_results.json").read_text())
@@ -230,10 +237,11 @@ class InProcessDbt:
     """dbt run in this process on a manifest parsed once, as an orchestrator keeps it loaded:
     the timings are the builds themselves, without starting Python and parsing the project."""
 
-    def __init__(self, tenants: dict[str, str], target_path: Path, warehouse: Path):
+    def __init__(self, tenants: dict[str, str], target_path: Path, warehouse: Path, with_plan: bool = True):
         from dbt.cli.main import dbtRunner
 
         self.tenants, self.target_path, self.warehouse = tenants, target_path, warehouse
+        self.with_plan = with_plan
         os.environ["DESKPULSE_WAREHOUSE"] = str(warehouse)  # the manifest names its catalog
         parsed = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
                                      str(DBT_PROJECT_DIR), "--target-path", str(target_path), "--quiet",
@@ -244,18 +252,25 @@ class InProcessDbt:
         self.manifest = json.loads((target_path / "manifest.json").read_text())
 
     def build(self, *, full_refresh: bool = False, plan: BuildPlan | None = None) -> BuildTiming:
-        """One `dbt build` on ``plan`` or else its build plan (``pipelines.build_plan``), both timed."""
+        """One `dbt build` on ``plan`` or else its build plan (``pipelines.build_plan``), both timed;
+        every node, without a plan, if the runner was made so."""
         os.environ["DESKPULSE_WAREHOUSE"] = str(self.warehouse)
         dbt_vars = {"tenants": self.tenants}
         started, cpu_started = time.monotonic(), cpu_seconds()
-        plan = plan or plan_build(self.warehouse, self.manifest, dbt_vars, full_refresh=full_refresh)
+        plan = plan or (plan_build(self.warehouse, self.manifest, dbt_vars, full_refresh=full_refresh)
+                        if self.with_plan else WITHOUT_PLAN)
+        if plan.idle:  # as the marts job does
+            record_build(self.warehouse, plan)
+            return BuildTiming(time.monotonic() - started, 0, cpu_seconds=cpu_seconds() - cpu_started,
+                               plan=plan)
         result = self.runner.invoke(_build_args(dbt_vars, self.target_path, plan, full_refresh=full_refresh,
                                                 quiet=True, select=None))
         if not result.success:
             failed = [f"{r.node.unique_id}: {r.message}" for r in getattr(result.result, "results", [])
                       if str(r.status) in ("error", "fail")]
             raise RuntimeError(f"dbt build failed: {result.exception or '; '.join(failed)}")
-        record_build(self.warehouse, plan)
+        if plan is not WITHOUT_PLAN:
+            record_build(self.warehouse, plan)
         # a dbt process writes its log into the file as it exits; here dbt's connection stays
         # open, so the build does it itself rather than leave it to whatever writes next
         checkpoint(self.warehouse)
@@ -303,10 +318,11 @@ def _prepare_raw(worlds: list[World], cutoffs: dict[str, datetime], folder: Path
 
 
 def run_bench(tickets: int, *, tenants: int = 4, changed_share: float = 0.01, in_process: bool = True,
-              folder: Path | None = None, progress: Callable[[str], None] = lambda _: None
-              ) -> BenchReport:
+              with_plan: bool = True, folder: Path | None = None,
+              progress: Callable[[str], None] = lambda _: None) -> BenchReport:
     """Load (or reuse) the raw world, build every mart from scratch, merge ~1% changed tickets,
-    build again incrementally; return both timings."""
+    build again incrementally; return both timings. Without ``with_plan``, every build runs every
+    node (what the build plan saves)."""
     worlds = bench_worlds(tickets, tenants)
     folder = folder or home() / "bench" / f"transform-{tickets}-{tenants}"
     cutoffs = {w.config.tenant_id: cutoff(w, changed_share) for w in worlds}
@@ -318,7 +334,7 @@ def run_bench(tickets: int, *, tenants: int = 4, changed_share: float = 0.01, in
     target = folder / "target"
     tenant_vars = {w.config.tenant_id: "zendesk" for w in worlds}
     if in_process:
-        dbt = InProcessDbt(tenant_vars, target, warehouse)
+        dbt = InProcessDbt(tenant_vars, target, warehouse, with_plan)
 
         def build(full_refresh: bool, plan: BuildPlan | None = None) -> BuildTiming:
             return dbt.build(full_refresh=full_refresh, plan=plan)
@@ -326,7 +342,8 @@ def run_bench(tickets: int, *, tenants: int = 4, changed_share: float = 0.01, in
         dbt_parse(target, tenant_vars)  # partial parsing then serves both timed builds
 
         def build(full_refresh: bool, plan: BuildPlan | None = None) -> BuildTiming:
-            return dbt_build(warehouse, tenant_vars, target, full_refresh=full_refresh, plan=plan)
+            return dbt_build(warehouse, tenant_vars, target, full_refresh=full_refresh, plan=plan,
+                             with_plan=with_plan)
 
     progress("Full build ...")
     full = build(True)

@@ -14,6 +14,8 @@ and columns: ``raw_tables.py`` (docs/raw_contract.md is written from it).
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -64,10 +66,12 @@ from pipelines.sources.zendesk.tables import (
     cleared_row,
     extra_columns,
     to_table,
+    with_load_id,
     with_quarantine,
 )
 
 logger = logging.getLogger(__name__)
+SERVED = "served_at_start"  # state: digests of the items loaded at a time-based read's next start
 
 TICKETS_PER_BATCH = 2_000
 USER_KEYS_CACHED = 65_536  # a few megabytes
@@ -240,12 +244,15 @@ def satisfaction_ratings(
     pages = account.client.list_pages(settings.SATISFACTION_RATINGS, "satisfaction_ratings",
                                       {"start_time": since})
     updated = _item_time("updated_at")
+    served = {"start_time": since, SERVED: state.get(SERVED, [])}  # at the latest `updated_at`
     for _, items in _follow(pages, None, "", window, updated):
-        yield from _tables(account, SATISFACTION_RATINGS, items,
+        kept = _not_loaded(items, state, updated) if window is None else items
+        yield from _tables(account, SATISFACTION_RATINGS, kept,
                            lambda item: [rating_row(tenant.id, account.secret, item)], when=updated)
         latest = max([latest, *(t for t in map(updated, items) if t is not None)])
+        served = {"start_time": latest, SERVED: _served_at(items, latest, served, updated)}
     if window is None:
-        state["start_time"] = latest
+        state.update(served)
 
 
 # -- full lists, every run ------------------------------------------------------------------------
@@ -570,7 +577,7 @@ def _tables(account: Account, raw: RawTable, items: list[Any], to_rows: Callable
                          suppressed=typed.num_rows - kept.num_rows)
     _settle(quarantine, kept)
     if kept.num_rows:
-        yield kept
+        yield with_load_id(kept)
     if (changes := quarantine.drain()) is not None:
         yield changes
 
@@ -612,18 +619,46 @@ def _follow(pages: Iterator[Page], state: dict | None, key: str, window: DateRan
             when: Callable[[Any], int | None]) -> Iterator[tuple[Page, list[Any]]]:
     """Each page and the items to load from it. A regular run keeps each page's position in
     ``state[key]`` once its items are handed on; a backfill keeps the items before the window's end
-    and stops there, leaving state alone."""
+    and stops there, leaving state alone. A time-based export (``key`` "start_time") serves the
+    items of the second it starts at again: those the last run loaded are left out."""
     end = _unix(window.end) if window is not None else None
     for page in pages:
         if end is None:
-            yield page, page.items
+            repeats = state is not None and key == "start_time"
+            yield page, (_not_loaded(page.items, state, when) if repeats else page.items)
             if state is not None:
+                if repeats:
+                    state[SERVED] = _served_at(page.items, page.position, state, when)
                 state[key] = page.position
             continue
         kept = [item for item in page.items if (at := when(item)) is None or at < end]
         yield page, kept
         if len(kept) < len(page.items):
             return
+
+
+def _not_loaded(items: list[Any], state: dict, when: Callable[[Any], int | None]) -> list[Any]:
+    """``items`` of a time-based read without those the last run loaded at the second it starts
+    at (``state["start_time"]``), which the export serves again. A rerun with nothing new loads
+    nothing, so no table counts as changed and the next build has nothing to do
+    (``pipelines.build_plan``)."""
+    start, seen = state.get("start_time"), set(state.get(SERVED, ()))
+    if not seen:
+        return items
+    return [item for item in items if when(item) != start or _digest(item) not in seen]
+
+
+def _served_at(items: list[Any], second: int, state: dict, when: Callable[[Any], int | None]) -> list[str]:
+    """Digests of the items at ``second``, where the next read starts, with those of earlier pages
+    at that second, for `_not_loaded`."""
+    earlier = state.get(SERVED, []) if state.get("start_time") == second else []
+    return sorted({*earlier, *(_digest(item) for item in items if when(item) == second)})
+
+
+def _digest(item: Any) -> str:
+    """A short digest of an item's whole content: a record changed within the same second is new."""
+    content = json.dumps(item, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(content, digest_size=8).hexdigest()
 
 
 def _start(window: DateRange | None, state: dict, default: datetime) -> int:

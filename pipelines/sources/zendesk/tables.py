@@ -48,6 +48,7 @@ BATCH_ROWS = 20_000  # dlt spends about a millisecond on every table it is given
 QUARANTINE = QUARANTINE_TABLE.name
 CLEARED = ingest_columns.CLEARED.name
 QUARANTINE_COLUMNS = QUARANTINE_TABLE.hints
+LOAD_ID = "_dlt_load_id"  # dlt's column: the load that wrote a row
 TYPE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError,
                UnicodeEncodeError)
 
@@ -151,7 +152,14 @@ class Quarantine:
             logger.warning("tenant %s: %d %s record(s) quarantined", self.tenant_id, added, self.table)
         table = _typed(self.rows, QUARANTINE_COLUMNS)
         self.rows = []
-        return dlt.mark.with_table_name(table, QUARANTINE)
+        return dlt.mark.with_table_name(with_load_id(table), QUARANTINE)
+
+
+def with_load_id(table: pa.Table) -> pa.Table:
+    """``table`` with dlt's ``_dlt_load_id`` column, empty: dlt writes the id of the load in it
+    (``pipelines.load.ROW_LOAD_IDS``), and it is nullable, so a table loaded before it had the
+    column takes it. The build plan tells a table a load wrote to by it (pipelines/build_plan.py)."""
+    return table.append_column(LOAD_ID, pa.nulls(table.num_rows, pa.string()))
 
 
 def _fingerprint(record: object) -> str:
