@@ -54,11 +54,12 @@ class SharedWorld:
 
     @contextlib.contextmanager
     def environment(self, home: Path) -> Iterator[None]:
-        """``home`` as DESKPULSE_HOME and this world's logins and secrets in the environment."""
+        """``home`` as DESKPULSE_HOME, the tenant file as DESKPULSE_TENANTS (as ``run_graph`` leaves
+        it for the jobs it runs) and this world's logins and secrets in the environment."""
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("DESKPULSE_HOME", str(home))
-            for name in ("DAGSTER_HOME", "DESKPULSE_TENANTS"):
-                mp.delenv(name, raising=False)
+            mp.setenv("DESKPULSE_TENANTS", str(self.tenant_file.resolve()))
+            mp.delenv("DAGSTER_HOME", raising=False)
             for name, value in self.env.items():
                 mp.setenv(name, value)
             yield

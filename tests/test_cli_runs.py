@@ -111,6 +111,7 @@ def test_status_reads_the_demos_tenant_file_and_says_what_it_could_not_judge(sha
     assert "0 fresh, 0 stale" not in status.stdout
 
 
+@pytest.mark.slow  # a backfill run on a copy of the shared world
 def test_a_backfill_that_brings_nothing_new_says_what_happened(shared_world_copy):
     backfill = deskpulse(shared_world_copy.home, "backfill", "--tenants", str(shared_world_copy.tenant_file),
                          "--start", "2020-01-01", "--end", "2020-01-02")

@@ -104,6 +104,7 @@ def test_status_reports_runs_checks_and_freshness(runs, in_shared_world):
     assert "0 blocking publication" in report and "published" in report
 
 
+@pytest.mark.slow  # runs jobs on a copy of the shared world
 def test_a_date_range_backfill_runs_in_pieces_and_loads_only_that_range(runs, shared_world_copy, defs):
     tenant = next(t for t in load_tenants(runs["demo"].tenant_file) if t.id == "northwind")
     pieces = list(ingest_runs(tenant, (date(2026, 2, 1), date(2026, 3, 15))))
@@ -123,6 +124,7 @@ def test_a_date_range_backfill_runs_in_pieces_and_loads_only_that_range(runs, sh
     assert in_range <= loaded <= in_range * 1.05 + 5 and loaded < total
 
 
+@pytest.mark.slow  # runs jobs on a copy of the shared world
 def test_two_processes_loading_tenants_at_once_take_turns_on_the_warehouse(runs, shared_world_copy):
     """Two tenants loaded by two OS processes at the same moment: the pool lets one load touch DuckDB
     at a time (should two claims race on a SQLite instance, the lock error is retried), so both
@@ -155,6 +157,7 @@ def test_two_processes_loading_tenants_at_once_take_turns_on_the_warehouse(runs,
     assert first[1] <= second[0]  # the second successful load started after the first one finished
 
 
+@pytest.mark.slow  # runs jobs on a copy of the shared world
 def test_schedules_and_sensors_follow_tenants_and_new_data(runs, shared_world_copy, defs, tmp_path):
     demo = runs["demo"]
     with dagster_instance() as instance:
@@ -197,6 +200,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow  # runs jobs on a copy of the shared world
 def test_a_failed_run_alerts_the_webhook_and_its_run_log(runs, shared_world_copy, defs, monkeypatch):
     server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -33,7 +33,7 @@ from pipelines.world.truth import truth
 GONE, KEPT = "northwind", "globex"
 RETENTION_DAYS = 60
 VOLATILE = {"refreshed_at"}
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # runs jobs on a copy of the shared world
 
 
 Snapshot = dict[str, tuple[list[str], list[tuple]]]

@@ -23,7 +23,7 @@ from pipelines.ingest.home import warehouse_path
 
 READERS = 4
 PUBLISHES = 5
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # runs jobs on a copy of the shared world
 
 
 def digest(path: Path) -> str:

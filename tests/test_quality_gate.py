@@ -17,7 +17,7 @@ from assets.status import status_report
 from pipelines.ingest.home import warehouse_path
 from pipelines.platforms import load_tenants
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # runs jobs on a copy of the shared world
 
 
 def planted(sql: str, *parameters) -> int:
