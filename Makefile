@@ -51,14 +51,17 @@ bench-run: manifest
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# the fast lane: unit tests, dbt unit tests and small end-to-end worlds
+# the fast lane: unit tests, dbt tests on hand-worked rows, ingest tests and one small end-to-end
+# world, built once per session and read by every test of a run's results (tests/conftest.py)
 test: manifest lint
 	$(BIN)/pytest -m "not slow"
 
-# the slow lane: crash and fault trials, big worlds, benchmark smoke runs
+# the slow lane: crash, stop and fault trials, worlds of their own, jobs run on a copy of the shared
+# world, benchmark smoke runs
 test-slow: manifest
 	$(BIN)/pytest -m slow
 
+# both lanes, as CI runs them (.ci/run)
 test-all: test test-slow
 
 clean:

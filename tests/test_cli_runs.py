@@ -1,9 +1,10 @@
 """A newcomer's first runs, as separate ``deskpulse`` processes started with the usual umask 022:
 the demo checks its configuration first, leaves nothing under DESKPULSE_HOME that other users can
-read and nothing in the checkout's dbt folder, writes one log per run, reports dbt tests under
-readable names; ``status`` finds the demo's tenant file by itself; a backfill that brings nothing
-new says so; a demo of another size rebuilds the world; ``deskpulse dev`` stops everything it
-started when it is stopped."""
+read and nothing in the checkout's dbt folder, writes one log per run; a demo of another size
+rebuilds the world; ``deskpulse dev`` stops everything it started when it is stopped. Each of
+these runs a demo of its own (the slow lane). On the shared world (tests/conftest.py), whose home
+holds the demo's tenant file: dbt tests report under readable names; on a copy of it, ``status``
+finds the demo's tenant file by itself, and a backfill that brings nothing new says so."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import psutil
 import pytest
 
 from assets.project import DBT_PROJECT_DIR
-from deskpulse.demo import demo_tenants, demo_worlds
+from deskpulse.demo import demo_worlds
 from pipelines.world.truth import truth
 
 TICKETS = 40
@@ -56,6 +57,7 @@ def demo(tmp_path_factory, dbt_manifest):
     return {"home": home, "run": run, "checkout": checkout}
 
 
+@pytest.mark.slow
 def test_the_demo_checks_its_configuration_before_it_extracts(demo):
     run = demo["run"]
     assert run.returncode == 0, run.stderr[-3000:]
@@ -64,6 +66,7 @@ def test_the_demo_checks_its_configuration_before_it_extracts(demo):
     assert "2 tenant(s) loaded" in run.stdout and "marts checked and published" in run.stdout
 
 
+@pytest.mark.slow
 def test_nothing_under_the_home_can_be_read_by_other_users(demo):
     home = demo["home"]
     seen = {path.relative_to(home).parts[0] for path in home.iterdir()}
@@ -75,32 +78,32 @@ def test_nothing_under_the_home_can_be_read_by_other_users(demo):
     assert served.stat().st_mode & 0o777 == 0o400  # read-only, for its owner
 
 
+@pytest.mark.slow
 def test_the_checkout_dbt_folder_is_left_as_it_was(demo):
     assert {name: tree(DBT_PROJECT_DIR / name) for name in ("target", "logs")} == demo["checkout"]
     assert (demo["home"] / "dbt" / "run_results.json").exists()  # dbt's artefacts went to the home
 
 
+@pytest.mark.slow
 def test_each_run_writes_a_log_of_its_own(demo):
     (log,) = (demo["home"] / "logs").glob("run-*.log")
     assert f"Run log: {log}" in demo["run"].stdout
     assert "dbt" in log.read_text()
 
 
-def test_dbt_tests_report_under_readable_check_names(demo, monkeypatch):
+def test_dbt_tests_report_under_readable_check_names(in_shared_world):
     from assets.runner import dagster_instance
 
-    monkeypatch.setenv("DESKPULSE_HOME", str(demo["home"]))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     key = dg.AssetCheckKey(dg.AssetKey(["marts", "fct_tickets"]), "no_duplicate_keys")
     with dagster_instance() as instance:
         latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])
     assert latest[key].status.value == "SUCCEEDED"
 
 
-def test_status_reads_the_demos_tenant_file_and_says_what_it_could_not_judge(demo):
-    status = deskpulse(demo["home"], "status")
+def test_status_reads_the_demos_tenant_file_and_says_what_it_could_not_judge(shared_world_copy):
+    status = deskpulse(shared_world_copy.home, "status")
     assert status.returncode == 0, status.stderr[-3000:]
-    tenants = demo["home"] / "demo" / "tenants.yaml"
+    tenants = shared_world_copy.home / "demo" / "tenants.yaml"
     assert status.stdout.startswith(f"Tenant file: {tenants} (the demo's: neither --tenants nor "
                                     "DESKPULSE_TENANTS is set)")
     assert "northwind" in status.stdout and "globex" in status.stdout
@@ -108,11 +111,10 @@ def test_status_reads_the_demos_tenant_file_and_says_what_it_could_not_judge(dem
     assert "0 fresh, 0 stale" not in status.stdout
 
 
-def test_a_backfill_that_brings_nothing_new_says_what_happened(demo, monkeypatch):
-    monkeypatch.setenv("DESKPULSE_HOME", str(demo["home"]))
-    with demo_tenants(TICKETS) as again:  # the same worlds and secrets, on new ports
-        backfill = deskpulse(demo["home"], "backfill", "--tenants", str(again.tenant_file),
-                             "--start", "2020-01-01", "--end", "2020-01-02")
+@pytest.mark.slow  # a backfill run on a copy of the shared world
+def test_a_backfill_that_brings_nothing_new_says_what_happened(shared_world_copy):
+    backfill = deskpulse(shared_world_copy.home, "backfill", "--tenants", str(shared_world_copy.tenant_file),
+                         "--start", "2020-01-01", "--end", "2020-01-02")
     assert backfill.returncode == 0, backfill.stderr[-3000:]
     done = backfill.stdout.splitlines()[-1]
     assert "2 tenant(s) loaded" in done and "no dbt model rebuilt" in done, done

@@ -1,10 +1,10 @@
 """The demo world end to end: fake APIs → dlt → DuckDB → dbt → Dagster, held to the world's truth.
 
-Two runs: the first with the APIs as of 20 days before the world's end, the second after the world
-has moved on; the second builds the large marts incrementally and must still match. Expected values
-come from ``pipelines.world.truth``, never from the marts' SQL: every metric of every ticket,
-agent day, agent week, team week, backlog day, agent and benchmark cell, with zero mismatches
-(minutes within 0.01).
+The session's shared world (tests/conftest.py) ran twice: first with the APIs as of 20 days before
+the worlds' end, then after the worlds moved on; the second run builds the large marts
+incrementally and must still match. Expected values come from ``pipelines.world.truth``, never
+from the marts' SQL: every metric of every ticket, agent day, agent week, team week, backlog day,
+agent and benchmark cell, with zero mismatches (minutes within 0.01).
 """
 
 from __future__ import annotations
@@ -13,20 +13,18 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from assets.runner import run_graph
-from deskpulse.demo import demo_tenants
 from pipelines.ingest.keys import pseudonym
 from pipelines.world.truth import Truth, benchmark, truth, week_start
 
-TICKETS = 400
 MARTS = ("marts.fct_tickets", "marts.agent_daily_performance", "marts.agent_weekly_performance",
          "marts.team_weekly_performance", "marts.tenant_daily_backlog", "marts.dim_agents",
          "marts.benchmark_monthly", "restricted.agent_identity")
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("in_shared_world")]
 
 
 def key(secret: str, kind: str, platform_id: int | None) -> str | None:
@@ -40,50 +38,31 @@ def query(sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def table_rows(table: str) -> list[dict]:
-    from pipelines.ingest.home import warehouse_path
-
-    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+def table_rows(home: Path, table: str) -> list[dict]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         cursor = con.execute(f"select * from {table}")
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def snapshot(demo) -> dict:
-    """Every mart's rows and the API traffic after a run."""
-    return {"marts": {table: table_rows(table) for table in MARTS},
-            "stats": {t: _copy_stats(api) for t, api in demo.apis.items()}}
-
-
-def _copy_stats(api) -> dict:
-    return {endpoint: dict(values) if isinstance(values, dict) else values
-            for endpoint, values in api.stats.items()}
+def snapshot(home: Path, served: dict) -> dict:
+    """Every mart's rows in ``home`` and what the APIs had served by then."""
+    return {"marts": {table: table_rows(home, table) for table in MARTS}, "stats": served}
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, dbt_manifest):
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DESKPULSE_HOME", str(home))
-        mp.delenv("DAGSTER_HOME", raising=False)
-        with demo_tenants(TICKETS) as demo:
-            first_as_of = {t: w.end - timedelta(days=20) for t, w in demo.worlds.items()}
-            for tenant_id, api in demo.apis.items():
-                api.as_of = first_as_of[tenant_id]
-            outcome = run_graph(demo.tenant_file)
-            assert outcome.ok, outcome.failures
-            first = snapshot(demo)
-            for tenant_id, api in demo.apis.items():
-                api.as_of = demo.worlds[tenant_id].end
-            outcome = run_graph(demo.tenant_file)
-            assert outcome.ok, outcome.failures
-            second = snapshot(demo)
-            end = {t: w.end for t, w in demo.worlds.items()}
-            truths = {
-                "first": {t: truth(w, first_as_of[t]) for t, w in demo.worlds.items()},
-                "second": {t: truth(w, end[t]) for t, w in demo.worlds.items()},
-            }
-            yield {"demo": demo, "first": first, "second": second, "truth": truths}
+def runs(shared_world):
+    world = shared_world
+    end = {t: w.end for t, w in world.worlds.items()}
+    return {
+        "demo": world,
+        "first": snapshot(world.first_home, world.served["first"]),
+        "second": snapshot(world.home, world.served["second"]),
+        "truth": {
+            "first": {t: truth(w, world.first_as_of[t]) for t, w in world.worlds.items()},
+            "second": {t: truth(w, end[t]) for t, w in world.worlds.items()},
+        },
+    }
 
 
 def _close(actual, expected) -> bool:

@@ -13,7 +13,7 @@ from pipelines.fakes.zendesk.api import FakeZendesk
 from pipelines.world import World, WorldConfig
 from tests.ingest_support import query, use_environment
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a world of its own through the whole graph
 
 
 def test_a_tenant_with_bad_credentials_fails_alone_and_clearly(

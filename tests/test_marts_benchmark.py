@@ -27,7 +27,7 @@ from pipelines.privacy.retention import purge_tenant, purged_before
 from pipelines.world import World, WorldConfig
 from pipelines.world.truth import benchmark, truth
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # four worlds of its own, loaded, built three times
 
 WORLDS = (
     ("bm_north", 31, 700, datetime(2026, 1, 5, tzinfo=UTC), 120, "Europe/Amsterdam"),

@@ -35,7 +35,7 @@ from pipelines.world import World, WorldConfig
 from pipelines.world.truth import OPEN_STATUSES, truth, truth_of
 from tests.test_end_to_end import check_tenant
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a world of its own through the whole graph
 
 START = datetime(2026, 3, 6, tzinfo=UTC)
 SECRETS = {"acme": "acme-secret-0123456789abcdef0123456789", "beta": "beta-secret-0123456789abcdef0123456789"}

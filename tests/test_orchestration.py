@@ -1,6 +1,8 @@
-"""The real Definitions on the demo world: one tenant, then the full graph, a date-range backfill,
-two tenants loaded by two processes at once; schedules and sensors evaluated against the instance;
-a failed run alerting a webhook on 127.0.0.1 and its own run log; and ``deskpulse status``."""
+"""The real Definitions on the shared world (tests/conftest.py): what the full graph's runs left in
+Dagster and the serving files, ``deskpulse status``; then, on a copy of it, a date-range backfill,
+two tenants loaded by two processes at once, schedules and sensors evaluated against the instance,
+a failed run alerting a webhook on 127.0.0.1 and its own run log. (A run of one tenant on a fresh
+home: test_one_tenant_run.py.)"""
 
 from __future__ import annotations
 
@@ -22,13 +24,12 @@ from dagster._core.event_api import PartitionKeyFilter
 from assets.alerts import AlertWebhook, alert_on_run_failure
 from assets.ingest import raw_keys
 from assets.marts import marts
-from assets.runner import dagster_instance, execute, ingest_runs, run_graph
+from assets.runner import dagster_instance, execute, ingest_runs
 from assets.serving import PUBLISH_TABLE, benchmark_file, tenant_file
 from assets.tenants import TenantsResource
 from pipelines.ingest.home import warehouse_path
 from pipelines.platforms import load_tenants
 
-TICKETS = 150
 ATTEMPT_STARTS = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED}
 pytestmark = pytest.mark.integration
 
@@ -38,10 +39,6 @@ def query(path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def schemas() -> set[str]:
-    return {row[0] for row in query(warehouse_path(), "select schema_name from information_schema.schemata")}
-
-
 def serving_rows(path) -> dict[str, int]:
     tables = [row[0] for row in query(path, "select table_name from information_schema.tables "
                                             f"where table_name <> '{PUBLISH_TABLE}'")]
@@ -49,41 +46,18 @@ def serving_rows(path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def defs(demo_world):
+def defs(dbt_manifest):
     from assets.definitions import defs
 
     return defs
 
 
 @pytest.fixture(scope="module")
-def runs(demo_world, defs):
-    demo = demo_world
-    one = run_graph(demo.tenant_file, only=["globex"])
-    after_one = {
-        "schemas": schemas(),
-        "mart_tenants": {row[0] for row in query(warehouse_path(),
-                                                  "select distinct tenant_id from marts.fct_tickets")},
-        "serving": {t: serving_rows(tenant_file(t)) if tenant_file(t).exists() else None
-                    for t in demo.worlds},
-    }
-    full = run_graph(demo.tenant_file)
-    return {"demo": demo, "one": one, "after_one": after_one, "full": full}
+def runs(shared_world):
+    return {"demo": shared_world, "full": shared_world.outcomes["second"]}
 
 
-def test_a_run_can_target_one_tenant_partition(runs):
-    assert runs["one"].ok and runs["one"].ingested == ["globex"]
-    after = runs["after_one"]
-    assert "raw_globex" in after["schemas"] and "raw_northwind" not in after["schemas"]
-    assert after["mart_tenants"] == {"globex"}
-    assert all(rows > 0 for rows in after["serving"]["globex"].values())
-    assert after["serving"]["northwind"] is None  # never loaded: nothing to publish
-    with dagster_instance() as instance:
-        globex_runs = instance.get_run_records(dg.RunsFilter(job_name="ingest",
-                                                             tags={"dagster/partition": "globex"}))
-        assert len(globex_runs) == 2  # the one-tenant run, then the full run
-
-
-def test_full_graph_run_loads_checks_and_publishes_every_tenant(runs, defs):
+def test_full_graph_run_loads_checks_and_publishes_every_tenant(runs, defs, in_shared_world):
     assert runs["full"].ok, runs["full"].failures
     tenants = sorted(runs["demo"].worlds)
     with dagster_instance() as instance:
@@ -120,7 +94,7 @@ def test_full_graph_run_loads_checks_and_publishes_every_tenant(runs, defs):
     assert not any("agent_identity" in serving_rows(tenant_file(t)) for t in tenants)
 
 
-def test_status_reports_runs_checks_and_freshness(runs):
+def test_status_reports_runs_checks_and_freshness(runs, in_shared_world):
     from assets.status import status_report
     from pipelines.platforms import load_tenants
 
@@ -130,7 +104,8 @@ def test_status_reports_runs_checks_and_freshness(runs):
     assert "0 blocking publication" in report and "published" in report
 
 
-def test_a_date_range_backfill_runs_in_pieces_and_loads_only_that_range(runs, defs):
+@pytest.mark.slow  # runs jobs on a copy of the shared world
+def test_a_date_range_backfill_runs_in_pieces_and_loads_only_that_range(runs, shared_world_copy, defs):
     tenant = next(t for t in load_tenants(runs["demo"].tenant_file) if t.id == "northwind")
     pieces = list(ingest_runs(tenant, (date(2026, 2, 1), date(2026, 3, 15))))
     assert [config["ops"]["zendesk_ingest"]["config"] for _, config in pieces] == [
@@ -149,7 +124,8 @@ def test_a_date_range_backfill_runs_in_pieces_and_loads_only_that_range(runs, de
     assert in_range <= loaded <= in_range * 1.05 + 5 and loaded < total
 
 
-def test_two_processes_loading_tenants_at_once_take_turns_on_the_warehouse(runs):
+@pytest.mark.slow  # runs jobs on a copy of the shared world
+def test_two_processes_loading_tenants_at_once_take_turns_on_the_warehouse(runs, shared_world_copy):
     """Two tenants loaded by two OS processes at the same moment: the pool lets one load touch DuckDB
     at a time (should two claims race on a SQLite instance, the lock error is retried), so both
     runs succeed and their loads never overlap."""
@@ -181,7 +157,8 @@ def test_two_processes_loading_tenants_at_once_take_turns_on_the_warehouse(runs)
     assert first[1] <= second[0]  # the second successful load started after the first one finished
 
 
-def test_schedules_and_sensors_follow_tenants_and_new_data(runs, defs, tmp_path):
+@pytest.mark.slow  # runs jobs on a copy of the shared world
+def test_schedules_and_sensors_follow_tenants_and_new_data(runs, shared_world_copy, defs, tmp_path):
     demo = runs["demo"]
     with dagster_instance() as instance:
         hourly = defs.resolve_schedule_def("hourly_ingest")
@@ -223,7 +200,8 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_failed_run_alerts_the_webhook_and_its_run_log(runs, defs, monkeypatch):
+@pytest.mark.slow  # runs jobs on a copy of the shared world
+def test_a_failed_run_alerts_the_webhook_and_its_run_log(runs, shared_world_copy, defs, monkeypatch):
     server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("DESKPULSE_DEMO_NORTHWIND_TOKEN", "wrong-token")  # the fake API answers 401

@@ -25,7 +25,7 @@ from pipelines.world import World, WorldConfig
 from pipelines.world.truth import truth_of
 from tests.ingest_support import use_environment
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a world of its own through the whole graph
 
 NO_SLAS_NO_HOURS = ("slas/policies", "business_hours/schedules")
 CALENDAR = ("first_reply_minutes", "first_resolution_minutes", "full_resolution_minutes")

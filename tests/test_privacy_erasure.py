@@ -35,7 +35,7 @@ TICKETS = 120
 TENANT = "northwind"
 PUBLISHED_SCHEMAS = ("marts", "restricted")
 VOLATILE = {"refreshed_at"}  # when a build ran, not what it holds
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a world of its own through the whole graph
 
 
 def names(ticket: Ticket, person_id: int) -> bool:

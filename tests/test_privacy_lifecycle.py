@@ -1,4 +1,5 @@
-"""Retention and offboarding on a real demo warehouse: what must go is gone, the rest is untouched.
+"""Retention and offboarding on a real demo warehouse (a copy of the shared world, tests/conftest.py):
+what must go is gone, the rest is untouched.
 
 Retention: northwind keeps 60 days, counted back from the world's end: every ticket last active
 before that goes whole (raw rows, ticket-level mart rows), the world says which; kept tickets,
@@ -23,18 +24,16 @@ import yaml
 
 from assets.runner import run_graph
 from deskpulse import cli
-from deskpulse.demo import demo_tenants
 from pipelines.ingest.home import home, warehouse_path
 from pipelines.platforms import load_tenants
 from pipelines.privacy import audit, suppression
 from pipelines.privacy.retention import purge_tenant
 from pipelines.world.truth import truth
 
-TICKETS = 120
 GONE, KEPT = "northwind", "globex"
 RETENTION_DAYS = 60
 VOLATILE = {"refreshed_at"}
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # runs jobs on a copy of the shared world
 
 
 Snapshot = dict[str, tuple[list[str], list[tuple]]]
@@ -84,32 +83,28 @@ def touch_a_kept_ticket_created_before(cutoff) -> int:
 
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory, dbt_manifest):
+def story(shared_world_copy):
+    demo = shared_world_copy  # its runs loaded and published both tenants
     seen: dict = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DESKPULSE_HOME", str(tmp_path_factory.mktemp("home")))
-        mp.delenv("DAGSTER_HOME", raising=False)
-        with demo_tenants(TICKETS) as demo:
-            assert run_graph(demo.tenant_file).ok
-            world = demo.worlds[GONE]
-            tenant = next(t for t in load_tenants(demo.tenant_file) if t.id == GONE)
-            seen["before"] = snapshot()
-            purge = purge_tenant(dataclasses.replace(tenant, retention_days=RETENTION_DAYS), now=world.end)
-            seen.update(purge=purge, purged=snapshot(), world=world)
-            seen["touched"] = touch_a_kept_ticket_created_before(purge.cutoff)
-            assert run_graph(demo.tenant_file).ok  # an incremental build that recomputes it
-            seen["rebuilt"] = snapshot()
-            suppression.add(tenant, {"a-pseudonym"}, {1})  # so there is a suppression list to remove
-            seen["refused"] = cli.main(["offboard", "--tenant", GONE, "--tenants", str(demo.tenant_file)])
-            config = yaml.safe_load(demo.tenant_file.read_text())
-            config["tenants"] = [t for t in config["tenants"] if t["id"] != GONE]
-            remaining = demo.tenant_file.with_name("remaining.yaml")
-            remaining.write_text(yaml.safe_dump(config))
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                seen["exit"] = cli.main(["offboard", "--tenant", GONE, "--tenants", str(remaining)])
-            seen.update(offboarded=snapshot(), home=home(), printed=printed.getvalue())
-            seen["audit"] = audit.entries(GONE)
+    world = demo.worlds[GONE]
+    tenant = next(t for t in load_tenants(demo.tenant_file) if t.id == GONE)
+    seen["before"] = snapshot()
+    purge = purge_tenant(dataclasses.replace(tenant, retention_days=RETENTION_DAYS), now=world.end)
+    seen.update(purge=purge, purged=snapshot(), world=world)
+    seen["touched"] = touch_a_kept_ticket_created_before(purge.cutoff)
+    assert run_graph(demo.tenant_file).ok  # an incremental build that recomputes it
+    seen["rebuilt"] = snapshot()
+    suppression.add(tenant, {"a-pseudonym"}, {1})  # so there is a suppression list to remove
+    seen["refused"] = cli.main(["offboard", "--tenant", GONE, "--tenants", str(demo.tenant_file)])
+    config = yaml.safe_load(demo.tenant_file.read_text())
+    config["tenants"] = [t for t in config["tenants"] if t["id"] != GONE]
+    remaining = demo.home / "remaining.yaml"
+    remaining.write_text(yaml.safe_dump(config))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        seen["exit"] = cli.main(["offboard", "--tenant", GONE, "--tenants", str(remaining)])
+    seen.update(offboarded=snapshot(), home=home(), printed=printed.getvalue())
+    seen["audit"] = audit.entries(GONE)
     yield seen
 
 

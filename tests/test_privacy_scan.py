@@ -1,6 +1,6 @@
-"""After a full demo run (``deskpulse demo``, as a user runs it): no identity the world generated is
-anywhere it should not be, every raw column dlt stored carries its class, and no log holds a secret,
-an e-mail or a phone number.
+"""After the shared world's runs (tests/conftest.py): no identity the world generated is anywhere
+it should not be and every raw column dlt stored carries its class. After a full demo run
+(``deskpulse demo``, as a user runs it): no log holds a secret, an e-mail or a phone number.
 
 The identities are every name, e-mail and phone of both demo worlds; the scan reads every text
 value of every table and view of the warehouse and of every serving file. Only the restricted
@@ -43,17 +43,21 @@ def demo_run(tmp_path_factory, dbt_manifest) -> dict:
     return {"home": home, "output": done.stdout + done.stderr, "started": started}
 
 
-@pytest.fixture(scope="module")
-def identities() -> dict[str, set[str]]:
-    """Every name, e-mail and phone (as generated and normalised) the demo worlds hold."""
+def identities_of(worlds) -> dict[str, set[str]]:
+    """Every name, e-mail and phone (as generated and normalised) the worlds hold."""
     found: dict[str, set[str]] = {"name": set(), "email": set(), "phone": set()}
-    for world in demo_worlds(TICKETS):
+    for world in worlds:
         for user in world.users():
             found["name"].add(user.name.lower())
             found["email"].add(user.email.lower())
             if user.phone:
                 found["phone"] |= {user.phone, normalise("phone", user.phone)}
     return found
+
+
+@pytest.fixture(scope="module")
+def identities(shared_world) -> dict[str, set[str]]:
+    return identities_of(shared_world.worlds.values())
 
 
 def hits(path: Path, identities: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -72,14 +76,14 @@ def hits(path: Path, identities: dict[str, set[str]]) -> dict[str, set[str]]:
     return found
 
 
-def test_no_generated_identity_outside_the_restricted_schema_and_none_in_raw(demo_run, identities):
-    warehouse = hits(demo_run["home"] / "warehouse.duckdb", identities)
+def test_no_generated_identity_outside_the_restricted_schema_and_none_in_raw(shared_world, identities):
+    warehouse = hits(shared_world.home / "warehouse.duckdb", identities)
     assert not {where: k for where, k in warehouse.items() if where.startswith("raw_")}
     assert not {where: k for where, k in warehouse.items() if not where.startswith(f"{RESTRICTED}.")}
 
 
-def test_serving_files_hold_no_generated_identity(demo_run, identities):
-    served = sorted((demo_run["home"] / "serving").rglob("*"))
+def test_serving_files_hold_no_generated_identity(shared_world, identities):
+    served = sorted((shared_world.home / "serving").rglob("*"))
     for path in (p for p in served if p.is_file()):
         if path.suffix == ".duckdb":
             assert hits(path, identities) == {}, path
@@ -88,8 +92,8 @@ def test_serving_files_hold_no_generated_identity(demo_run, identities):
             assert not [i for known in identities.values() for i in known if i in text], path
 
 
-def test_every_raw_column_dlt_stored_carries_its_class(demo_run):
-    with duckdb.connect(str(demo_run["home"] / "warehouse.duckdb"), read_only=True) as con:
+def test_every_raw_column_dlt_stored_carries_its_class(shared_world):
+    with duckdb.connect(str(shared_world.home / "warehouse.duckdb"), read_only=True) as con:
         schemas = [s for (s,) in con.execute("select schema_name from information_schema.schemata"
                                              " where schema_name like 'raw\\_%' escape '\\'").fetchall()]
         assert schemas
@@ -108,11 +112,11 @@ def test_every_raw_column_dlt_stored_carries_its_class(demo_run):
             assert not unclassified, schema
 
 
-def test_every_modelled_warehouse_column_is_classified_in_dbt(demo_run):
+def test_every_modelled_warehouse_column_is_classified_in_dbt(shared_world):
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
     declared = {(n["schema"], n["alias"]): n["columns"] for n in manifest["nodes"].values()
                 if n["resource_type"] in ("model", "seed")}
-    with duckdb.connect(str(demo_run["home"] / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(shared_world.home / "warehouse.duckdb"), read_only=True) as con:
         columns = con.execute("select table_schema, table_name, column_name from information_schema.columns"
                               " where table_schema not like 'raw\\_%' escape '\\'").fetchall()
     unclassified = [f"{s}.{t}.{c}" for s, t, c in columns if (s, t) in declared
@@ -120,7 +124,9 @@ def test_every_modelled_warehouse_column_is_classified_in_dbt(demo_run):
     assert columns and not unclassified
 
 
-def test_logs_hold_no_secret_email_or_phone(demo_run, identities):
+@pytest.mark.slow
+def test_logs_hold_no_secret_email_or_phone(demo_run):
+    identities = identities_of(demo_worlds(TICKETS))
     home = demo_run["home"]
     secrets = set(json.loads((home / "demo" / "secrets.json").read_text()).values())
     forbidden = secrets | {DEFAULT_TOKEN, DEFAULT_EMAIL} | identities["email"] | identities["phone"]

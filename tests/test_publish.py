@@ -1,6 +1,7 @@
-"""Write-audit-publish on the demo world: a bad row fails its check and the serving file keeps its
-previous good content; a warning does not block; and 4 reader processes querying a serving file
-while 5 pipeline runs publish see zero errors and always one complete publish."""
+"""Write-audit-publish on a copy of the shared world (tests/conftest.py): a bad row fails its check
+and the serving file keeps its previous good content; a warning does not block; and 4 reader
+processes querying a serving file while 5 pipeline runs publish see zero errors and always one
+complete publish."""
 
 from __future__ import annotations
 
@@ -16,14 +17,13 @@ import duckdb
 import pytest
 
 from assets.publish import SERVING_TENANTS
-from assets.runner import dagster_instance, execute, first_failure, run_graph
+from assets.runner import dagster_instance, execute, first_failure
 from assets.serving import PUBLISH_TABLE, read_publish, tenant_file
 from pipelines.ingest.home import warehouse_path
 
-TICKETS = 150
 READERS = 4
 PUBLISHES = 5
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # runs jobs on a copy of the shared world
 
 
 def digest(path: Path) -> str:
@@ -37,9 +37,8 @@ def tamper(sql: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def published(demo_world):
-    outcome = run_graph(demo_world.tenant_file)
-    assert outcome.ok, outcome.failures
+def published(shared_world_copy):
+    """The Definitions, on a home whose runs published every tenant."""
     from assets.definitions import defs
 
     return defs
