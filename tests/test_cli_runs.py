@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from assets.project import DBT_PROJECT_DIR
-from deskpulse.demo import demo_worlds
+from deskpulse.demo import demo_tenants, demo_worlds
 from pipelines.world.truth import truth
 
 TICKETS = 40
@@ -121,6 +121,7 @@ def test_a_backfill_that_brings_nothing_new_says_what_happened(shared_world_copy
     assert "serving files left as they were" in done and "published" not in done, done
 
 
+@pytest.mark.slow
 def test_a_rerun_that_finds_nothing_new_rebuilds_no_model(demo, monkeypatch):
     """The exports serve their last second again and the full lists come whole every time; none of
     it is new, so the build after the load has nothing to do."""
