@@ -16,11 +16,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets.freshness import step_failure
+from assets.freshness import Served, serving_outcome, step_failure
 from assets.project import WAREHOUSE_POOL
 from assets.recovery import release_dead_runs, worker_tags
 from assets.tenants import sync_tenant_partitions
@@ -30,9 +29,6 @@ from pipelines.ingest.home import home
 from pipelines.ingest.memory import release_memory
 from pipelines.ingest.window import date_ranges
 from pipelines.platforms import load_tenants
-
-if TYPE_CHECKING:
-    from assets.freshness import Served
 
 Progress = Callable[[str], None]
 INSTANCE_CONFIG = """\
@@ -229,7 +225,6 @@ def served_tenants(instance: dg.DagsterInstance, tenant_ids: list[str], run_id: 
     """The verdict of a marts run is what it left in the serving files: per tenant, published,
     up to date, kept (why) or not published (what blocks it)."""
     from assets.definitions import defs
-    from assets.freshness import serving_outcome
     from assets.publish import TENANT_MARTS
     from assets.quality import verdict
 
