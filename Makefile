@@ -13,8 +13,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
 
 # dagster-dbt loads the dbt manifest when Definitions load; prepare it whenever dbt files change.
@@ -52,9 +52,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # the fast lane: unit tests, dbt tests on hand-worked rows, ingest tests and one small end-to-end
-# world, built once per session and read by every test of a run's results (tests/conftest.py)
+# world, built once per session and read by every test of a run's results (tests/conftest.py); one
+# pytest worker per core, the shared world's readers on one of them
 test: manifest lint
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n auto --dist loadgroup
 
 # the slow lane: crash, stop and fault trials, worlds of their own, jobs run on a copy of the shared
 # world, benchmark smoke runs

@@ -20,6 +20,17 @@ SHARED_TICKETS = 150  # per tenant: every case the truth checks occurs (test_end
 FIRST_LOAD_BEFORE_END = timedelta(days=20)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests for pytest-xdist's ``--dist loadgroup`` (``make test`` runs one worker per
+    core): every module that reads the shared world goes to one worker, so the world is built once,
+    and each other module goes whole to one worker, so its module fixtures are built once."""
+    readers = {item.module.__name__ for item in items if "shared_world" in item.fixturenames}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("shared_world" if module in readers else module))
+
+
 @pytest.fixture(scope="session")
 def dbt_manifest() -> None:
     from assets.project import DBT_PROJECT, dbt_cli

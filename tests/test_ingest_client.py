@@ -135,7 +135,7 @@ def closed_port() -> int:
 
 
 @pytest.mark.parametrize(("url", "host", "cause"), [
-    (f"http://127.0.0.1:{closed_port()}", "127.0.0.1", "connection refused"),
+    ("closed-port", "127.0.0.1", "connection refused"),
     ("https://acme.invalid", "acme.invalid", "its name does not resolve (DNS lookup failed)"),
     ("https-to-plain-http", "127.0.0.1", "TLS failed (WRONG_VERSION_NUMBER)"),
 ])
@@ -144,7 +144,8 @@ def test_a_host_that_cannot_be_reached_fails_at_once_naming_host_and_cause(
 ) -> None:
     clock = FakeClock()
     with serve(world) as api:
-        base_url = api.base_url.replace("http://", "https://") if url == "https-to-plain-http" else url
+        base_url = {"closed-port": f"http://127.0.0.1:{closed_port()}",
+                    "https-to-plain-http": api.base_url.replace("http://", "https://")}.get(url, url)
         zendesk = ZendeskClient(base_url, DEFAULT_EMAIL, DEFAULT_TOKEN, tenant_id="acme", clock=clock,
                                 sleep=clock.sleep)
         with pytest.raises(ZendeskApiError) as failure:
