@@ -20,15 +20,35 @@ SHARED_TICKETS = 150  # per tenant: every case the truth checks occurs (test_end
 FIRST_LOAD_BEFORE_END = timedelta(days=20)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups
+def reads_shared_world(module_path: str) -> bool:
+    """A test module that names the shared world's fixtures (``shared_world``, ``in_shared_world``,
+    ``shared_world_copy``) reads it."""
+    path = Path(__file__).parent / Path(module_path).name
+    return path.name.startswith("test_") and "shared_world" in path.read_text(encoding="utf-8")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests for pytest-xdist's ``--dist loadgroup`` (``make test`` runs one worker per
-    core): every module that reads the shared world goes to one worker, so the world is built once,
-    and each other module goes whole to one worker, so its module fixtures are built once."""
-    readers = {item.module.__name__ for item in items if "shared_world" in item.fixturenames}
-    for item in items:
-        module = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group("shared_world" if module in readers else module))
+    """The shared world's readers first (stable: modules stay in order), so that under xdist a
+    worker starts the longest scope at once."""
+    items.sort(key=lambda item: not reads_shared_world(item.nodeid.split("::", 1)[0]))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``make test`` runs one pytest worker per core with ``--dist loadscope``: each module goes whole
+    to one worker, so its module fixtures are built once, and every module that reads the shared
+    world goes to the same worker as one scope, so the world is built once. (xdist's own
+    ``loadgroup`` cannot do this under pytest 9: it renames node ids through an attribute pytest 9
+    no longer reads.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWorldScope(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "shared world" if reads_shared_world(module) else module
+
+    return SharedWorldScope(config, log)
 
 
 @pytest.fixture(scope="session")
