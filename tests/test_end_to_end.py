@@ -178,13 +178,15 @@ def check_tenant(tenant_id: str, secret: str, want: Truth, marts: dict, run: str
             PERFORMANCE_CHECKS, f"{run} {tenant_id} team_weekly")
     compare(mine("marts.team_weekly_performance"), lambda r: (r["group_key"], r["week_start"]),
             {(key(secret, "group", group), week): want.group_names[group] for group, week in want.team_weeks},
-            {"group_name": ("group_name", lambda name: name, "exact")}, f"{run} {tenant_id} team_weekly names")
+            {"group_name": ("group_name", lambda name: name, "exact")},
+            f"{run} {tenant_id} team_weekly names")
     compare(mine("marts.dim_groups"), lambda r: r["group_key"],
             {key(secret, "group", group): name for group, name in want.group_names.items()},
             {"group_name": ("group_name", lambda name: name, "exact"),
              "is_deleted": ("is_deleted", lambda _: False, "exact")}, f"{run} {tenant_id} dim_groups")
-    tags = {(r["ticket_id"], r["tag"]) for r in mine("marts.bridge_ticket_tags")}
-    assert len(tags) == len(mine("marts.bridge_ticket_tags")), f"{run} {tenant_id} bridge_ticket_tags: duplicates"
+    bridge = mine("marts.bridge_ticket_tags")
+    tags = {(r["ticket_id"], r["tag"]) for r in bridge}
+    assert len(tags) == len(bridge), f"{run} {tenant_id} bridge_ticket_tags: duplicates"
     assert tags == {(t.ticket_id, tag) for t in want.tickets.values() for tag in t.tags}, \
         f"{run} {tenant_id} bridge_ticket_tags"
     compare(mine("marts.tenant_daily_backlog"), lambda r: r["activity_date"], want.backlog, {
