@@ -1,5 +1,6 @@
 -- One row per ticket: its measures (int_ticket_measures__ticket) with keys for its people and
--- group, the dimensions a manager slices by (channel, priority, type, brand), and its tenant day. Incremental by ticket: a run recomputes only the tickets that changed
+-- group, the dimensions a manager slices by (channel, priority, type, brand), and its tenant day.
+-- Incremental by ticket: a run recomputes only the tickets that changed
 -- (macros/incremental/changed_tickets.sql).
 
 {{ config(
