@@ -173,18 +173,26 @@ def _judge(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, partition:
         result.warnings.append(label)
 
 
+def published_together(graph: BaseAssetGraph) -> list[list[str]]:
+    """The marts each serving file reads: its publish step runs only in a run that built all of
+    them, so a build builds all of them or none (``pipelines.build_plan``)."""
+    readers: dict[dg.AssetKey, list[str]] = {}  # serving file -> the marts it reads
+    for mart in marts():
+        for key in graph.get(mart.key).child_keys:
+            if key.path[0] == "serving":
+                readers.setdefault(key, []).append(mart.name)
+    return list(readers.values())
+
+
 def unsettled_marts(instance: dg.DagsterInstance, graph: BaseAssetGraph) -> list[str]:
     """The marts built since their checks last passed (an ERROR failed, or they did not run), or
-    since the serving file they feed was last published, with every other mart that file reads:
-    its publish step runs only in a run that built all of them. The next build builds them again
-    (``pipelines.build_plan``), so their checks run again until they pass and what passes is
-    published, even when nothing new was loaded. ``graph`` as in ``verdict``."""
-    readers: dict[dg.AssetKey, list[str]] = {}  # serving file -> the marts it reads
+    since the serving file they feed was last published, with every other mart that file reads
+    (``published_together``). The next build builds them again (``pipelines.build_plan``), so
+    their checks run again until they pass and what passes is published, even when nothing new
+    was loaded. ``graph`` as in ``verdict``."""
     unsettled: set[str] = set()
     for mart in marts():
         served = [key for key in graph.get(mart.key).child_keys if key.path[0] == "serving"]
-        for key in served:
-            readers.setdefault(key, []).append(mart.name)
         built = instance.get_latest_materialization_event(mart.key)
         if built is None:
             continue  # never built: the next build builds it anyway
@@ -195,7 +203,7 @@ def unsettled_marts(instance: dg.DagsterInstance, graph: BaseAssetGraph) -> list
         published = [instance.get_latest_materialization_event(key) for key in served]
         if checks.errors or any(event is None or event.timestamp < built.timestamp for event in published):
             unsettled.add(mart.name)
-    for names in readers.values():
+    for names in published_together(graph):
         if unsettled & set(names):
             unsettled |= set(names)
     return sorted(unsettled)

@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from assets.check_names import readable_manifest
 from assets.marts import manifest, models
 from assets.project import WAREHOUSE_POOL, run_target
-from assets.quality import unsettled_marts
+from assets.quality import published_together, unsettled_marts
 from assets.recovery import record_dbt_process
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource
@@ -46,13 +46,14 @@ def dbt_vars(tenants: list[TenantConfig]) -> dict:
 def build_plan(context: dg.AssetExecutionContext, graph: BaseAssetGraph,
                build_vars: dict) -> BuildPlan | None:
     """The plan of a build of the whole project (``pipelines.build_plan``), the marts whose checks
-    have not passed or which were not published since their last build included; a run that
-    selects some models builds those, as asked, and leaves the record of the last whole build
-    alone."""
+    have not passed or which were not published since their last build included, and every mart
+    a serving file reads beside a mart that builds; a run that selects some models builds those,
+    as asked, and leaves the record of the last whole build alone."""
     if not set(context.assets_def.keys) <= set(context.selected_asset_keys):
         return None
     plan = plan_build(warehouse_path(), manifest(), build_vars,
-                      unsettled=unsettled_marts(context.instance, graph))
+                      unsettled=unsettled_marts(context.instance, graph),
+                      together=published_together(graph))
     context.log.info(f"Build plan: {plan.reason}")
     return plan
 

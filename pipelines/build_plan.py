@@ -77,11 +77,15 @@ class BuildPlan:
 
 
 def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, Any], *,
-               full_refresh: bool = False, unsettled: Collection[str] = ()) -> BuildPlan:
+               full_refresh: bool = False, unsettled: Collection[str] = (),
+               together: Collection[Collection[str]] = ()) -> BuildPlan:
     """The plan of the next `dbt build` on ``warehouse`` with ``dbt_vars`` (tenants and the rest).
     ``unsettled`` names models built since their checks last passed or since they were last
     published: they build again, with their tests, whatever changed, so their checks run again
-    and what passes is published."""
+    and what passes is published. ``together`` groups the marts one serving file reads: the file
+    is published only by a run that built every one of them, so a plan that builds one of a
+    group builds all of it, with their tests (a mart fed by reference data alone, such as the
+    groups' names, builds with the ticket marts beside it)."""
     tenants = dbt_vars.get("tenants") or {}
     # read-write like dbt's own connection: a process that ran dbt in process may still hold the
     # file, and DuckDB shares it only with connections of the same configuration
@@ -111,7 +115,13 @@ def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, An
     tests = {uid for uid, node in nodes.items() if node["resource_type"] == "test"}
     again = {uid for uid in models if nodes[uid]["name"] in set(unsettled)}
     built = ((models & fed) - (views - redefined)) | again
-    tested = tests & (fed | {uid for uid in tests if nodes[uid].get("attached_node") in again})
+    companions = set()  # marts built because a mart published beside them is
+    for names in together:
+        group = {uid for uid in models if nodes[uid]["name"] in set(names)}
+        if built & group:
+            companions |= group - built
+    built |= companions
+    tested = tests & (fed | {uid for uid in tests if nodes[uid].get("attached_node") in again | companions})
     left_out = (models - built) | (tests - tested)
     exclude = tuple(sorted(nodes[uid]["name"] for uid in left_out))
     selectors = _selectors(manifest, built | tested, left_out)
@@ -126,7 +136,9 @@ def plan_build(warehouse: Path, manifest: dict[str, Any], dbt_vars: dict[str, An
               + (f" ({kept_views} views stay as they are: their definitions did not change)"
                  if kept_views else "")
               + f", {len(tested)} of {len(tests)} data tests run"
-              + (f"; {unsettled_reason}" if again else ""))
+              + (f"; {unsettled_reason}" if again else "")
+              + (f"; {', '.join(sorted(nodes[uid]['name'] for uid in companions))} build with the marts "
+                 "published beside them" if companions else ""))
     return BuildPlan(exclude, reason, serialized, selectors)
 
 

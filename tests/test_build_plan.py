@@ -166,6 +166,24 @@ def test_a_mart_not_settled_builds_again_with_its_tests_though_nothing_changed(w
     assert "fct_tickets build again" in plan.reason
 
 
+def test_the_marts_one_serving_file_reads_build_together(warehouse, manifest):
+    """A serving file is published only by a run that built every mart it reads: new tickets build
+    the groups' dimension too, which only the groups feed, and run its tests."""
+    record_build(warehouse, plan_build(warehouse, manifest, VARS))
+    sql(warehouse, f"update raw_acme.tickets set status = 'solved', _dlt_load_id = '{NEXT_LOAD}'"
+                   " where id = 8")
+    sql(warehouse, f"insert into raw_acme._dlt_loads values ('{NEXT_LOAD}', 0)")
+    assert "dim_groups" not in built(manifest, plan_build(warehouse, manifest, VARS))
+    plan = plan_build(warehouse, manifest, VARS,
+                      together=[["fct_tickets", "dim_groups"], ["benchmark_monthly"]])
+    names = built(manifest, plan)
+    assert {"fct_tickets", "dim_groups", "benchmark_monthly"} <= names
+    assert "stg_zendesk__groups" not in names  # what feeds it is as it was
+    tests = data_tests_on(manifest, "dim_groups")
+    assert tests and not tests & set(plan.exclude)
+    assert "dim_groups build with the marts published beside them" in plan.reason
+
+
 @pytest.mark.parametrize("change", ["new tickets", "nothing", "unsettled"])
 def test_dbt_selects_what_the_plan_says(warehouse, manifest, tmp_path, change):
     """dbt itself, given the plan's arguments, selects exactly the nodes the plan keeps: the

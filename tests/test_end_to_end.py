@@ -3,8 +3,9 @@
 The session's shared world (tests/conftest.py) ran twice: first with the APIs as of 20 days before
 the worlds' end, then after the worlds moved on; the second run builds the large marts
 incrementally and must still match. Expected values come from ``pipelines.world.truth``, never
-from the marts' SQL: every metric of every ticket, agent day, agent week, team week, backlog day,
-agent and benchmark cell, with zero mismatches (minutes within 0.01).
+from the marts' SQL: every metric and dimension of every ticket, its tags, agent day, agent week,
+team week, backlog day, agent, group and benchmark cell, with zero mismatches (minutes within
+0.01).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pipelines.world.truth import Truth, benchmark, truth, week_start
 
 MARTS = ("marts.fct_tickets", "marts.agent_daily_performance", "marts.agent_weekly_performance",
          "marts.team_weekly_performance", "marts.tenant_daily_backlog", "marts.dim_agents",
-         "marts.benchmark_monthly", "restricted.agent_identity")
+         "marts.benchmark_monthly", "marts.dim_groups", "marts.bridge_ticket_tags",
+         "restricted.agent_identity")
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("in_shared_world")]
 
 
@@ -136,6 +138,10 @@ def check_tenant(tenant_id: str, secret: str, want: Truth, marts: dict, run: str
         "is_deleted": ("is_deleted", lambda t: t.is_deleted, "exact"),
         "created_date": ("created_date", lambda t: t.created_date, "exact"),
         "via_channel": ("via_channel", lambda t: t.channel, "exact"),
+        "priority": ("priority", lambda t: t.priority, "exact"),
+        "ticket_type": ("ticket_type", lambda t: t.ticket_type, "exact"),
+        "brand_id": ("brand_id", lambda t: t.brand_id, "exact"),
+        "brand_name": ("brand_name", lambda t: t.brand_name, "exact"),
         "group_key": ("group_key", lambda t: key(secret, "group", t.group_id), "exact"),
         "schedule_id": ("schedule_id", lambda t: t.schedule_id, "exact"),
         "first_reply_at": ("first_reply_at", lambda t: t.first_reply_at, "exact"),
@@ -170,6 +176,19 @@ def check_tenant(tenant_id: str, secret: str, want: Truth, marts: dict, run: str
     compare(mine("marts.team_weekly_performance"), lambda r: (r["group_key"], r["week_start"]),
             {(key(secret, "group", group), week): cell for (group, week), cell in want.team_weeks.items()},
             PERFORMANCE_CHECKS, f"{run} {tenant_id} team_weekly")
+    compare(mine("marts.team_weekly_performance"), lambda r: (r["group_key"], r["week_start"]),
+            {(key(secret, "group", group), week): want.group_names[group] for group, week in want.team_weeks},
+            {"group_name": ("group_name", lambda name: name, "exact")},
+            f"{run} {tenant_id} team_weekly names")
+    compare(mine("marts.dim_groups"), lambda r: r["group_key"],
+            {key(secret, "group", group): name for group, name in want.group_names.items()},
+            {"group_name": ("group_name", lambda name: name, "exact"),
+             "is_deleted": ("is_deleted", lambda _: False, "exact")}, f"{run} {tenant_id} dim_groups")
+    bridge = mine("marts.bridge_ticket_tags")
+    tags = {(r["ticket_id"], r["tag"]) for r in bridge}
+    assert len(tags) == len(bridge), f"{run} {tenant_id} bridge_ticket_tags: duplicates"
+    assert tags == {(t.ticket_id, tag) for t in want.tickets.values() for tag in t.tags}, \
+        f"{run} {tenant_id} bridge_ticket_tags"
     compare(mine("marts.tenant_daily_backlog"), lambda r: r["activity_date"], want.backlog, {
         name: (name, lambda d, n=name: getattr(d, n), "exact")
         for name in ("backlog_open", "created", "solved", "reopened")
@@ -203,7 +222,7 @@ def test_second_incremental_run_matches_the_world_that_moved_on(runs):
 
 def test_the_ground_truth_exercises_what_it_checks(runs):
     """The comparison is only as good as the cases the world produces: make sure it has them."""
-    for tenant_truth in runs["truth"]["second"].values():
+    for tenant_id, tenant_truth in runs["truth"]["second"].items():
         tickets = list(tenant_truth.tickets.values())
         assert any(t.is_deleted for t in tickets) and any(t.reopens for t in tickets)
         assert any(t.first_reply_agent_id is None and not t.is_deleted for t in tickets)
@@ -217,6 +236,13 @@ def test_the_ground_truth_exercises_what_it_checks(runs):
             "no ticket solved twice by one agent in a week: the weekly recount is not exercised"
         assert len(tenant_truth.team_weeks) > 0 and len(tenant_truth.backlog) > 100
         assert any(not a.is_active for a in tenant_truth.agents.values())
+        # every value of every dimension a manager slices by, and tickets with and without tags
+        assert {t.channel for t in tickets} == {"web", "email", "chat", "mobile", "api"}
+        assert {t.priority for t in tickets} == {"low", "normal", "high", "urgent"}
+        assert {t.ticket_type for t in tickets} == {"question", "incident", "problem", "task"}
+        assert {t.brand_name for t in tickets} == {b.name for b in runs["demo"].worlds[tenant_id].brands()}
+        assert any(len(t.tags) > 1 for t in tickets) and any(not t.tags for t in tickets)
+        assert len(tenant_truth.group_names) > 1
 
 
 def test_second_run_recomputed_only_the_changed_tickets(runs):
@@ -250,7 +276,8 @@ def test_marts_hold_keys_not_people(runs):
             continue
         columns = set(rows[0])
         assert "tenant_id" in columns or table == "marts.benchmark_monthly", table
-        platform_ids = {c for c in columns if c.endswith("_id")} - {"tenant_id", "ticket_id", "schedule_id"}
+        platform_ids = {c for c in columns if c.endswith("_id")} - {"tenant_id", "ticket_id", "schedule_id",
+                                                                    "brand_id"}
         assert not platform_ids, (table, platform_ids)
         assert not any(value in texts for row in rows for value in row.values()), table
 

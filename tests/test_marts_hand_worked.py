@@ -24,10 +24,17 @@ customers X, Y:
 - ticket 6: X writes 14:00Z, assigned to E, E replies and solves 14:30, X reopens 15:00, E replies
   and solves 15:30, where it stays: reopened after E's first solve that day.
 
+Dimensions of t1: tickets come in by web (normal priority, type question, brand 1) except ticket
+1 (email, high, incident, tagged billing and vip), ticket 2 (api, low, task, brand 2) and ticket 3
+(chat, no priority or type, brand 3, which the brand list lacks; tagged refund); the deleted ticket
+5 is tagged spam. Groups: 50 Support, and 60 Escalations, deleted, with no tickets. A tag row of
+ticket 99, which raw tickets lack, reaches no mart.
+
 t2, agent D (1001, same platform id as A, a different key), customer Z:
 
 - ticket 1: Z writes 2024-01-10 22:30Z, D replies and solves 23:10Z (00:10 on the 11th in
-  Amsterdam, still the 10th in UTC).
+  Amsterdam, still the 10th in UTC). t2 has no brands or tags yet, and its tickets no brand or
+  priority column.
 """
 
 from __future__ import annotations
@@ -70,6 +77,12 @@ RAW_COLUMNS = {
         "tenant_id": "varchar", "id": "bigint", "group_key": "varchar", "name": "varchar",
         "is_deleted": "boolean", "created_at": "timestamptz", "updated_at": "timestamptz",
     },
+    "brands": {
+        "tenant_id": "varchar", "id": "bigint", "name": "varchar", "subdomain": "varchar",
+        "is_active": "boolean", "is_default": "boolean", "created_at": "timestamptz",
+        "updated_at": "timestamptz",
+    },
+    "ticket_tags": {"tenant_id": "varchar", "ticket_id": "bigint", "tag": "varchar"},
     "satisfaction_ratings": {
         "tenant_id": "varchar", "id": "bigint", "ticket_id": "bigint", "assignee_id": "bigint",
         "group_id": "bigint", "requester_id": "bigint", "score": "varchar",
@@ -121,13 +134,17 @@ class Tenant:
                  time_zone="Amsterdam", name_token="n", email_token="e", phone_token=None)
 
     def ticket(self, ticket_id: int, created: datetime, status: str, requester: int,
-               assignee: int | None, group: int | None = 50) -> None:
+               assignee: int | None, group: int | None = 50, *, channel: str = "web",
+               priority: str | None = "normal", kind: str | None = "question", brand: int = 1,
+               tags: tuple[str, ...] = ()) -> None:
         self.add("tickets", id=ticket_id, created_at=created, updated_at=created,
-                 generated_timestamp=int(created.timestamp()), status=status, priority="normal",
-                 type="question", via_channel="web", requester_id=requester,
+                 generated_timestamp=int(created.timestamp()), status=status, priority=priority,
+                 type=kind, via_channel=channel, requester_id=requester,
                  submitter_id=requester, assignee_id=assignee, group_id=group,
-                 organization_id=None, brand_id=1, is_public=True,
+                 organization_id=None, brand_id=brand, is_public=True,
                  _dlt_load_id="1", _dlt_id=f"{self.id}-{ticket_id}")
+        for tag in tags:
+            self.add("ticket_tags", ticket_id=ticket_id, tag=tag)
 
     def audit(self, audit_id: int, ticket_id: int, when: datetime, updater: int, *events):
         """Events are ("Create", field, value), ("Change", field, value, previous) or
@@ -173,6 +190,14 @@ def tenant_one() -> Tenant:
           end_date=date(2024, 1, 1))
     t.add("groups", id=50, group_key=key("t1", "group", 50), name="Support", is_deleted=False,
           created_at=at(1, 0), updated_at=at(1, 0))
+    t.add("groups", id=60, group_key=key("t1", "group", 60), name="Escalations", is_deleted=True,
+          created_at=at(2, 0), updated_at=at(5, 0))
+    t.add("brands", id=1, name="Acme", subdomain="acme", is_active=True, is_default=True,
+          created_at=at(1, 0), updated_at=at(1, 0))
+    t.add("brands", id=2, name="Acme Pro", subdomain="acme-pro", is_active=True,
+          is_default=False, created_at=at(1, 0), updated_at=at(1, 0))
+    # tags of a ticket raw does not hold (its version was quarantined): in no mart
+    t.add("ticket_tags", ticket_id=99, tag="spam")
     t.user(a, "agent")
     t.user(b, "admin")
     t.user(c, "agent")
@@ -181,7 +206,8 @@ def tenant_one() -> Tenant:
     t.user(x, "end-user")
     t.user(y, "end-user")
 
-    t.ticket(1, at(10, 14), "closed", x, a)
+    t.ticket(1, at(10, 14), "closed", x, a, channel="email", priority="high", kind="incident",
+             tags=("billing", "vip"))
     t.audit(100, 1, at(10, 14), x, *created(x), ("Comment", x, True))
     t.audit(101, 1, at(10, 14, 30), SYSTEM, ("Change", "assignee_id", a, None),
             ("Change", "status", "open", "new"))
@@ -196,12 +222,13 @@ def tenant_one() -> Tenant:
     t.rating(11, 1, "good", at(12, 3), a, x)
     t.rating(12, 1, "bad", at(12, 6), a, x)
 
-    t.ticket(2, at(10, 4, 30), "closed", y, a)
+    t.ticket(2, at(10, 4, 30), "closed", y, a, channel="api", priority="low", kind="task", brand=2)
     t.audit(200, 2, at(10, 4, 30), a, *created(y, a, "open"), ("Comment", a, True))
     t.audit(201, 2, at(10, 5, 30), a, ("Change", "status", "solved", "open"))
     t.audit(202, 2, at(14, 6), SYSTEM, ("Change", "status", "closed", "solved"))
 
-    t.ticket(3, at(10, 13), "solved", y, b)
+    t.ticket(3, at(10, 13), "solved", y, b, channel="chat", priority=None, kind=None, brand=3,
+             tags=("refund",))
     t.audit(300, 3, at(10, 13), y, *created(y), ("Comment", y, True))
     t.audit(301, 3, at(10, 13, 5), SYSTEM, ("Change", "assignee_id", c, None),
             ("Change", "status", "open", "new"))
@@ -219,7 +246,7 @@ def tenant_one() -> Tenant:
             ("Change", "assignee_id", b, a))
     t.rating(40, 4, "offered", at(10, 20), b, x)
 
-    t.ticket(5, at(10, 19), "deleted", y, a)
+    t.ticket(5, at(10, 19), "deleted", y, a, tags=("spam",))
     t.audit(500, 5, at(10, 19), y, *created(y), ("Comment", y, True))
     t.audit(501, 5, at(10, 19, 5), SYSTEM, ("Change", "assignee_id", a, None),
             ("Change", "status", "open", "new"))
@@ -255,7 +282,7 @@ def tenant_two() -> Tenant:
 
 
 MISSING_IN_T2 = {
-    "tables": {"tenant", "groups", "satisfaction_ratings", "schedule_holidays"},
+    "tables": {"tenant", "groups", "brands", "ticket_tags", "satisfaction_ratings", "schedule_holidays"},
     "tickets_columns": {"brand_id", "priority", "_dlt_load_id", "_dlt_id"},
 }
 
@@ -429,6 +456,41 @@ def test_reopens_count_from_the_first_solve_of_the_day_week_and_team(warehouse):
     team = rows(warehouse, "select * from marts.team_weekly_performance where tenant_id = 't1'")
     assert [(r["group_key"], r["week_start"], r["tickets_solved"], r["one_touch_solved"],
              r["reopened_after_solve"]) for r in team] == [(key("t1", "group", 50), week, 5, 1, 2)]
+
+
+def test_ticket_dimensions_to_slice_by(warehouse):
+    t = tickets(warehouse)
+    dimensions = ("via_channel", "priority", "ticket_type", "brand_id", "brand_name")
+    assert {n: tuple(t["t1", n][d] for d in dimensions) for n in (1, 2, 3, 4)} == {
+        1: ("email", "high", "incident", 1, "Acme"),
+        2: ("api", "low", "task", 2, "Acme Pro"),
+        3: ("chat", None, None, 3, None),  # brand 3 is not in the brand list
+        4: ("web", "normal", "question", 1, "Acme"),
+    }
+    # t2 has no brands table and its tickets no brand or priority column
+    assert tuple(t["t2", 1][d] for d in dimensions) == ("web", None, "question", None, None)
+
+
+def test_groups_are_named_in_their_dimension_and_team_weeks(warehouse):
+    groups = rows(warehouse, "select * from marts.dim_groups order by created_at")
+    assert [(g["tenant_id"], g["group_key"], g["group_name"], g["is_deleted"], g["created_at"])
+            for g in groups] == [
+        ("t1", key("t1", "group", 50), "Support", False, at(1, 0)),
+        ("t1", key("t1", "group", 60), "Escalations", True, at(2, 0)),  # deleted, still named
+    ]
+    team = rows(warehouse, "select * from marts.team_weekly_performance order by tenant_id")
+    # t2's ticket was created in group 50, whose record has not arrived: neither key nor name
+    assert [(r["tenant_id"], r["group_key"], r["group_name"]) for r in team] == [
+        ("t1", key("t1", "group", 50), "Support"), ("t2", None, None)]
+
+
+def test_ticket_tags_bridge(warehouse):
+    bridge = rows(warehouse, "select * from marts.bridge_ticket_tags")
+    # the deleted ticket keeps its tag, as it keeps its row; ticket 99 is no ticket of the marts
+    assert sorted((r["tenant_id"], r["ticket_id"], r["tag"]) for r in bridge) == [
+        ("t1", 1, "billing"), ("t1", 1, "vip"), ("t1", 3, "refund"), ("t1", 5, "spam")]
+    assert all(r["refreshed_at"] == tickets(warehouse)[r["tenant_id"], r["ticket_id"]]["refreshed_at"]
+               for r in bridge)
 
 
 def test_tenant_missing_tables_still_builds(warehouse):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from pipelines.world import World, WorldConfig
 from pipelines.world.model import SYSTEM_USER_ID, Audit, Event, Rating, Ticket
-from pipelines.world.truth import percentile_cont, truth_of
+from pipelines.world.truth import percentile_cont, truth, truth_of
 
 CUSTOMER, ASSIGNEE, COLLEAGUE = 2000, 1001, 1002
 AGENTS = frozenset({ASSIGNEE, COLLEAGUE})
@@ -180,3 +181,31 @@ def test_reopened_after_solve_counts_from_the_first_solve_of_the_day_week_and_te
         "colleague's week": ([9], 0),
         "team's week": ([8, 9], 2),
     }
+
+
+def test_dimensions_are_the_tickets_own_as_of_the_instant():
+    """Channel, brand and tags are the ticket's; priority, type and group are the values its
+    audits set by the instant, the last change winning."""
+    n = 1100
+    ticket = replace(
+        assigned_ticket(11, at(2, 9)), channel="email", brand_id=2, tags=("billing", "vip"))
+    ticket = replace(ticket, audits=(
+        replace(ticket.audits[0], events=(*ticket.audits[0].events, Event(n, "Create", "priority", "high"),
+                                          Event(n + 1, "Create", "type", "incident"))),
+        *ticket.audits[1:],
+        audit_of(11, n + 2, at(3, 9), ASSIGNEE, change(n + 3, "priority", "urgent", "high"),
+                 change(n + 4, "group_id", 60, 50))))
+    facts = truth_of([ticket], at(10, 0), "UTC", AGENTS).tickets[11]
+    assert (facts.channel, facts.priority, facts.ticket_type, facts.brand_id, facts.tags, facts.group_id) == (
+        "email", "urgent", "incident", 2, ("billing", "vip"), 60)
+    before = truth_of([ticket], at(2, 12), "UTC", AGENTS).tickets[11]
+    assert (before.priority, before.group_id) == ("high", 50)
+
+
+def test_brand_and_group_names_come_from_the_worlds_lists():
+    world = World(WorldConfig(tickets=40, days=10))
+    result = truth(world)
+    brands = {brand.id: brand.name for brand in world.brands()}
+    assert result.group_names == {group.id: group.name for group in world.groups()}
+    assert {t.brand_id for t in result.tickets.values()} == set(brands)  # both brands have tickets
+    assert all(t.brand_name == brands[t.brand_id] for t in result.tickets.values())

@@ -2,8 +2,9 @@
 
 Computed from the world's own lifecycle objects in plain Python, independently of the warehouse
 and its SQL, so the tests can hold the marts to it: ticket metrics (calendar and business
-minutes, the latter from the world's ``Schedule`` with ``zoneinfo``), agent days and weeks, team
-weeks, the daily backlog, the agent dimension and the cross-tenant benchmark.
+minutes, the latter from the world's ``Schedule`` with ``zoneinfo``) and the dimensions to slice
+them by (channel, priority, type, brand, group, tags), agent days and weeks, team weeks, the daily
+backlog, the agent and group dimensions and the cross-tenant benchmark.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ class TicketTruth:
     created_at: datetime | None = None
     created_date: date | None = None
     channel: str | None = None
+    priority: str | None = None
+    ticket_type: str | None = None
+    brand_id: int | None = None
+    brand_name: str | None = None  # from the world's brand list (``truth``); None without one
+    tags: tuple[str, ...] = ()
     group_id: int | None = None
     schedule_id: int | None = None
     first_reply_business_minutes: float | None = None
@@ -110,6 +116,7 @@ class Truth:
     team_weeks: dict[tuple[int, date], PerformanceTruth] = field(default_factory=dict)
     backlog: dict[date, BacklogDayTruth] = field(default_factory=dict)
     agents: dict[int, AgentTruth] = field(default_factory=dict)
+    group_names: dict[int, str] = field(default_factory=dict)  # every group of the tenant, by id
     assignees: frozenset[int] = frozenset()  # everyone ever assigned a ticket
     work_spans: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)  # first, last work
 
@@ -273,6 +280,10 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
             created_at=ticket.created_at,
             created_date=ticket.created_at.astimezone(zone).date() if zone else None,
             channel=ticket.channel,
+            priority=state.get("priority"),
+            ticket_type=state.get("type"),
+            brand_id=ticket.brand_id,
+            tags=ticket.tags,
             group_id=state.get("group_id"),
             schedule_id=schedule.id if schedule else None,
             first_reply_business_minutes=business_minutes(schedule, first_customer_comment, reply_at),
@@ -356,6 +367,10 @@ def truth(world: World, as_of: datetime | None = None, timezone: str | None = No
     as_of = as_of or world.end
     result = truth_of(world.tickets(), as_of, timezone or world.config.timezone, world.agent_ids,
                       schedule=world.schedules()[0])
+    brand_names = {brand.id: brand.name for brand in world.brands()}
+    for ticket in result.tickets.values():
+        ticket.brand_name = brand_names.get(ticket.brand_id)
+    result.group_names = {group.id: group.name for group in world.groups()}
     ever_agents = {a.id for a in world.agents if a.ever_agent(as_of)}
     for agent_id in sorted(ever_agents | result.assignees):
         version = world.user(agent_id).version_at(as_of)

@@ -1,5 +1,6 @@
 -- One row per ticket: its measures (int_ticket_measures__ticket) with keys for its people and
--- group, and its tenant day. Incremental by ticket: a run recomputes only the tickets that changed
+-- group, the dimensions a manager slices by (channel, priority, type, brand), and its tenant day.
+-- Incremental by ticket: a run recomputes only the tickets that changed
 -- (macros/incremental/changed_tickets.sql).
 
 {{ config(
@@ -36,6 +37,12 @@ groups as (
 
 ),
 
+brands as (
+
+    select tenant_id, brand_id, brand_name from {{ ref('stg_zendesk__brands') }}
+
+),
+
 tenant_time_zones as (
 
     select tenant_id, time_zone from {{ ref('int_tenant_time_zones__tenant') }}
@@ -55,6 +62,10 @@ final as (
         cast(tickets.status as {{ deskpulse.warehouse_type('varchar') }}) as status,
         cast(coalesce(tickets.status = 'deleted', false) as boolean) as is_deleted,
         cast(tickets.via_channel as {{ deskpulse.warehouse_type('varchar') }}) as via_channel,
+        cast(tickets.priority as {{ deskpulse.warehouse_type('varchar') }}) as priority,
+        cast(tickets.ticket_type as {{ deskpulse.warehouse_type('varchar') }}) as ticket_type,
+        cast(tickets.brand_id as bigint) as brand_id,
+        cast(brands.brand_name as {{ deskpulse.warehouse_type('varchar') }}) as brand_name,
         cast(requesters.user_key as {{ deskpulse.warehouse_type('varchar') }}) as requester_key,
         cast(assignees.user_key as {{ deskpulse.warehouse_type('varchar') }}) as assignee_key,
         cast(groups.group_key as {{ deskpulse.warehouse_type('varchar') }}) as group_key,
@@ -98,6 +109,9 @@ final as (
     left join groups
         on tickets.tenant_id = groups.tenant_id
         and tickets.group_id = groups.group_id
+    left join brands
+        on tickets.tenant_id = brands.tenant_id
+        and tickets.brand_id = brands.brand_id
     left join tenant_time_zones
         on tickets.tenant_id = tenant_time_zones.tenant_id
 

@@ -1,7 +1,8 @@
 -- One row per tenant, group and week (Monday to Sunday of tenant days) with activity: the work
 -- done on tickets while they were in the group (the group in force at the reply or solve, the
 -- rating's group for ratings), rolled up from ticket-level activity rows
--- (macros/marts/performance_rollup.sql). Solves while unassigned count for the group.
+-- (macros/marts/performance_rollup.sql). Solves while unassigned count for the group. The group's
+-- name is today's: a renamed group recomputes the tenant's cells (int_tenant_settings__tenant).
 -- Incremental by period: a run recomputes the cells its changed tickets can touch
 -- (macros/incremental/changed_periods.sql).
 
@@ -22,7 +23,7 @@ with
 
 groups as (
 
-    select tenant_id, group_id, group_key from {{ ref('stg_zendesk__groups') }}
+    select tenant_id, group_id, group_key, group_name from {{ ref('stg_zendesk__groups') }}
 
 ),
 
@@ -31,6 +32,7 @@ final as (
     select
         cast(rolled_up.tenant_id as {{ deskpulse.warehouse_type('varchar') }}) as tenant_id,
         cast(groups.group_key as {{ deskpulse.warehouse_type('varchar') }}) as group_key,
+        cast(groups.group_name as {{ deskpulse.warehouse_type('varchar') }}) as group_name,
         cast(rolled_up.period as date) as week_start,
         {{ deskpulse.performance_figures() }}
     from rolled_up

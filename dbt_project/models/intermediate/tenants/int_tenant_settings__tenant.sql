@@ -1,8 +1,9 @@
--- A fingerprint of everything per tenant that shapes every ticket's figures at once: the zone of
--- the tenant day, the default schedule, every schedule's zone, hours and holidays, the groups'
--- keys and where the loaded history begins (the tenant's start_date, and its tenant day). When
--- it changes, every ticket of the tenant is recomputed (incremental builds,
--- int_ticket_changes__ticket).
+-- A fingerprint of everything per tenant that shapes every ticket's figures or rows at once: the
+-- zone of the tenant day, the default schedule, every schedule's zone, hours and holidays, the
+-- groups' keys and names, the brands' names and where the loaded history begins (the tenant's
+-- start_date, and its tenant day). When it changes, every ticket of the tenant is recomputed
+-- (incremental builds, int_ticket_changes__ticket), so no incremental mart keeps a group or
+-- brand name the account has since changed.
 
 {%- set text = dbt.type_string() %}
 
@@ -69,11 +70,25 @@ groups as (
     select
         tenant_id,
         {{ dbt.listagg(
-            "cast(group_id as " ~ text ~ ") || ':' || coalesce(group_key, '')",
+            "cast(group_id as " ~ text ~ ") || ':' || coalesce(group_key, '') || ':' || coalesce(group_name, '')",
             "','",
             "order by group_id"
         ) }} as groups_text
     from {{ ref('stg_zendesk__groups') }}
+    group by tenant_id
+
+),
+
+brands as (
+
+    select
+        tenant_id,
+        {{ dbt.listagg(
+            "cast(brand_id as " ~ text ~ ") || ':' || coalesce(brand_name, '')",
+            "','",
+            "order by brand_id"
+        ) }} as brands_text
+    from {{ ref('stg_zendesk__brands') }}
     group by tenant_id
 
 ),
@@ -94,6 +109,7 @@ final as (
             ~ " || '|' || coalesce(intervals.intervals_text, '')"
             ~ " || '|' || coalesce(holidays.holidays_text, '')"
             ~ " || '|' || coalesce(groups.groups_text, '')"
+            ~ " || '|' || coalesce(brands.brands_text, '')"
             ~ " || '|' || coalesce(cast(histories.history_starts_at as " ~ text ~ "), '')"
         ) }} as settings_fingerprint
     from tenant_time_zones
@@ -105,6 +121,8 @@ final as (
         on tenant_time_zones.tenant_id = holidays.tenant_id
     left join groups
         on tenant_time_zones.tenant_id = groups.tenant_id
+    left join brands
+        on tenant_time_zones.tenant_id = brands.tenant_id
     left join histories
         on tenant_time_zones.tenant_id = histories.tenant_id
 
