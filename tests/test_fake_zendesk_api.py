@@ -205,6 +205,9 @@ class BurstWorld:
     def sla_policies(self) -> list:
         return []
 
+    def schedules(self) -> list:
+        return []
+
 
 def test_a_crowded_second_is_never_split(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 7)
