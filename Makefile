@@ -11,10 +11,12 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -n
 
 install: $(STAMP)
 
+# uv installs what pip would, in seconds; it compiles the bytecode as pip does, so the test workers
+# and dbt's processes do not each compile every module they import
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==0.13.9
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
 
 # dagster-dbt loads the dbt manifest when Definitions load; prepare it whenever dbt files change.
