@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ SHARED_TICKETS = 150  # per tenant: every case the truth checks occurs (test_end
 FIRST_LOAD_BEFORE_END = timedelta(days=20)
 
 
+@functools.cache  # asked once per test, by the sort and by xdist's scheduler
 def reads_shared_world(module_path: str) -> bool:
     """A test module that names the shared world's fixtures (``shared_world``, ``in_shared_world``,
     ``shared_world_copy``) reads it."""
