@@ -26,6 +26,7 @@ TENANTS = ("tenant_a", "tenant_b", "tenant_c", "tenant_d")
 TICKETS_PER_TENANT = 250_000
 USERS_PER_TENANT = 80_000
 GROUPS_PER_TENANT = 12
+BRANDS_PER_TENANT = 3
 MEMORY_LIMIT = "256MB"  # half dbt's default bound, as these inputs are narrower than a world's
 KEY = "rpad(cast({id} as varchar), 64, 'k')"  # a user's key: its id, padded as an HMAC is long
 
@@ -36,7 +37,8 @@ INPUTS = {
         select t as tenant_id, n as ticket_id, n % {USERS_PER_TENANT} + 1 as requester_id,
             (n * 7) % 500 + 1 as assignee_id, n % {GROUPS_PER_TENANT} + 1 as group_id,
             timestamptz '2024-01-01 00:00:00+00' + to_minutes(n) as created_at,
-            case when n % 100 = 0 then 'deleted' else 'solved' end as status, 'web' as via_channel
+            case when n % 100 = 0 then 'deleted' else 'solved' end as status, 'web' as via_channel,
+            'normal' as priority, 'question' as ticket_type, n % {BRANDS_PER_TENANT} + 1 as brand_id
         from {TICKET_ROWS}""",
     "intermediate.int_ticket_changes__ticket": f"""
         select t as tenant_id, n as ticket_id, timestamp '2024-06-01 00:00:00' as refreshed_at,
@@ -70,6 +72,9 @@ INPUTS = {
     "staging.stg_zendesk__groups": f"""
         select t as tenant_id, g as group_id, 'group-' || g as group_key
         from unnest(?) as tenants(t), range(1, {GROUPS_PER_TENANT} + 1) as groups(g)""",
+    "staging.stg_zendesk__brands": f"""
+        select t as tenant_id, b as brand_id, 'brand-' || b as brand_name
+        from unnest(?) as tenants(t), range(1, {BRANDS_PER_TENANT} + 1) as brands(b)""",
     "intermediate.int_tenant_time_zones__tenant": """
         select t as tenant_id, 'Europe/Amsterdam' as time_zone from unnest(?) as tenants(t)""",
 }

@@ -134,7 +134,8 @@ def unlisted_people(tmp_path_factory, dbt_manifest):
                                    " where tenant_id = 'acme'").fetchall()
         marts = {f"marts.{table}": [row for tenant_id in worlds for row in published(tenant_id, table)]
                  for table in ("fct_tickets", "agent_daily_performance", "agent_weekly_performance",
-                               "team_weekly_performance", "tenant_daily_backlog")}
+                               "team_weekly_performance", "tenant_daily_backlog", "dim_groups",
+                               "bridge_ticket_tags")}
         yield {"worlds": worlds, "ticket": ticket, "people": people, "raw_ids": raw_ids,
                "identity": dict(identity), "marts": marts}
 
