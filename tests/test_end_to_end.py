@@ -3,9 +3,9 @@
 The session's shared world (tests/conftest.py) ran twice: first with the APIs as of 20 days before
 the worlds' end, then after the worlds moved on; the second run builds the large marts
 incrementally and must still match. Expected values come from ``pipelines.world.truth``, never
-from the marts' SQL: every metric and dimension of every ticket, its tags, agent day, agent week,
-team week, backlog day, agent, group and benchmark cell, with zero mismatches (minutes within
-0.01).
+from the marts' SQL: every metric and dimension of every ticket, its tags and SLA target instances, agent
+day, agent week, team week, backlog day, agent, group and benchmark cell, with zero mismatches
+(minutes within 0.01).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pipelines.world.truth import Truth, benchmark, truth, week_start
 MARTS = ("marts.fct_tickets", "marts.agent_daily_performance", "marts.agent_weekly_performance",
          "marts.team_weekly_performance", "marts.tenant_daily_backlog", "marts.dim_agents",
          "marts.benchmark_monthly", "marts.dim_groups", "marts.bridge_ticket_tags",
-         "restricted.agent_identity")
+         "marts.fct_ticket_slas", "restricted.agent_identity")
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("in_shared_world")]
 
 
@@ -189,6 +189,24 @@ def check_tenant(tenant_id: str, secret: str, want: Truth, marts: dict, run: str
     assert len(tags) == len(bridge), f"{run} {tenant_id} bridge_ticket_tags: duplicates"
     assert tags == {(t.ticket_id, tag) for t in want.tickets.values() for tag in t.tags}, \
         f"{run} {tenant_id} bridge_ticket_tags"
+    slas = mine("marts.fct_ticket_slas")
+    compare(slas, lambda r: (r["ticket_id"], r["sla_metric"]), want.slas, {
+        name: (column, value_of, "exact") for name, (column, value_of) in {
+            "instance_id": ("instance_id", lambda _: 1),
+            "policy": ("sla_policy_id", lambda s: s.policy_id),
+            "title": ("sla_policy_title", lambda s: s.policy_title),
+            "target": ("target_minutes", lambda s: s.target_minutes),
+            "business_hours": ("is_business_hours", lambda s: s.business_hours),
+            "applied_at": ("applied_at", lambda s: s.applied_at),
+            "breach_at": ("breach_at", lambda s: s.breach_at),
+            "fulfilled_at": ("fulfilled_at", lambda s: s.fulfilled_at),
+            "status": ("sla_status", lambda s: s.status),
+            "over": ("minutes_over_target", lambda s: s.minutes_over_target),
+            "against": ("breach_assignee_key", lambda s: key(secret, "user", s.breach_assignee_id)),
+        }.items()
+    }, f"{run} {tenant_id} fct_ticket_slas")
+    for metric in {s.metric for s in want.slas.values()}:
+        assert [r for r in slas if r["sla_metric"] == metric], f"{run} {tenant_id} {metric}: no rows"
     compare(mine("marts.tenant_daily_backlog"), lambda r: r["activity_date"], want.backlog, {
         name: (name, lambda d, n=name: getattr(d, n), "exact")
         for name in ("backlog_open", "created", "solved", "reopened")
@@ -243,6 +261,13 @@ def test_the_ground_truth_exercises_what_it_checks(runs):
         assert {t.brand_name for t in tickets} == {b.name for b in runs["demo"].worlds[tenant_id].brands()}
         assert any(len(t.tags) > 1 for t in tickets) and any(not t.tags for t in tickets)
         assert len(tenant_truth.group_names) > 1
+        # SLA instances of every status, on both metrics, paused and on business hours
+        slas = tenant_truth.slas.values()
+        assert {(s.metric, s.status) for s in slas} >= {
+            (metric, status) for metric in ("first_reply_time", "requester_wait_time")
+            for status in ("achieved", "breached")}
+        assert any(s.status == "active" for s in slas) and all(s.business_hours for s in slas)
+        assert any(s.breach_assignee_id is not None for s in slas)
 
 
 def test_second_run_recomputed_only_the_changed_tickets(runs):
@@ -276,8 +301,9 @@ def test_marts_hold_keys_not_people(runs):
             continue
         columns = set(rows[0])
         assert "tenant_id" in columns or table == "marts.benchmark_monthly", table
-        platform_ids = {c for c in columns if c.endswith("_id")} - {"tenant_id", "ticket_id", "schedule_id",
-                                                                    "brand_id"}
+        # ids of things, not of people: tickets, schedules, brands, SLA policies, metric instances
+        platform_ids = {c for c in columns if c.endswith("_id")} - {
+            "tenant_id", "ticket_id", "schedule_id", "brand_id", "sla_policy_id", "instance_id"}
         assert not platform_ids, (table, platform_ids)
         assert not any(value in texts for row in rows for value in row.values()), table
 

@@ -205,6 +205,9 @@ class BurstWorld:
     def sla_policies(self) -> list:
         return []
 
+    def schedules(self) -> list:
+        return []
+
 
 def test_a_crowded_second_is_never_split(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 7)
@@ -372,7 +375,8 @@ def test_tickets_carry_tags_custom_fields_brand_organisation_and_metric_sets(
 def test_ticket_metric_events_are_a_time_based_export(api: FakeZendesk, world: World) -> None:
     visible = api.as_of - timedelta(minutes=1)
     expected = {e.id: e for t in world.tickets()
-                for e in metric_events(t, world.sla_policies(), world.agent_ids, visible)}
+                for e in metric_events(t, world.sla_policies(), world.agent_ids, visible,
+                                       world.schedules()[0])}
     served, start_time = {}, 0
     while True:
         body = get(api, facts.TICKET_METRIC_EVENTS_EXPORT, start_time=start_time)

@@ -104,6 +104,17 @@ RAW_COLUMNS = {
         "tenant_id": "varchar", "platform": "varchar", "timezone": "varchar",
         "retention_days": "bigint",
     },
+    "ticket_metric_events": {
+        "tenant_id": "varchar", "id": "bigint", "ticket_id": "bigint", "metric": "varchar",
+        "instance_id": "bigint", "type": "varchar", "time": "timestamptz",
+        "sla_policy_id": "bigint", "sla_target_minutes": "bigint", "sla_business_hours": "boolean",
+        "status_calendar_minutes": "bigint", "status_business_minutes": "bigint",
+        "is_deleted": "boolean",
+    },
+    "sla_policies": {
+        "tenant_id": "varchar", "id": "bigint", "title": "varchar", "position": "bigint",
+        "created_at": "timestamptz", "updated_at": "timestamptz",
+    },
 }
 
 
@@ -161,6 +172,17 @@ class Tenant:
                 row.update(field_name=event[1], value=_text(event[2]),
                            previous_value=_text(event[3]) if len(event) > 3 else None)
             self.add("ticket_events", **row)
+
+    def metric(self, ticket_id: int, metric: str, kind: str, when: datetime, *, instance: int = 1,
+               policy: int | None = None, target: int | None = None, business: bool | None = None,
+               calendar: int | None = None, business_minutes: int | None = None,
+               deleted: bool | None = None) -> None:
+        """One ticket metric event, as Zendesk sends it."""
+        self.add("ticket_metric_events", id=len(self.rows["ticket_metric_events"]) + 1,
+                 ticket_id=ticket_id, metric=metric, instance_id=instance, type=kind, time=when,
+                 sla_policy_id=policy, sla_target_minutes=target, sla_business_hours=business,
+                 status_calendar_minutes=calendar, status_business_minutes=business_minutes,
+                 is_deleted=deleted)
 
     def rating(self, rating_id: int, ticket_id: int, score: str, when: datetime, assignee: int,
                requester: int) -> None:
@@ -260,7 +282,62 @@ def tenant_one() -> Tenant:
     t.audit(602, 6, at(10, 14, 30), e, ("Comment", e, True), ("Change", "status", "solved", "open"))
     t.audit(603, 6, at(10, 15), x, ("Comment", x, True), ("Change", "status", "open", "solved"))
     t.audit(604, 6, at(10, 15, 30), e, ("Comment", e, True), ("Change", "status", "solved", "open"))
+    sla_metric_events(t)
     return t
+
+
+def sla_metric_events(t: Tenant) -> None:
+    """SLA targets of t1's tickets, as Zendesk's metric events report them (see test_ticket_slas)."""
+    t.add("sla_policies", id=801, title="Urgent and high", position=1, created_at=at(1, 0),
+          updated_at=at(1, 0))
+    t.add("sla_policies", id=802, title="Normal and low", position=2, created_at=at(1, 0),
+          updated_at=at(1, 0))
+    reply, wait, work = "reply_time", "requester_wait_time", "agent_work_time"
+    # ticket 1: first reply due 15:00, B replies 15:10; the next reply, due an hour after X's
+    # 16:00 comment, comes at 16:30; the wait (business hours) pauses while pending
+    t.metric(1, reply, "apply_sla", at(10, 14), policy=801, target=60, business=False)
+    t.metric(1, reply, "breach", at(10, 15), deleted=False)
+    t.metric(1, reply, "fulfill", at(10, 15, 10))
+    t.metric(1, reply, "update_status", at(10, 15, 10), calendar=70)
+    t.metric(1, reply, "apply_sla", at(10, 16), instance=2, policy=801, target=60, business=False)
+    t.metric(1, reply, "fulfill", at(10, 16, 30), instance=2)
+    t.metric(1, reply, "update_status", at(10, 16, 30), instance=2, calendar=30)
+    t.metric(1, wait, "apply_sla", at(10, 14), policy=801, target=480, business=True)
+    t.metric(1, wait, "pause", at(10, 15, 10))
+    t.metric(1, wait, "activate", at(10, 16))
+    t.metric(1, wait, "fulfill", at(10, 16, 30))
+    t.metric(1, wait, "update_status", at(10, 16, 30), calendar=100, business_minutes=45)
+    # ticket 2: the wait target re-applied at 05:00 under the other policy; solved 05:30
+    t.metric(2, wait, "apply_sla", at(10, 4, 30), policy=802, target=480, business=False)
+    t.metric(2, wait, "apply_sla", at(10, 5), policy=801, target=240, business=False)
+    t.metric(2, wait, "fulfill", at(10, 5, 30))
+    t.metric(2, wait, "update_status", at(10, 5, 30), calendar=60)
+    # ticket 3: a work-time breach withdrawn, fulfilled at the 13:20 solve; a periodic update
+    # whose breach Zendesk scheduled for 2999 and nobody fulfilled
+    t.metric(3, work, "apply_sla", at(10, 13), policy=802, target=30, business=False)
+    t.metric(3, work, "breach", at(10, 13, 30), deleted=True)
+    t.metric(3, work, "fulfill", at(10, 13, 20))
+    t.metric(3, work, "update_status", at(10, 13, 20), calendar=20)
+    t.metric(3, "periodic_update_time", "apply_sla", at(10, 13), policy=802, target=1440,
+             business=False)
+    t.metric(3, "periodic_update_time", "breach", datetime(2999, 1, 1, tzinfo=UTC), deleted=False)
+    # ticket 4: first reply due 18:30 while A holds it; B replies, solves and takes it at 18:40
+    t.metric(4, reply, "apply_sla", at(10, 18), policy=802, target=30, business=False)
+    t.metric(4, reply, "breach", at(10, 18, 30), deleted=False)
+    t.metric(4, reply, "fulfill", at(10, 18, 40))
+    t.metric(4, reply, "update_status", at(10, 18, 40), calendar=40)
+    # ticket 5 (deleted): a periodic update due 19:10, never fulfilled
+    t.metric(5, "periodic_update_time", "apply_sla", at(10, 19), policy=802, target=10,
+             business=False)
+    t.metric(5, "periodic_update_time", "breach", at(10, 19, 10), deleted=False)
+    # ticket 6: wait breached at 14:20 (E's), fulfilled at 14:30, reopened 15:00, fulfilled 15:30
+    t.metric(6, wait, "apply_sla", at(10, 14), policy=802, target=20, business=False)
+    t.metric(6, wait, "breach", at(10, 14, 20), deleted=False)
+    t.metric(6, wait, "fulfill", at(10, 14, 30))
+    t.metric(6, wait, "update_status", at(10, 14, 30), calendar=30)
+    t.metric(6, wait, "activate", at(10, 15))
+    t.metric(6, wait, "fulfill", at(10, 15, 30))
+    t.metric(6, wait, "update_status", at(10, 15, 30), calendar=60)
 
 
 def tenant_two() -> Tenant:
@@ -506,3 +583,40 @@ def test_tenant_missing_tables_still_builds(warehouse):
     ratings = rows(warehouse, "select tenant_id, count(*) as n "
                               "from staging.stg_zendesk__satisfaction_ratings group by 1")
     assert ratings == [{"tenant_id": "t1", "n": 5}]
+
+
+def test_ticket_slas(warehouse):
+    """Hand-worked from the metric events of sla_metric_events: status by the rulings of
+    docs/metrics.md (breached when the breach comes before the fulfilment, or unfulfilled and
+    before the build; achieved when fulfilled at or before it; else active)."""
+    found = {(r["ticket_id"], r["sla_metric"], r["instance_id"]): r
+             for r in rows(warehouse, "select * from marts.fct_ticket_slas where tenant_id = 't1'")}
+    a, e = key("t1", "user", 1001), key("t1", "user", 1004)
+    expected = {
+        # (policy, title, target, business hours, applied, breach, fulfilled, status, over, against)
+        (1, "first_reply_time", 1): (801, "Urgent and high", 60, False, at(10, 14), at(10, 15),
+                                     at(10, 15, 10), "breached", 10, a),
+        (1, "next_reply_time", 2): (801, "Urgent and high", 60, False, at(10, 16), None,
+                                    at(10, 16, 30), "achieved", -30, None),
+        (1, "requester_wait_time", 1): (801, "Urgent and high", 480, True, at(10, 14), None,
+                                        at(10, 16, 30), "achieved", 45 - 480, None),
+        (2, "requester_wait_time", 1): (801, "Urgent and high", 240, False, at(10, 5), None,
+                                        at(10, 5, 30), "achieved", -180, None),
+        (3, "agent_work_time", 1): (802, "Normal and low", 30, False, at(10, 13), None,
+                                    at(10, 13, 20), "achieved", -10, None),
+        (3, "periodic_update_time", 1): (802, "Normal and low", 1440, False, at(10, 13),
+                                         datetime(2999, 1, 1, tzinfo=UTC), None, "active", None,
+                                         None),
+        (4, "first_reply_time", 1): (802, "Normal and low", 30, False, at(10, 18), at(10, 18, 30),
+                                     at(10, 18, 40), "breached", 10, a),
+        (5, "periodic_update_time", 1): (802, "Normal and low", 10, False, at(10, 19),
+                                         at(10, 19, 10), None, "breached", None, a),
+        (6, "requester_wait_time", 1): (802, "Normal and low", 20, False, at(10, 14),
+                                        at(10, 14, 20), at(10, 15, 30), "breached", 40, e),
+    }
+    columns = ("sla_policy_id", "sla_policy_title", "target_minutes", "is_business_hours",
+               "applied_at", "breach_at", "fulfilled_at", "sla_status", "minutes_over_target",
+               "breach_assignee_key")
+    assert {k: tuple(r[c] for c in columns) for k, r in found.items()} == expected
+    assert rows(warehouse, "select count(*) as n from marts.fct_ticket_slas where tenant_id = 't2'") == [
+        {"n": 0}]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from pipelines.fakes.zendesk.metrics import metric_events
 from pipelines.world import World, WorldConfig
-from pipelines.world.model import SYSTEM_USER_ID, Audit, Event, Rating, Ticket
+from pipelines.world.model import SYSTEM_USER_ID, Audit, Event, Rating, Schedule, SlaPolicy, SlaTarget, Ticket
 from pipelines.world.truth import percentile_cont, truth, truth_of
 
 CUSTOMER, ASSIGNEE, COLLEAGUE = 2000, 1001, 1002
@@ -209,3 +210,100 @@ def test_brand_and_group_names_come_from_the_worlds_lists():
     assert result.group_names == {group.id: group.name for group in world.groups()}
     assert {t.brand_id for t in result.tickets.values()} == set(brands)  # both brands have tickets
     assert all(t.brand_name == brands[t.brand_id] for t in result.tickets.values())
+
+
+WEEKDAYS_9_TO_5 = Schedule(1, "Office", "UTC", "UTC",
+                           tuple((day * 1440 + 540, day * 1440 + 1020) for day in range(1, 6)), (),
+                           at(1, 0))
+
+
+def sla_ticket(ticket_id: int, created: datetime, priority: str, *later: Audit) -> Ticket:
+    first = audit_of(ticket_id, ticket_id * 100, created, CUSTOMER,
+                     Event(ticket_id * 1000, "Create", "status", "new"),
+                     Event(ticket_id * 1000 + 1, "Create", "priority", priority),
+                     Event(ticket_id * 1000 + 2, "Create", "assignee_id", None),
+                     comment(ticket_id * 1000 + 3, CUSTOMER))
+    return Ticket(id=ticket_id, created_at=created, channel="web", audits=(first, *later))
+
+
+def weekend_case() -> tuple[Ticket, SlaPolicy]:
+    """A high-priority ticket from Friday 16:30 to its solve on Monday 10:00, business-hours targets."""
+    policy = SlaPolicy(801, "Urgent and high", 1, (SlaTarget("high", "first_reply_time", 60, True),
+                                                   SlaTarget("high", "requester_wait_time", 120, True)),
+                       at(1, 0))
+    ticket = sla_ticket(20, at(6, 16, 30), "high",
+                        audit_of(20, 2001, at(6, 16, 40), SYSTEM_USER_ID, change(1, "assignee_id", ASSIGNEE),
+                                 change(2, "status", "open", "new")),
+                        audit_of(20, 2002, at(9, 9, 10), SYSTEM_USER_ID,
+                                 change(3, "assignee_id", COLLEAGUE, ASSIGNEE)),
+                        audit_of(20, 2003, at(9, 9, 40), COLLEAGUE, comment(4, COLLEAGUE)),
+                        audit_of(20, 2004, at(9, 10), COLLEAGUE, change(5, "status", "solved", "open")))
+    return ticket, policy
+
+
+def paused_case() -> tuple[Ticket, SlaPolicy]:
+    """A normal-priority ticket pending from 09:10 to 11:10 on Monday 2 March, calendar targets."""
+    policy = SlaPolicy(802, "Normal and low", 2, (SlaTarget("normal", "first_reply_time", 30, False),
+                                                  SlaTarget("normal", "requester_wait_time", 60, False)),
+                       at(1, 0))
+    ticket = sla_ticket(21, at(2, 9), "normal",
+                        audit_of(21, 2101, at(2, 9, 10), ASSIGNEE, comment(1, ASSIGNEE),
+                                 change(2, "status", "pending", "new")),
+                        audit_of(21, 2102, at(2, 11, 10), CUSTOMER, comment(3, CUSTOMER),
+                                 change(4, "status", "open", "pending")),
+                        audit_of(21, 2103, at(2, 12), ASSIGNEE, change(5, "status", "solved", "open")))
+    return ticket, policy
+
+
+def test_business_hours_sla_runs_across_the_weekend():
+    """Hand-worked, on weekdays 09:00-17:00 UTC: created Friday 6 March 16:30, assigned at 16:40,
+    reassigned Monday 09:10, first reply Monday 09:40, solved 10:00. The 60 business minutes of
+    the first-reply target are 30 on Friday and 30 on Monday: breached at Monday 09:30 (not
+    Friday 17:30), against the Monday assignee, 70 business minutes at the reply (10 over). The
+    wait's 120 minutes are not used up by the solve (30 + 60): achieved, 30 under."""
+    ticket, policy = weekend_case()
+    slas = truth_of([ticket], at(10, 0), "UTC", AGENTS, WEEKDAYS_9_TO_5, [policy]).slas
+    reply, wait = slas[(20, "first_reply_time")], slas[(20, "requester_wait_time")]
+    assert (reply.status, reply.breach_at, reply.fulfilled_at) == ("breached", at(9, 9, 30), at(9, 9, 40))
+    assert (reply.minutes_over_target, reply.breach_assignee_id) == (10, COLLEAGUE)
+    assert (reply.policy_id, reply.target_minutes, reply.business_hours) == (801, 60, True)
+    assert (wait.status, wait.breach_at, wait.fulfilled_at) == ("achieved", None, at(9, 10))
+    assert (wait.minutes_over_target, wait.breach_assignee_id) == (-30, None)
+
+
+def test_paused_sla_clock_and_a_fulfilment_at_the_breach_time():
+    """Hand-worked, calendar minutes: created Monday 2 March 09:00 (normal priority), replied at
+    09:10 and set pending, the customer answers at 11:10, solved at 12:00. The first reply is 10
+    minutes (20 under its 30). The wait's 60 minutes pause while pending (09:10-11:10): 10 before,
+    50 after, used up exactly at the 12:00 solve, which achieves it (0 over); without the pause it
+    would have breached at 10:00. Judged at 11:30 the wait has run 30 minutes: active."""
+    ticket, policy = paused_case()
+    slas = truth_of([ticket], at(3, 0), "UTC", AGENTS, WEEKDAYS_9_TO_5, [policy]).slas
+    reply, wait = slas[(21, "first_reply_time")], slas[(21, "requester_wait_time")]
+    assert (reply.status, reply.fulfilled_at, reply.minutes_over_target) == ("achieved", at(2, 9, 10), -20)
+    assert (wait.status, wait.breach_at, wait.fulfilled_at, wait.minutes_over_target) == (
+        "achieved", None, at(2, 12), 0)
+    during = truth_of([ticket], at(2, 11, 30), "UTC", AGENTS, WEEKDAYS_9_TO_5, [policy]).slas
+    assert (during[(21, "requester_wait_time")].status, during[(21, "requester_wait_time")].fulfilled_at) == (
+        "active", None)
+    late = replace(ticket, audits=(*ticket.audits[:-1], replace(ticket.audits[-1], at=at(2, 12, 5))))
+    # solved five minutes later: breached at 12:00, unassigned then, so against nobody
+    slas = truth_of([late], at(3, 0), "UTC", AGENTS, WEEKDAYS_9_TO_5, [policy]).slas
+    wait = slas[(21, "requester_wait_time")]
+    assert (wait.status, wait.breach_at, wait.minutes_over_target, wait.breach_assignee_id) == (
+        "breached", at(2, 12), 5, None)
+
+
+def test_the_fakes_metric_events_agree_with_the_truth():
+    """Zendesk's events as the fake API serves them break and fulfil the hand-worked targets where
+    the truth says: breach events exactly for the breached instances, at their breach time."""
+    for (ticket, policy), as_of in ((weekend_case(), at(10, 0)), (paused_case(), at(3, 0)),
+                                    (paused_case(), at(2, 11, 30))):
+        events = metric_events(ticket, [policy], AGENTS, as_of, WEEKDAYS_9_TO_5)
+        names = {"reply_time": "first_reply_time", "requester_wait_time": "requester_wait_time"}
+        breaches = {(ticket.id, names[e.metric]): e.at for e in events if e.type == "breach"}
+        slas = truth_of([ticket], as_of, "UTC", AGENTS, WEEKDAYS_9_TO_5, [policy]).slas
+        assert breaches == {k: s.breach_at for k, s in slas.items() if s.status == "breached"}
+        fulfilled = {(ticket.id, names[e.metric]): e.at for e in events if e.type == "fulfill"
+                     and e.metric in names}
+        assert fulfilled == {k: s.fulfilled_at for k, s in slas.items() if s.fulfilled_at}

@@ -169,7 +169,8 @@ def test_zendesk_metrics_and_metric_events_are_loaded(api: FakeZendesk, world: W
     load_tenant(tenant(api))
     cutoff = api.as_of - timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
     expected = Counter((e.metric, e.type) for t in world.tickets()
-                       for e in metric_events(t, world.sla_policies(), world.agent_ids, cutoff))
+                       for e in metric_events(t, world.sla_policies(), world.agent_ids, cutoff,
+                                              world.schedules()[0]))
     loaded = query("select metric, type, count(*) from raw_acme.ticket_metric_events group by 1, 2")
     assert {(m, t): n for m, t, n in loaded} == expected
     assert {"apply_sla", "breach", "fulfill", "pause"} <= {t for _, t in expected}

@@ -3,20 +3,20 @@
 Computed from the world's own lifecycle objects in plain Python, independently of the warehouse
 and its SQL, so the tests can hold the marts to it: ticket metrics (calendar and business
 minutes, the latter from the world's ``Schedule`` with ``zoneinfo``) and the dimensions to slice
-them by (channel, priority, type, brand, group, tags), agent days and weeks, team weeks, the daily
-backlog, the agent and group dimensions and the cross-tenant benchmark.
+them by (channel, priority, type, brand, group, tags), SLA target instances, agent days and weeks,
+team weeks, the daily backlog, the agent and group dimensions and the cross-tenant benchmark.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipelines.world import World
-from pipelines.world.model import Schedule, Ticket
+from pipelines.world.model import Schedule, SlaPolicy, Ticket
 
 OPEN_STATUSES = ("new", "open", "pending", "hold")
 BENCHMARK_MIN_TENANTS = 3
@@ -108,6 +108,24 @@ class AgentTruth:
     last_seen_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class SlaTruth:
+    """One SLA target instance of a ticket, judged by the rulings of docs/metrics.md."""
+
+    ticket_id: int
+    metric: str  # the policy's metric name: first_reply_time, requester_wait_time, ...
+    policy_id: int
+    policy_title: str
+    target_minutes: int
+    business_hours: bool
+    applied_at: datetime
+    breach_at: datetime | None  # where a breach stands (the instance is breached), else None
+    fulfilled_at: datetime | None
+    status: str  # achieved | breached | active
+    minutes_over_target: int | None  # whole minutes at fulfilment on the target's clock, less it
+    breach_assignee_id: int | None
+
+
 @dataclass
 class Truth:
     tickets: dict[int, TicketTruth]
@@ -119,6 +137,7 @@ class Truth:
     group_names: dict[int, str] = field(default_factory=dict)  # every group of the tenant, by id
     assignees: frozenset[int] = frozenset()  # everyone ever assigned a ticket
     work_spans: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)  # first, last work
+    slas: dict[tuple[int, str], SlaTruth] = field(default_factory=dict)  # by ticket and metric
 
 
 @dataclass(frozen=True)
@@ -192,6 +211,106 @@ def business_minutes(schedule: Schedule | None, start: datetime | None,
     if schedule is None or start is None or end is None:
         return None
     return business_seconds(schedule, start, end) / 60
+
+
+# -- SLA targets ---------------------------------------------------------------------------------------
+# The statuses each SLA clock runs in; a solve fulfils it, a reopen runs it again.
+SLA_CLOCK_STATUSES = {"requester_wait_time": ("new", "open", "hold"), "agent_work_time": ("new", "open")}
+
+
+def ticket_slas(ticket: Ticket, as_of: datetime, agents: frozenset[int], policies: Sequence[SlaPolicy],
+                schedule: Schedule | None) -> list[SlaTruth]:
+    """The ticket's SLA target instances as of ``as_of``: the first policy by position with a target
+    for the priority the ticket was created with applies each of those targets at creation. The
+    first-reply clock runs from creation to the first public agent comment after it; the wait and
+    work clocks while the status is one they run in (``SLA_CLOCK_STATUSES``), fulfilled by the last
+    solve while the ticket stays solved or closed. A clock stops for good when the ticket is
+    deleted. The breach time is the first instant the clock has run the target (schedule time for
+    a business-hours target), found by bisection over whole seconds."""
+    audits = ticket.audits_at(as_of)
+    if not audits:
+        return []
+    created = audits[0].at
+    priority = ticket.state_at(created)["priority"]
+    policy = next((p for p in sorted(policies, key=lambda p: p.position)
+                   if any(t.priority == priority for t in p.targets)), None)
+    if policy is None:
+        return []
+    stop = min(as_of, ticket.deleted_at) if ticket.deleted_at is not None else as_of
+    statuses = [(a.at, e.value) for a in audits for e in a.events
+                if e.type in ("Create", "Change") and e.field_name == "status"]
+    reply = next((a.at for a in audits[1:] for e in a.events
+                  if e.type == "Comment" and e.public and e.author_id in agents), None)
+    found = []
+    for target in policy.targets:
+        if target.priority != priority:
+            continue
+        if target.metric == "first_reply_time":
+            periods, fulfilled = [(created, reply or stop)], reply
+        elif target.metric in SLA_CLOCK_STATUSES:
+            periods = _running(statuses, SLA_CLOCK_STATUSES[target.metric], stop)
+            solves = [at for at, status in statuses if status == "solved"]
+            fulfilled = solves[-1] if solves and statuses[-1][1] in ("solved", "closed") else None
+        else:
+            continue
+        clock_schedule = schedule if target.business_hours else None
+
+        def clock(until: datetime, periods=periods, clock_schedule=clock_schedule) -> float:
+            return sum(_elapsed(clock_schedule, start, min(end, until))
+                       for start, end in periods if start < until)
+
+        breach = _first_instant(clock, target.minutes * 60, created, stop)
+        breached = breach is not None and (fulfilled is None or breach < fulfilled)
+        over = None if fulfilled is None else int(clock(fulfilled) // 60) - target.minutes
+        found.append(SlaTruth(
+            ticket_id=ticket.id, metric=target.metric, policy_id=policy.id, policy_title=policy.title,
+            target_minutes=target.minutes, business_hours=target.business_hours, applied_at=created,
+            breach_at=breach if breached else None, fulfilled_at=fulfilled,
+            status="breached" if breached else "achieved" if fulfilled is not None else "active",
+            minutes_over_target=over,
+            breach_assignee_id=_assignee_at(audits, breach) if breached else None,
+        ))
+    return found
+
+
+def _running(statuses: list[tuple[datetime, str]], running_in: tuple[str, ...],
+             stop: datetime) -> list[tuple[datetime, datetime]]:
+    """The periods before ``stop`` the status is one of ``running_in``."""
+    ends = [at for at, _ in statuses[1:]] + [stop]
+    return [(at, min(end, stop)) for (at, status), end in zip(statuses, ends, strict=True)
+            if status in running_in and at < stop]
+
+
+def _elapsed(schedule: Schedule | None, start: datetime, end: datetime) -> float:
+    if end <= start:
+        return 0.0
+    return business_seconds(schedule, start, end) if schedule else (end - start).total_seconds()
+
+
+def _first_instant(clock: Callable[[datetime], float], seconds: float, low: datetime,
+                   high: datetime) -> datetime | None:
+    """The first whole second in (low, high] at which ``clock`` reaches ``seconds``, if any."""
+    if clock(high) < seconds:
+        return None
+    while (high - low).total_seconds() > 1:
+        middle = low + timedelta(seconds=(high - low).total_seconds() // 2)
+        if clock(middle) >= seconds:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _assignee_at(audits: Sequence, at: datetime) -> int | None:
+    """The ticket's assignee after every audit at or before ``at``."""
+    assignee = None
+    for audit in audits:
+        if audit.at > at:
+            break
+        for event in audit.events:
+            if event.type in ("Create", "Change") and event.field_name == "assignee_id":
+                assignee = int(event.value) if event.value is not None else None
+    return assignee
 
 
 # -- one ticket ----------------------------------------------------------------------------------------
@@ -366,7 +485,7 @@ def truth(world: World, as_of: datetime | None = None, timezone: str | None = No
     default schedule (the first the API lists), since the world assigns no other."""
     as_of = as_of or world.end
     result = truth_of(world.tickets(), as_of, timezone or world.config.timezone, world.agent_ids,
-                      schedule=world.schedules()[0])
+                      schedule=world.schedules()[0], policies=world.sla_policies())
     brand_names = {brand.id: brand.name for brand in world.brands()}
     for ticket in result.tickets.values():
         ticket.brand_name = brand_names.get(ticket.brand_id)
@@ -385,14 +504,16 @@ def truth(world: World, as_of: datetime | None = None, timezone: str | None = No
 
 
 def truth_of(tickets_in: Iterable[Ticket], as_of: datetime, timezone: str,
-             agents: frozenset[int], schedule: Schedule | None = None) -> Truth:
+             agents: frozenset[int], schedule: Schedule | None = None,
+             policies: Sequence[SlaPolicy] = ()) -> Truth:
     """The figures of the given tickets; tenant days in ``timezone``; ``agents`` are agent ids;
-    business minutes on ``schedule`` (none without one)."""
+    business minutes on ``schedule`` (none without one); SLA targets from ``policies``."""
     zone = ZoneInfo(timezone)
     tickets: dict[int, TicketTruth] = {}
     facts_by_ticket: dict[int, TicketFacts] = {}
     work: list[_Work] = []
     assignees: set[int] = set()
+    slas: dict[tuple[int, str], SlaTruth] = {}
 
     def day(at: datetime) -> date:
         return at.astimezone(zone).date()
@@ -402,6 +523,8 @@ def truth_of(tickets_in: Iterable[Ticket], as_of: datetime, timezone: str,
             continue
         facts = ticket_facts(ticket, as_of, agents, schedule, zone)
         tickets[ticket.id] = facts.truth
+        slas |= {(sla.ticket_id, sla.metric): sla for sla in ticket_slas(ticket, as_of, agents, policies,
+                                                                          schedule)}
         assignees |= facts.assignees
         if facts.truth.is_deleted:
             continue
@@ -418,6 +541,7 @@ def truth_of(tickets_in: Iterable[Ticket], as_of: datetime, timezone: str,
                             if w.group is not None else None, facts_by_ticket),
         backlog=_backlog(facts_by_ticket, day),
         assignees=frozenset(assignees),
+        slas=slas,
     )
     for item in work:
         if item.agent is not None:

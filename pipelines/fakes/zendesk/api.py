@@ -753,7 +753,7 @@ def _metric_event_json(row: Any, policies: dict[int, SlaPolicy]) -> dict[str, An
                        "policy": {"id": policy.id, "title": policy.title,
                                   "description": f"Generated description of SLA policy {policy.title}"}}
     elif row.type == "update_status":
-        item["status"] = {"calendar": row.calendar_minutes, "business": None}
+        item["status"] = {"calendar": row.calendar_minutes, "business": row.business_minutes}
     elif row.type == "breach":
         item["deleted"] = False
     return item

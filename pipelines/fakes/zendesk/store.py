@@ -195,10 +195,11 @@ def build_ticket_snapshot(world: WorldLike, as_of: datetime) -> TicketSnapshot:
     custom = tuple(f.id for f in world.ticket_fields() if f.is_custom)
     packing = _Packing(Vocabulary(), custom)
     policies, agents = world.sla_policies(), world.agent_ids
+    schedule = next(iter(world.schedules()), None)  # the default: the world assigns no other
     for ticket in world.tickets():
         state = ticket.state_at(as_of)
         if state is not None:
-            packing.add(ticket, state, as_of, policies, agents)
+            packing.add(ticket, state, as_of, policies, agents, schedule)
     logger.debug("fake zendesk: packed %d tickets as of %s", len(packing.tickets), as_of)
     audits, events = _audits_with_their_events(packing.audits, packing.events)
     return TicketSnapshot(as_of=as_of, tickets=packing.tickets.sorted(), audits=audits, events=events,
@@ -219,11 +220,12 @@ class _Packing:
         self.ratings = Columns(vocabulary, ("id", "ticket_id", "ts", "assignee_id", "group_id",
                                             "requester_id"), ("score",))
         self.metrics = Columns(vocabulary, ("id", "ticket_id", "ts", "instance_id", "calendar_minutes",
-                                            "policy_id", "target_minutes", "business_hours"),
+                                            "business_minutes", "policy_id", "target_minutes",
+                                            "business_hours"),
                                ("metric", "type"))
 
     def add(self, ticket: Ticket, state: dict, as_of: datetime, policies: list[SlaPolicy],
-            agents: frozenset[int]) -> None:
+            agents: frozenset[int], schedule: Schedule | None = None) -> None:
         """One ticket: its state and metric set, audits and their events, ratings, metric events."""
         metrics = metric_set(ticket, agents, as_of)
         ratings = ticket.ratings_at(as_of)
@@ -239,9 +241,10 @@ class _Packing:
         for r in ratings:
             self.ratings.add((r.id, ticket.id, unix(r.created_at), _int(r.assignee_id), _int(r.group_id),
                               r.requester_id), (r.score,))
-        for m in metric_events(ticket, policies, agents, as_of):
+        for m in metric_events(ticket, policies, agents, as_of, schedule):
             policy, target = m.sla or (None, None)
             self.metrics.add((m.id, ticket.id, unix(m.at), m.instance_id, _int(m.calendar_minutes),
+                              _int(m.business_minutes),
                               _int(policy and policy.id), _int(target and target.minutes),
                               _flag(target and target.business_hours)), (m.metric, m.type))
 
