@@ -25,7 +25,8 @@ from pipelines.world.truth import Truth, benchmark, truth, week_start
 MARTS = ("marts.fct_tickets", "marts.agent_daily_performance", "marts.agent_weekly_performance",
          "marts.team_weekly_performance", "marts.tenant_daily_backlog", "marts.dim_agents",
          "marts.benchmark_monthly", "marts.dim_groups", "marts.bridge_ticket_tags",
-         "marts.fct_ticket_slas", "restricted.agent_identity")
+         "marts.fct_ticket_slas", "marts.agent_daily_sla", "marts.agent_weekly_sla",
+         "marts.team_weekly_sla", "restricted.agent_identity")
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("in_shared_world")]
 
 
@@ -202,11 +203,24 @@ def check_tenant(tenant_id: str, secret: str, want: Truth, marts: dict, run: str
             "fulfilled_at": ("fulfilled_at", lambda s: s.fulfilled_at),
             "status": ("sla_status", lambda s: s.status),
             "over": ("minutes_over_target", lambda s: s.minutes_over_target),
-            "against": ("breach_assignee_key", lambda s: key(secret, "user", s.breach_assignee_id)),
+            "agent": ("accountable_agent_key", lambda s: key(secret, "user", s.accountable_agent_id)),
+            "group": ("accountable_group_key", lambda s: key(secret, "group", s.accountable_group_id)),
+            "outcome_date": ("outcome_date", lambda s: s.outcome_date),
+            "deleted": ("is_ticket_deleted", lambda s: want.tickets[s.ticket_id].is_deleted),
         }.items()
     }, f"{run} {tenant_id} fct_ticket_slas")
     for metric in {s.metric for s in want.slas.values()}:
         assert [r for r in slas if r["sla_metric"] == metric], f"{run} {tenant_id} {metric}: no rows"
+    attainment = {"sla_achieved": ("sla_achieved", lambda c: c[0], "exact"),
+                  "sla_breached": ("sla_breached", lambda c: c[1], "exact"),
+                  "sla_attainment": ("sla_attainment", lambda c: c[0] / (c[0] + c[1]), "number")}
+    for table, subject, period, cells, kind in (
+            ("agent_daily_sla", "agent_key", "activity_date", want.sla_agent_days, "user"),
+            ("agent_weekly_sla", "agent_key", "week_start", want.sla_agent_weeks, "user"),
+            ("team_weekly_sla", "group_key", "week_start", want.sla_team_weeks, "group")):
+        compare(mine(f"marts.{table}"), lambda r, s=subject, p=period: (r[s], r[p], r["sla_metric"]),
+                {(key(secret, kind, who), when, metric): cell for (who, when, metric), cell in cells.items()},
+                attainment, f"{run} {tenant_id} {table}")
     compare(mine("marts.tenant_daily_backlog"), lambda r: r["activity_date"], want.backlog, {
         name: (name, lambda d, n=name: getattr(d, n), "exact")
         for name in ("backlog_open", "created", "solved", "reopened")
@@ -267,7 +281,9 @@ def test_the_ground_truth_exercises_what_it_checks(runs):
             (metric, status) for metric in ("first_reply_time", "requester_wait_time")
             for status in ("achieved", "breached")}
         assert any(s.status == "active" for s in slas) and all(s.business_hours for s in slas)
-        assert any(s.breach_assignee_id is not None for s in slas)
+        assert any(s.accountable_agent_id is not None for s in slas)
+        weeks = tenant_truth.sla_agent_weeks.values()
+        assert any(achieved for achieved, _ in weeks) and any(breached for _, breached in weeks)
 
 
 def test_second_run_recomputed_only_the_changed_tickets(runs):

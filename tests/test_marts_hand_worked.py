@@ -588,35 +588,66 @@ def test_tenant_missing_tables_still_builds(warehouse):
 def test_ticket_slas(warehouse):
     """Hand-worked from the metric events of sla_metric_events: status by the rulings of
     docs/metrics.md (breached when the breach comes before the fulfilment, or unfulfilled and
-    before the build; achieved when fulfilled at or before it; else active)."""
+    before the build; achieved when fulfilled at or before it; else active), each decided one
+    counted for or against the assignee and group at its outcome, on the outcome's New York day."""
     found = {(r["ticket_id"], r["sla_metric"], r["instance_id"]): r
              for r in rows(warehouse, "select * from marts.fct_ticket_slas where tenant_id = 't1'")}
-    a, e = key("t1", "user", 1001), key("t1", "user", 1004)
+    a, c, e = (key("t1", "user", agent) for agent in (1001, 1003, 1004))
+    support, day = key("t1", "group", 50), date(2024, 1, 10)
     expected = {
-        # (policy, title, target, business hours, applied, breach, fulfilled, status, over, against)
+        # (policy, title, target, business hours, applied, breach, fulfilled, status, over,
+        #  outcome date, accountable agent, accountable group, ticket deleted)
         (1, "first_reply_time", 1): (801, "Urgent and high", 60, False, at(10, 14), at(10, 15),
-                                     at(10, 15, 10), "breached", 10, a),
+                                     at(10, 15, 10), "breached", 10, day, a, support, False),
         (1, "next_reply_time", 2): (801, "Urgent and high", 60, False, at(10, 16), None,
-                                    at(10, 16, 30), "achieved", -30, None),
+                                    at(10, 16, 30), "achieved", -30, day, a, support, False),
         (1, "requester_wait_time", 1): (801, "Urgent and high", 480, True, at(10, 14), None,
-                                        at(10, 16, 30), "achieved", 45 - 480, None),
+                                        at(10, 16, 30), "achieved", 45 - 480, day, a, support, False),
+        # solved at 05:30 UTC, 00:30 in New York: the 10th there
         (2, "requester_wait_time", 1): (801, "Urgent and high", 240, False, at(10, 5), None,
-                                        at(10, 5, 30), "achieved", -180, None),
+                                        at(10, 5, 30), "achieved", -180, day, a, support, False),
         (3, "agent_work_time", 1): (802, "Normal and low", 30, False, at(10, 13), None,
-                                    at(10, 13, 20), "achieved", -10, None),
+                                    at(10, 13, 20), "achieved", -10, day, c, support, False),
         (3, "periodic_update_time", 1): (802, "Normal and low", 1440, False, at(10, 13),
                                          datetime(2999, 1, 1, tzinfo=UTC), None, "active", None,
-                                         None),
+                                         None, None, None, False),
         (4, "first_reply_time", 1): (802, "Normal and low", 30, False, at(10, 18), at(10, 18, 30),
-                                     at(10, 18, 40), "breached", 10, a),
+                                     at(10, 18, 40), "breached", 10, day, a, support, False),
         (5, "periodic_update_time", 1): (802, "Normal and low", 10, False, at(10, 19),
-                                         at(10, 19, 10), None, "breached", None, a),
+                                         at(10, 19, 10), None, "breached", None, day, a, support, True),
         (6, "requester_wait_time", 1): (802, "Normal and low", 20, False, at(10, 14),
-                                        at(10, 14, 20), at(10, 15, 30), "breached", 40, e),
+                                        at(10, 14, 20), at(10, 15, 30), "breached", 40, day, e, support,
+                                        False),
     }
     columns = ("sla_policy_id", "sla_policy_title", "target_minutes", "is_business_hours",
                "applied_at", "breach_at", "fulfilled_at", "sla_status", "minutes_over_target",
-               "breach_assignee_key")
+               "outcome_date", "accountable_agent_key", "accountable_group_key", "is_ticket_deleted")
     assert {k: tuple(r[c] for c in columns) for k, r in found.items()} == expected
     assert rows(warehouse, "select count(*) as n from marts.fct_ticket_slas where tenant_id = 't2'") == [
         {"n": 0}]
+
+
+def test_sla_attainment(warehouse):
+    """The decided instances of test_ticket_slas but deleted ticket 5's, all on the 10th, in the
+    week of the 8th and in group 50: A breached two first replies (tickets 1 and 4) and achieved
+    a next reply and two waits (tickets 1 and 2); C achieved a work time; E breached a wait."""
+    a, c, e = (key("t1", "user", agent) for agent in (1001, 1003, 1004))
+    reply, following, wait, work = ("first_reply_time", "next_reply_time", "requester_wait_time",
+                                    "agent_work_time")
+    by_agent = {(a, reply): (0, 2, 0.0), (a, following): (1, 0, 1.0), (a, wait): (2, 0, 1.0),
+                (c, work): (1, 0, 1.0), (e, wait): (0, 1, 0.0)}
+    figures = "sla_metric, sla_achieved, sla_breached, sla_attainment"
+    for table, period, day in (("agent_daily_sla", "activity_date", date(2024, 1, 10)),
+                               ("agent_weekly_sla", "week_start", date(2024, 1, 8))):
+        found = rows(warehouse, f"select agent_key, {period} as period, {figures} from marts.{table}"
+                                " where tenant_id = 't1'")
+        assert {(r["agent_key"], r["sla_metric"]): (r["sla_achieved"], r["sla_breached"], r["sla_attainment"])
+                for r in found} == by_agent, table
+        assert {r["period"] for r in found} == {day}, table
+    teams = rows(warehouse, f"select group_key, week_start, {figures} from marts.team_weekly_sla"
+                            " where tenant_id = 't1'")
+    week, support = date(2024, 1, 8), key("t1", "group", 50)
+    assert {(r["group_key"], r["week_start"], r["sla_metric"]): (r["sla_achieved"], r["sla_breached"])
+            for r in teams} == {(support, week, reply): (0, 2), (support, week, following): (1, 0),
+                                (support, week, wait): (2, 1), (support, week, work): (1, 0)}
+    assert next(r["sla_attainment"] for r in teams if r["sla_metric"] == wait) == pytest.approx(2 / 3)

@@ -33,7 +33,7 @@ from pipelines.ingest.home import warehouse_path
 from pipelines.ingest.keys import pseudonym
 from pipelines.world import World, WorldConfig
 from pipelines.world.truth import OPEN_STATUSES, truth, truth_of
-from tests.test_end_to_end import check_tenant
+from tests.test_end_to_end import MARTS, check_tenant
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a world of its own through the whole graph
 
@@ -132,10 +132,9 @@ def unlisted_people(tmp_path_factory, dbt_manifest):
             raw_ids = {row[0] for row in con.execute("select id from raw_acme.users").fetchall()}
             identity = con.execute("select agent_key, name_token from restricted.agent_identity"
                                    " where tenant_id = 'acme'").fetchall()
-        marts = {f"marts.{table}": [row for tenant_id in worlds for row in published(tenant_id, table)]
-                 for table in ("fct_tickets", "agent_daily_performance", "agent_weekly_performance",
-                               "team_weekly_performance", "tenant_daily_backlog", "dim_groups",
-                               "bridge_ticket_tags")}
+        marts = {table: [row for tenant_id in worlds
+                         for row in published(tenant_id, table.removeprefix("marts."))]
+                 for table in MARTS if table.startswith("marts.")}
         yield {"worlds": worlds, "ticket": ticket, "people": people, "raw_ids": raw_ids,
                "identity": dict(identity), "marts": marts}
 

@@ -217,11 +217,15 @@ WEEKDAYS_9_TO_5 = Schedule(1, "Office", "UTC", "UTC",
                            at(1, 0))
 
 
+SLA_GROUP = 50
+
+
 def sla_ticket(ticket_id: int, created: datetime, priority: str, *later: Audit) -> Ticket:
     first = audit_of(ticket_id, ticket_id * 100, created, CUSTOMER,
                      Event(ticket_id * 1000, "Create", "status", "new"),
                      Event(ticket_id * 1000 + 1, "Create", "priority", priority),
                      Event(ticket_id * 1000 + 2, "Create", "assignee_id", None),
+                     Event(ticket_id * 1000 + 4, "Create", "group_id", SLA_GROUP),
                      comment(ticket_id * 1000 + 3, CUSTOMER))
     return Ticket(id=ticket_id, created_at=created, channel="web", audits=(first, *later))
 
@@ -265,10 +269,10 @@ def test_business_hours_sla_runs_across_the_weekend():
     slas = truth_of([ticket], at(10, 0), "UTC", AGENTS, WEEKDAYS_9_TO_5, [policy]).slas
     reply, wait = slas[(20, "first_reply_time")], slas[(20, "requester_wait_time")]
     assert (reply.status, reply.breach_at, reply.fulfilled_at) == ("breached", at(9, 9, 30), at(9, 9, 40))
-    assert (reply.minutes_over_target, reply.breach_assignee_id) == (10, COLLEAGUE)
+    assert (reply.minutes_over_target, reply.accountable_agent_id) == (10, COLLEAGUE)
     assert (reply.policy_id, reply.target_minutes, reply.business_hours) == (801, 60, True)
     assert (wait.status, wait.breach_at, wait.fulfilled_at) == ("achieved", None, at(9, 10))
-    assert (wait.minutes_over_target, wait.breach_assignee_id) == (-30, None)
+    assert (wait.minutes_over_target, wait.accountable_agent_id) == (-30, COLLEAGUE)
 
 
 def test_paused_sla_clock_and_a_fulfilment_at_the_breach_time():
@@ -290,8 +294,26 @@ def test_paused_sla_clock_and_a_fulfilment_at_the_breach_time():
     # solved five minutes later: breached at 12:00, unassigned then, so against nobody
     slas = truth_of([late], at(3, 0), "UTC", AGENTS, WEEKDAYS_9_TO_5, [policy]).slas
     wait = slas[(21, "requester_wait_time")]
-    assert (wait.status, wait.breach_at, wait.minutes_over_target, wait.breach_assignee_id) == (
+    assert (wait.status, wait.breach_at, wait.minutes_over_target, wait.accountable_agent_id) == (
         "breached", at(2, 12), 5, None)
+
+
+def test_sla_attainment_counts_each_instance_for_who_held_the_ticket_at_its_outcome():
+    """The weekend case: the first reply breached at Monday 09:30 and the wait achieved at the
+    Monday 10:00 solve both count for the colleague, who has held the ticket since 09:10 (not the
+    Friday assignee), and for the ticket's group, on Monday 9 March and its week. The paused
+    case is unassigned throughout: it counts for its group only."""
+    weekend, weekend_policy = weekend_case()
+    paused, paused_policy = paused_case()
+    result = truth_of([weekend, paused], at(10, 0), "UTC", AGENTS, WEEKDAYS_9_TO_5,
+                      [weekend_policy, paused_policy])
+    monday, paused_monday = date(2026, 3, 9), date(2026, 3, 2)
+    reply, wait = "first_reply_time", "requester_wait_time"
+    assert result.sla_agent_days == {(COLLEAGUE, monday, reply): (0, 1), (COLLEAGUE, monday, wait): (1, 0)}
+    assert result.sla_agent_weeks == result.sla_agent_days  # both on a Monday
+    assert result.sla_team_weeks == {(SLA_GROUP, monday, reply): (0, 1), (SLA_GROUP, monday, wait): (1, 0),
+                                     (SLA_GROUP, paused_monday, reply): (1, 0),
+                                     (SLA_GROUP, paused_monday, wait): (1, 0)}
 
 
 def test_the_fakes_metric_events_agree_with_the_truth():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -123,7 +123,10 @@ class SlaTruth:
     fulfilled_at: datetime | None
     status: str  # achieved | breached | active
     minutes_over_target: int | None  # whole minutes at fulfilment on the target's clock, less it
-    breach_assignee_id: int | None
+    outcome_at: datetime | None  # the breach if breached, the fulfilment if achieved
+    accountable_agent_id: int | None  # the assignee at the outcome
+    accountable_group_id: int | None  # the group at the outcome
+    outcome_date: date | None = None  # the outcome's tenant day (truth_of knows the tenant's zone)
 
 
 @dataclass
@@ -138,6 +141,10 @@ class Truth:
     assignees: frozenset[int] = frozenset()  # everyone ever assigned a ticket
     work_spans: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)  # first, last work
     slas: dict[tuple[int, str], SlaTruth] = field(default_factory=dict)  # by ticket and metric
+    # achieved and breached instances by (agent or group, tenant day or week, SLA metric)
+    sla_agent_days: dict[tuple[int, date, str], tuple[int, int]] = field(default_factory=dict)
+    sla_agent_weeks: dict[tuple[int, date, str], tuple[int, int]] = field(default_factory=dict)
+    sla_team_weeks: dict[tuple[int, date, str], tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -262,13 +269,15 @@ def ticket_slas(ticket: Ticket, as_of: datetime, agents: frozenset[int], policie
         breach = _first_instant(clock, target.minutes * 60, created, stop)
         breached = breach is not None and (fulfilled is None or breach < fulfilled)
         over = None if fulfilled is None else int(clock(fulfilled) // 60) - target.minutes
+        outcome = breach if breached else fulfilled
         found.append(SlaTruth(
             ticket_id=ticket.id, metric=target.metric, policy_id=policy.id, policy_title=policy.title,
             target_minutes=target.minutes, business_hours=target.business_hours, applied_at=created,
             breach_at=breach if breached else None, fulfilled_at=fulfilled,
             status="breached" if breached else "achieved" if fulfilled is not None else "active",
-            minutes_over_target=over,
-            breach_assignee_id=_assignee_at(audits, breach) if breached else None,
+            minutes_over_target=over, outcome_at=outcome,
+            accountable_agent_id=_field_at(audits, outcome, "assignee_id") if outcome else None,
+            accountable_group_id=_field_at(audits, outcome, "group_id") if outcome else None,
         ))
     return found
 
@@ -301,16 +310,16 @@ def _first_instant(clock: Callable[[datetime], float], seconds: float, low: date
     return high
 
 
-def _assignee_at(audits: Sequence, at: datetime) -> int | None:
-    """The ticket's assignee after every audit at or before ``at``."""
-    assignee = None
+def _field_at(audits: Sequence, at: datetime, field_name: str) -> int | None:
+    """The ticket's ``field_name`` (an id: assignee_id, group_id) after every audit at or before ``at``."""
+    value = None
     for audit in audits:
         if audit.at > at:
             break
         for event in audit.events:
-            if event.type in ("Create", "Change") and event.field_name == "assignee_id":
-                assignee = int(event.value) if event.value is not None else None
-    return assignee
+            if event.type in ("Create", "Change") and event.field_name == field_name:
+                value = int(event.value) if event.value is not None else None
+    return value
 
 
 # -- one ticket ----------------------------------------------------------------------------------------
@@ -523,8 +532,9 @@ def truth_of(tickets_in: Iterable[Ticket], as_of: datetime, timezone: str,
             continue
         facts = ticket_facts(ticket, as_of, agents, schedule, zone)
         tickets[ticket.id] = facts.truth
-        slas |= {(sla.ticket_id, sla.metric): sla for sla in ticket_slas(ticket, as_of, agents, policies,
-                                                                          schedule)}
+        for sla in ticket_slas(ticket, as_of, agents, policies, schedule):
+            outcome_date = day(sla.outcome_at) if sla.outcome_at else None
+            slas[(sla.ticket_id, sla.metric)] = replace(sla, outcome_date=outcome_date)
         assignees |= facts.assignees
         if facts.truth.is_deleted:
             continue
@@ -543,11 +553,33 @@ def truth_of(tickets_in: Iterable[Ticket], as_of: datetime, timezone: str,
         assignees=frozenset(assignees),
         slas=slas,
     )
+    counted = [sla for sla in slas.values()
+               if sla.outcome_at is not None and sla.ticket_id in facts_by_ticket]
+    result.sla_agent_days = _sla_attainment(counted, lambda s: s.accountable_agent_id,
+                                            lambda s: s.outcome_date)
+    result.sla_agent_weeks = _sla_attainment(counted, lambda s: s.accountable_agent_id,
+                                             lambda s: week_start(s.outcome_date))
+    result.sla_team_weeks = _sla_attainment(counted, lambda s: s.accountable_group_id,
+                                            lambda s: week_start(s.outcome_date))
     for item in work:
         if item.agent is not None:
             first, last = result.work_spans.get(item.agent, (item.at, item.at))
             result.work_spans[item.agent] = (min(first, item.at), max(last, item.at))
     return result
+
+
+def _sla_attainment(slas: Iterable[SlaTruth], subject: Callable[[SlaTruth], int | None],
+                    period: Callable[[SlaTruth], date]) -> dict[tuple[int, date, str], tuple[int, int]]:
+    """Achieved and breached instances per subject, period and metric; instances with no subject
+    count nowhere."""
+    cells: dict[tuple[int, date, str], tuple[int, int]] = {}
+    for sla in slas:
+        if subject(sla) is None:
+            continue
+        cell = (subject(sla), period(sla), sla.metric)
+        achieved, breached = cells.get(cell, (0, 0))
+        cells[cell] = (achieved + (sla.status == "achieved"), breached + (sla.status == "breached"))
+    return cells
 
 
 def _backlog(facts: dict[int, TicketFacts], day: Callable[[datetime], date]) -> dict[date, BacklogDayTruth]:

@@ -1,7 +1,8 @@
 -- One row per ticket and SLA target instance: the policy and target Zendesk applied, when the
 -- target would be breached and when the metric was fulfilled, and the status the rulings of
--- docs/metrics.md give it at the build's as-of time (the start of the run). A breached instance
--- names the assignee in force at its breach time, against whom the breach counts.
+-- docs/metrics.md give it when the build ran (refreshed_at, the start of the run). A decided
+-- instance names the assignee and group in force at its outcome (the breach, else the fulfilment),
+-- for or against whom it counts, and the tenant day it counts on; the SLA rollups read these.
 -- A plain table, rebuilt whole (DECISIONLOG.md: why not incremental by ticket).
 
 with
@@ -144,31 +145,64 @@ judged as (
 
 ),
 
--- the assignee after the last audit at or before the breach
-audits_before_breach as (
+-- a decided instance's outcome: its breach if breached, its fulfilment if achieved
+outcomes as (
 
     select
-        judged.tenant_id,
-        judged.ticket_id,
-        judged.metric,
-        judged.instance_id,
-        audits.assignee_id_after_audit as assignee_id,
-        row_number() over (
-            partition by judged.tenant_id, judged.ticket_id, judged.metric, judged.instance_id
-            order by audits.audit_sequence desc
-        ) as audit_rank
+        judged.*,
+        case
+            when judged.sla_status = 'breached' then judged.breach_at
+            when judged.sla_status = 'achieved' then judged.fulfilled_at
+        end as outcome_at
     from judged
-    inner join {{ ref('int_ticket_timeline__audit') }} as audits
-        on judged.tenant_id = audits.tenant_id
-        and judged.ticket_id = audits.ticket_id
-        and audits.created_at <= judged.breach_at
-    where judged.sla_status = 'breached'
 
 ),
 
-breach_assignees as (
+-- the assignee and group after the last audit at or before the outcome
+audits_before_outcome as (
 
-    select * from audits_before_breach where audit_rank = 1
+    select
+        outcomes.tenant_id,
+        outcomes.ticket_id,
+        outcomes.metric,
+        outcomes.instance_id,
+        audits.assignee_id_after_audit as assignee_id,
+        audits.group_id_after_audit as group_id,
+        row_number() over (
+            partition by outcomes.tenant_id, outcomes.ticket_id, outcomes.metric, outcomes.instance_id
+            order by audits.audit_sequence desc
+        ) as audit_rank
+    from outcomes
+    inner join {{ ref('int_ticket_timeline__audit') }} as audits
+        on outcomes.tenant_id = audits.tenant_id
+        and outcomes.ticket_id = audits.ticket_id
+        and audits.created_at <= outcomes.outcome_at
+
+),
+
+accountable as (
+
+    select * from audits_before_outcome where audit_rank = 1
+
+),
+
+deleted_tickets as (
+
+    select tenant_id, ticket_id
+    from {{ ref('stg_zendesk__tickets') }}
+    where status = 'deleted'
+
+),
+
+groups as (
+
+    select tenant_id, group_id, group_key from {{ ref('stg_zendesk__groups') }}
+
+),
+
+tenant_time_zones as (
+
+    select tenant_id, time_zone from {{ ref('int_tenant_time_zones__tenant') }}
 
 ),
 
@@ -181,48 +215,61 @@ users as (
 final as (
 
     select
-        cast(judged.tenant_id as {{ deskpulse.warehouse_type('varchar') }}) as tenant_id,
-        cast(judged.ticket_id as bigint) as ticket_id,
-        cast(judged.sla_metric as {{ deskpulse.warehouse_type('varchar') }}) as sla_metric,
-        cast(judged.instance_id as bigint) as instance_id,
-        cast(judged.sla_policy_id as bigint) as sla_policy_id,
+        cast(outcomes.tenant_id as {{ deskpulse.warehouse_type('varchar') }}) as tenant_id,
+        cast(outcomes.ticket_id as bigint) as ticket_id,
+        cast(outcomes.sla_metric as {{ deskpulse.warehouse_type('varchar') }}) as sla_metric,
+        cast(outcomes.instance_id as bigint) as instance_id,
+        cast(outcomes.sla_policy_id as bigint) as sla_policy_id,
         cast(policies.sla_policy_title as {{ deskpulse.warehouse_type('varchar') }})
             as sla_policy_title,
-        cast(judged.sla_target_minutes as bigint) as target_minutes,
-        cast(judged.is_business_hours as boolean) as is_business_hours,
-        cast(judged.applied_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+        cast(outcomes.sla_target_minutes as bigint) as target_minutes,
+        cast(outcomes.is_business_hours as boolean) as is_business_hours,
+        cast(outcomes.applied_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
             as applied_at,
-        cast(judged.breach_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+        cast(outcomes.breach_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
             as breach_at,
-        cast(judged.fulfilled_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
+        cast(outcomes.fulfilled_at as {{ deskpulse.warehouse_type('timestamp with time zone') }})
             as fulfilled_at,
-        cast(judged.sla_status as {{ deskpulse.warehouse_type('varchar') }}) as sla_status,
+        cast(outcomes.sla_status as {{ deskpulse.warehouse_type('varchar') }}) as sla_status,
         cast(
-            case when judged.is_business_hours then fulfilled_status.status_business_minutes
+            case when outcomes.is_business_hours then fulfilled_status.status_business_minutes
                  else fulfilled_status.status_calendar_minutes end
-            - judged.sla_target_minutes as bigint
+            - outcomes.sla_target_minutes as bigint
         ) as minutes_over_target,
-        cast(breach_users.user_key as {{ deskpulse.warehouse_type('varchar') }})
-            as breach_assignee_key,
-        cast({{ deskpulse.run_started_literal() }} as {{ dbt.type_timestamp() }}) as as_of
-    from judged
+        cast({{ deskpulse.tenant_date(
+            'outcomes.outcome_at', "coalesce(tenant_time_zones.time_zone, 'UTC')"
+        ) }} as date) as outcome_date,
+        cast(accountable_users.user_key as {{ deskpulse.warehouse_type('varchar') }})
+            as accountable_agent_key,
+        cast(groups.group_key as {{ deskpulse.warehouse_type('varchar') }}) as accountable_group_key,
+        cast(deleted_tickets.ticket_id is not null as boolean) as is_ticket_deleted,
+        cast({{ deskpulse.run_started_literal() }} as {{ dbt.type_timestamp() }}) as refreshed_at
+    from outcomes
     left join policies
-        on judged.tenant_id = policies.tenant_id
-        and judged.sla_policy_id = policies.sla_policy_id
+        on outcomes.tenant_id = policies.tenant_id
+        and outcomes.sla_policy_id = policies.sla_policy_id
     left join fulfilled_status
-        on judged.tenant_id = fulfilled_status.tenant_id
-        and judged.ticket_id = fulfilled_status.ticket_id
-        and judged.metric = fulfilled_status.metric
-        and judged.instance_id = fulfilled_status.instance_id
-        and judged.fulfilled_at = fulfilled_status.occurred_at
-    left join breach_assignees
-        on judged.tenant_id = breach_assignees.tenant_id
-        and judged.ticket_id = breach_assignees.ticket_id
-        and judged.metric = breach_assignees.metric
-        and judged.instance_id = breach_assignees.instance_id
-    left join users as breach_users
-        on breach_assignees.tenant_id = breach_users.tenant_id
-        and breach_assignees.assignee_id = breach_users.user_id
+        on outcomes.tenant_id = fulfilled_status.tenant_id
+        and outcomes.ticket_id = fulfilled_status.ticket_id
+        and outcomes.metric = fulfilled_status.metric
+        and outcomes.instance_id = fulfilled_status.instance_id
+        and outcomes.fulfilled_at = fulfilled_status.occurred_at
+    left join accountable
+        on outcomes.tenant_id = accountable.tenant_id
+        and outcomes.ticket_id = accountable.ticket_id
+        and outcomes.metric = accountable.metric
+        and outcomes.instance_id = accountable.instance_id
+    left join users as accountable_users
+        on accountable.tenant_id = accountable_users.tenant_id
+        and accountable.assignee_id = accountable_users.user_id
+    left join groups
+        on accountable.tenant_id = groups.tenant_id
+        and accountable.group_id = groups.group_id
+    left join deleted_tickets
+        on outcomes.tenant_id = deleted_tickets.tenant_id
+        and outcomes.ticket_id = deleted_tickets.ticket_id
+    left join tenant_time_zones
+        on outcomes.tenant_id = tenant_time_zones.tenant_id
 
 )
 
