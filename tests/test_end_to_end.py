@@ -112,6 +112,13 @@ PERFORMANCE_CHECKS = {
     "csat_good": ("csat_good", lambda c: c.csat_good, "exact"),
     "csat_bad": ("csat_bad", lambda c: c.csat_bad, "exact"),
     "csat_pct": ("csat_pct", lambda c: c.csat_pct, "number"),
+    "solved_within_a_day": ("solved_within_a_day", lambda c: c.solved_within_a_day, "exact"),
+    "replies_per_solved_ticket": ("replies_per_solved_ticket", lambda c: c.replies_per_solved_ticket,
+                                  "number"),
+    "tickets_assigned": ("tickets_assigned", lambda c: len(c.tickets_assigned), "exact"),
+    "tickets_touched": ("tickets_touched", lambda c: len(c.tickets_touched), "exact"),
+    "internal_notes": ("internal_notes", lambda c: c.internal_notes, "exact"),
+    "reassignments_away": ("reassignments_away", lambda c: c.reassignments_away, "exact"),
 }
 
 
@@ -261,6 +268,11 @@ def test_the_ground_truth_exercises_what_it_checks(runs):
         business = [t for t in tickets if t.first_reply_business_minutes is not None]
         assert any(t.first_reply_business_minutes < t.first_reply_minutes - 1 for t in business)
         assert any(c.reopened_after_solve for c in tenant_truth.agent_days.values())
+        days = tenant_truth.agent_days.values()
+        for figure in ("internal_notes", "reassignments_away", "tickets_assigned", "solved_within_a_day"):
+            assert any(getattr(c, figure) for c in days), figure
+        assert any(c.solved_within_a_day < len(c.tickets_solved) for c in days)
+        assert any(len(c.tickets_touched) < c.public_replies for c in days), "no ticket touched twice a day"
         daily_solved: dict = defaultdict(int)
         for (agent, day), cell in tenant_truth.agent_days.items():
             daily_solved[(agent, week_start(day))] += len(cell.tickets_solved)

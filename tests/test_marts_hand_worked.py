@@ -485,9 +485,9 @@ def test_agent_days_in_tenant_time_zone(warehouse):
     dd = key("t2", "user", 1001)
     jan = {n: date(2024, 1, n) for n in (9, 10, 11, 12)}
     assert set(d) == {
-        ("t1", a, jan[10]), ("t1", a, jan[11]), ("t1", a, jan[12]),
-        ("t1", b, jan[10]), ("t1", b, jan[11]), ("t1", c, jan[10]), ("t1", e, jan[10]),
-        ("t2", dd, jan[11]),
+        ("t1", a, jan[9]), ("t1", a, jan[10]), ("t1", a, jan[11]), ("t1", a, jan[12]),
+        ("t1", b, jan[10]), ("t1", b, jan[11]), ("t1", c, jan[10]), ("t1", c, jan[11]),
+        ("t1", e, jan[10]), ("t2", dd, jan[10]), ("t2", dd, jan[11]),
     }
     # A: ticket 2 solved 00:30 New York time counts on the 10th; ticket 5 is deleted
     a10 = d["t1", a, jan[10]]
@@ -512,6 +512,38 @@ def test_agent_days_in_tenant_time_zone(warehouse):
     # t2's day comes from its default schedule (Amsterdam): 23:10Z is the 11th there
     d11 = d["t2", dd, jan[11]]
     assert (d11["tickets_solved"], d11["first_replies"], d11["one_touch_solved"]) == (1, 1, 1)
+
+
+def test_handling_and_solve_figures(warehouse):
+    """Assignments (by a rule, or at creation), updates, notes and reassignments, by hand from
+    tenant_one and tenant_two, on New York (t1) and Amsterdam (t2) days. A opened ticket 2
+    assigned to themself at 23:30 on the 9th, so it is assigned and touched then. Each solved
+    ticket here was first solved within hours; the replies per solved ticket are each ticket's
+    public agent replies (ticket 2 has none: its agent comment opened it)."""
+    d = agent_days(warehouse)
+    a, b, c, e = (key("t1", "user", n) for n in (1001, 1002, 1003, 1004))
+    dd = key("t2", "user", 1001)
+    jan = {n: date(2024, 1, n) for n in (9, 10, 11, 12)}
+    columns = ("tickets_assigned", "tickets_touched", "internal_notes", "reassignments_away",
+               "tickets_solved", "solved_within_a_day", "replies_per_solved_ticket")
+    assert {cell: tuple(row[c] for c in columns) for cell, row in d.items()} == {
+        # ticket 2 opened by A; tickets 1 and 4 assigned by rules, A's note on 1, 4 taken by B
+        ("t1", a, jan[9]): (1, 1, 0, 0, 0, 0, None),
+        ("t1", a, jan[10]): (2, 2, 1, 1, 2, 2, 1.0),
+        ("t1", a, jan[11]): (0, 0, 0, 0, 0, 0, None),
+        ("t1", a, jan[12]): (0, 0, 0, 0, 0, 0, None),
+        # B replies on 1 and takes and solves 4 on the 10th; is given 3 and solves it on the 11th
+        ("t1", b, jan[10]): (1, 2, 0, 0, 1, 1, 1.0),
+        ("t1", b, jan[11]): (1, 1, 0, 0, 1, 1, 2.0),
+        # C is given 3 and solves it; a rule takes it from C on the 11th
+        ("t1", c, jan[10]): (1, 1, 0, 0, 1, 1, 2.0),
+        ("t1", c, jan[11]): (0, 0, 0, 1, 0, 0, None),
+        # E solves 6 twice: one ticket touched, solved, assigned
+        ("t1", e, jan[10]): (1, 1, 0, 0, 1, 1, 2.0),
+        # a rule assigns D at 22:35Z, 23:35 in Amsterdam; D solves it after midnight there
+        ("t2", dd, jan[10]): (1, 0, 0, 0, 0, 0, None),
+        ("t2", dd, jan[11]): (0, 1, 0, 0, 1, 1, 1.0),
+    }
 
 
 def test_reopens_count_from_the_first_solve_of_the_day_week_and_team(warehouse):

@@ -128,7 +128,28 @@ def test_work_spans_and_assignees():
     result = truth_of([HAND_TICKET], at(10, 0), "UTC", AGENTS)
     assert result.assignees == {ASSIGNEE, COLLEAGUE}
     assert result.work_spans[COLLEAGUE] == (at(2, 9, 45), at(4, 9))  # first reply .. last rating
-    assert result.work_spans[ASSIGNEE] == (at(2, 11), at(2, 11))  # the one solve credited
+    # assigned at 09:10 on the 2nd .. the ticket taken from them at 09:00 on the 3rd
+    assert result.work_spans[ASSIGNEE] == (at(2, 9, 10), at(3, 9))
+
+
+def test_handling_and_solve_figures_by_hand():
+    """HAND_TICKET day by day. The assignee is assigned it by a rule on the 2nd, writes a note and
+    solves it two hours after creation (their updates: the note's audit and the solve's), and a
+    rule hands it to the colleague on the 3rd (a reassignment away from the assignee, an
+    assignment for the colleague). The colleague updates it on both days (reply, reply and
+    solve). Each solve is of a ticket first solved within a day, with two agent replies."""
+    days = truth_of([HAND_TICKET], at(10, 0), "UTC", AGENTS).agent_days
+    figures = {key: (len(c.tickets_assigned), len(c.tickets_touched), c.internal_notes, c.reassignments_away,
+                     len(c.tickets_solved), c.solved_within_a_day, c.replies_per_solved_ticket)
+               for key, c in days.items()}
+    monday, tuesday = at(2, 0).date(), at(3, 0).date()
+    assert figures == {
+        (ASSIGNEE, monday): (1, 1, 1, 0, 1, 1, 2.0),
+        (ASSIGNEE, tuesday): (0, 0, 0, 1, 0, 0, None),
+        (COLLEAGUE, monday): (0, 1, 0, 0, 0, 0, None),
+        (COLLEAGUE, tuesday): (1, 1, 0, 0, 1, 1, 2.0),
+        (COLLEAGUE, at(4, 0).date()): (0, 0, 0, 0, 0, 0, None),  # the bad rating's day
+    }
 
 
 

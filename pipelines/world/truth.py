@@ -64,8 +64,19 @@ class PerformanceTruth:
     first_reply_business_minutes: list[float] = field(default_factory=list)
     one_touch_solved: int = 0
     reopened_after_solve: int = 0
+    solved_within_a_day: int = 0
+    solved_agent_replies: list[int] = field(default_factory=list)  # per ticket solved
     csat_good: int = 0
     csat_bad: int = 0
+    tickets_assigned: set[int] = field(default_factory=set)
+    tickets_touched: set[int] = field(default_factory=set)
+    internal_notes: int = 0
+    reassignments_away: int = 0
+
+    @property
+    def replies_per_solved_ticket(self) -> float | None:
+        replies = self.solved_agent_replies
+        return sum(replies) / len(replies) if replies else None
 
     @property
     def first_replies(self) -> int:
@@ -334,6 +345,8 @@ class TicketFacts:
     first_reply_group: int | None = None
     statuses: list[tuple[datetime, str]] = field(default_factory=list)
     assignees: set[int] = field(default_factory=set)
+    # audits credited whole: (internal_note | update | assignment | reassignment_away, agent, group, at)
+    handling: list[tuple[str, int, int | None, datetime]] = field(default_factory=list)
 
 
 def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
@@ -350,8 +363,10 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
     reopens: list[datetime] = []
     statuses: list[tuple[datetime, str]] = []
     assignees: set[int] = set()
+    handling: list[tuple[str, int, int | None, datetime]] = []
     assignee = group = None
     for position, audit in enumerate(audits):
+        before = assignee
         for event in audit.events:
             if event.type not in ("Create", "Change"):
                 continue
@@ -376,6 +391,13 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
                     solve_groups.append(group)
                 elif event.previous_value == "solved" and event.value in OPEN_STATUSES:
                     reopens.append(audit.at)
+        note = next((e for e in audit.events if e.type == "Comment" and not e.public), None)
+        handling += [(kind, agent, group, audit.at) for kind, agent, credited in (
+            ("update", audit.author_id, audit.author_id in agents),
+            ("internal_note", note and note.author_id, note is not None and note.author_id in agents),
+            ("assignment", assignee, assignee is not None and assignee != before),
+            ("reassignment_away", before, before is not None and assignee != before),
+        ) if credited]
     if state.get("assignee_id") is not None:
         assignees.add(state["assignee_id"])
 
@@ -426,6 +448,7 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
         first_reply_group=first_reply_group,
         statuses=statuses,
         assignees=assignees,
+        handling=handling,
     )
 
 
@@ -434,7 +457,7 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
 class _Work:
     """One piece of credited work: what, by whom (agent, group), when, on which ticket."""
 
-    kind: str  # reply | first_reply | solve | rating
+    kind: str  # reply, first_reply, solve, rating, or one of the audits of TicketFacts.handling
     ticket_id: int
     agent: int | None
     group: int | None
@@ -456,6 +479,7 @@ def _work(ticket: Ticket, facts: TicketFacts, as_of: datetime) -> list[_Work]:
              for (assignee, at), group in zip(facts.solves, facts.solve_groups, strict=True)]
     work += [_Work("rating", ticket.id, r.assignee_id, r.group_id, r.created_at, score=r.score)
              for r in ticket.ratings_at(as_of) if r.score in ("good", "bad")]
+    work += [_Work(kind, ticket.id, agent, group, at) for kind, agent, group, at in facts.handling]
     return work
 
 
@@ -477,15 +501,25 @@ def _roll_up(work: list[_Work], key: Callable[[_Work], Hashable | None],
         elif item.kind == "solve":
             previous = first_solve.get((cell_key, item.ticket_id))
             first_solve[(cell_key, item.ticket_id)] = min(item.at, previous or item.at)
-        elif item.score == "good":
-            cell.csat_good += 1
+        elif item.kind == "rating":
+            cell.csat_good += item.score == "good"
+            cell.csat_bad += item.score == "bad"
+        elif item.kind == "assignment":
+            cell.tickets_assigned.add(item.ticket_id)
+        elif item.kind == "update":
+            cell.tickets_touched.add(item.ticket_id)
+        elif item.kind == "internal_note":
+            cell.internal_notes += 1
         else:
-            cell.csat_bad += 1
+            cell.reassignments_away += 1
     for (cell_key, ticket_id), at in first_solve.items():
         cell = cells[cell_key]
         cell.tickets_solved.add(ticket_id)
         cell.one_touch_solved += facts[ticket_id].truth.is_one_touch
         cell.reopened_after_solve += any(r > at for r in facts[ticket_id].reopens)
+        ticket = facts[ticket_id].truth
+        cell.solved_within_a_day += ticket.first_resolution_minutes <= 24 * 60
+        cell.solved_agent_replies.append(ticket.agent_replies)
     return dict(cells)
 
 

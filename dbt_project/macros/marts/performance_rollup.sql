@@ -6,7 +6,8 @@
     Deleted tickets are left out. Renders a CTE chain ending in `rolled_up` with the columns
     tenant_id, entity_id, period, tickets_solved, public_replies, first_replies,
     median/p90_first_reply_minutes, median_first_reply_business_minutes, one_touch_solved,
-    reopened_after_solve, csat_good, csat_bad, csat_pct.
+    reopened_after_solve, solved_within_a_day, replies_per_solved_ticket, csat_good, csat_bad,
+    csat_pct, tickets_assigned, tickets_touched, internal_notes, reassignments_away.
 
     Incremental (macros/incremental/changed_periods.sql): `days` is the length of a period;
     an incremental run rolls up only the cells it recomputes, those of the `recomputed` bounds.
@@ -26,6 +27,8 @@
             activity.first_reply_business_minutes,
             activity.is_reopened_after,
             activity.is_one_touch,
+            activity.is_solved_within_a_day,
+            activity.ticket_agent_replies,
             activity.score
         from {{ ref('int_ticket_activity__activity') }} as activity
         {%- if incremental %}
@@ -83,6 +86,8 @@ solved_tickets as (
         period,
         ticket_id,
         max(case when is_one_touch then 1 else 0 end) as is_one_touch,
+        max(case when is_solved_within_a_day then 1 else 0 end) as is_solved_within_a_day,
+        max(ticket_agent_replies) as ticket_agent_replies,
         max(case when is_reopened_after then 1 else 0 end) as is_reopened_after_first_solve
     from {{ activity }} as activity
     where activity_type = 'solve'
@@ -98,7 +103,9 @@ solves as (
         period,
         count(*) as tickets_solved,
         sum(is_one_touch) as one_touch_solved,
-        sum(is_reopened_after_first_solve) as reopened_after_solve
+        sum(is_reopened_after_first_solve) as reopened_after_solve,
+        sum(is_solved_within_a_day) as solved_within_a_day,
+        avg(ticket_agent_replies * 1.0) as replies_per_solved_ticket
     from solved_tickets
     group by tenant_id, entity_id, period
 
@@ -118,6 +125,23 @@ satisfaction as (
 
 ),
 
+-- audits credited whole: tickets assigned and touched count each ticket once in the cell
+handling as (
+
+    select
+        tenant_id,
+        entity_id,
+        period,
+        count(distinct case when activity_type = 'assignment' then ticket_id end) as tickets_assigned,
+        count(distinct case when activity_type = 'update' then ticket_id end) as tickets_touched,
+        sum(case when activity_type = 'internal_note' then 1 else 0 end) as internal_notes,
+        sum(case when activity_type = 'reassignment_away' then 1 else 0 end) as reassignments_away
+    from {{ activity }} as activity
+    where activity_type in ('assignment', 'update', 'internal_note', 'reassignment_away')
+    group by tenant_id, entity_id, period
+
+),
+
 cells as (
 
     select tenant_id, entity_id, period from public_replies
@@ -127,6 +151,8 @@ cells as (
     select tenant_id, entity_id, period from solves
     union
     select tenant_id, entity_id, period from satisfaction
+    union
+    select tenant_id, entity_id, period from handling
 
 ),
 
@@ -144,14 +170,20 @@ rolled_up as (
         first_replies.median_first_reply_business_minutes,
         coalesce(solves.one_touch_solved, 0) as one_touch_solved,
         coalesce(solves.reopened_after_solve, 0) as reopened_after_solve,
+        coalesce(solves.solved_within_a_day, 0) as solved_within_a_day,
+        solves.replies_per_solved_ticket,
         coalesce(satisfaction.csat_good, 0) as csat_good,
         coalesce(satisfaction.csat_bad, 0) as csat_bad,
         case
             when coalesce(satisfaction.csat_good, 0) + coalesce(satisfaction.csat_bad, 0) > 0
                 then satisfaction.csat_good * 1.0 / (satisfaction.csat_good + satisfaction.csat_bad)
-        end as csat_pct
+        end as csat_pct,
+        coalesce(handling.tickets_assigned, 0) as tickets_assigned,
+        coalesce(handling.tickets_touched, 0) as tickets_touched,
+        coalesce(handling.internal_notes, 0) as internal_notes,
+        coalesce(handling.reassignments_away, 0) as reassignments_away
     from cells
-    {%- for cte in ['public_replies', 'first_replies', 'solves', 'satisfaction'] %}
+    {%- for cte in ['public_replies', 'first_replies', 'solves', 'satisfaction', 'handling'] %}
     left join {{ cte }}
         on cells.tenant_id = {{ cte }}.tenant_id
         and cells.entity_id = {{ cte }}.entity_id
@@ -176,8 +208,15 @@ rolled_up as (
             as {{ deskpulse.warehouse_type('double precision') }}) as median_first_reply_business_minutes,
         cast(rolled_up.one_touch_solved as bigint) as one_touch_solved,
         cast(rolled_up.reopened_after_solve as bigint) as reopened_after_solve,
+        cast(rolled_up.solved_within_a_day as bigint) as solved_within_a_day,
+        cast(rolled_up.replies_per_solved_ticket as {{ deskpulse.warehouse_type('double precision') }})
+            as replies_per_solved_ticket,
         cast(rolled_up.csat_good as bigint) as csat_good,
         cast(rolled_up.csat_bad as bigint) as csat_bad,
         cast(rolled_up.csat_pct as {{ deskpulse.warehouse_type('double precision') }}) as csat_pct,
+        cast(rolled_up.tickets_assigned as bigint) as tickets_assigned,
+        cast(rolled_up.tickets_touched as bigint) as tickets_touched,
+        cast(rolled_up.internal_notes as bigint) as internal_notes,
+        cast(rolled_up.reassignments_away as bigint) as reassignments_away,
         {{ deskpulse.run_started_literal() }} as refreshed_at
 {% endmacro %}

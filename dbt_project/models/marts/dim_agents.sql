@@ -1,7 +1,8 @@
 -- One row per tenant and agent (docs/metrics.md: anyone who was ever an agent or admin, or ever a
 -- ticket's assignee): the key, never a name; the role and active flag of the latest version of
 -- the user, or `is_referenced_only` when no user record was loaded; and when their credited
--- work (replies, solves, ratings, on tickets not deleted) was first and last seen.
+-- work (every activity row: replies, notes, updates, (re)assignments, solves, ratings; on
+-- tickets not deleted) was first and last seen.
 
 with
 

@@ -1,6 +1,8 @@
 -- Every piece of agent work on a ticket, credited as it happened: each public agent reply to its
 -- author, each ticket's first reply to its author, each solve to the assignee in force once the
--- solve's audit is applied, each good or bad rating to the rating's assignee; and each to the
+-- solve's audit is applied, each good or bad rating to the rating's assignee, each internal note
+-- to its author, each update (audit) an agent made to that agent, each assignment to the agent
+-- assigned and each reassignment to the agent it was taken from; and each to the
 -- ticket's group at that moment (the rating's group for ratings). Days are tenant days. The
 -- daily, weekly and team marts all roll up these rows, so every ratio and percentile is
 -- recomputed from ticket-level rows. Deleted tickets keep their rows, flagged, so that their
@@ -34,6 +36,9 @@ timeline as (
     where timeline.is_public_agent_reply
         or timeline.is_solve_event
         or timeline.is_reopen_event
+        or timeline.is_agent_update
+        or timeline.is_internal_note
+        or timeline.assignee_id_after_audit is distinct from timeline.assignee_id_before_audit
 
 ),
 
@@ -51,7 +56,12 @@ reply_times as (
 
 resolution as (
 
-    select resolution.tenant_id, resolution.ticket_id, resolution.is_one_touch
+    select
+        resolution.tenant_id,
+        resolution.ticket_id,
+        resolution.is_one_touch,
+        resolution.agent_replies,
+        resolution.first_resolution_minutes <= 1440 as is_solved_within_a_day
     from {{ ref('int_resolution__ticket') }} as resolution
     inner join changed
         on resolution.tenant_id = changed.tenant_id
@@ -177,6 +187,39 @@ activities as (
         changed_at
     from ratings
 
+    {#- audits credited whole: (activity type, the agent credited, which audits) #}
+    {%- for activity_type, agent, condition in [
+        ('internal_note', 'comment_author_id', 'is_internal_note'),
+        ('update', 'updater_id', 'is_agent_update'),
+        ('assignment', 'assignee_id_after_audit',
+         'assignee_id_after_audit is not null'
+         ~ ' and assignee_id_after_audit is distinct from assignee_id_before_audit'),
+        ('reassignment_away', 'assignee_id_before_audit',
+         'assignee_id_before_audit is not null'
+         ~ ' and assignee_id_after_audit is distinct from assignee_id_before_audit'),
+    ] %}
+
+    union all
+
+    select
+        tenant_id,
+        ticket_id,
+        '{{ activity_type }}',
+        audit_id,
+        created_at,
+        created_date,
+        {{ agent }},
+        group_id_after_audit,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as boolean),
+        cast(null as {{ dbt.type_string() }}),
+        is_ticket_deleted,
+        changed_at
+    from timeline
+    where {{ condition }}
+    {%- endfor %}
+
 ),
 
 final as (
@@ -195,6 +238,8 @@ final as (
         activities.first_reply_business_minutes,
         activities.is_reopened_after,
         coalesce(resolution.is_one_touch, false) as is_one_touch,
+        coalesce(resolution.is_solved_within_a_day, false) as is_solved_within_a_day,
+        resolution.agent_replies as ticket_agent_replies,
         activities.score,
         activities.is_ticket_deleted,
         activities.refreshed_at

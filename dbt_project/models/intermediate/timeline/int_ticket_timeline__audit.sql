@@ -122,10 +122,14 @@ flagged as (
         in_force.create_events > 0 as is_creating_audit,
         in_force.comment_events > 0 and in_force.public_comments > 0 as is_public_comment,
         coalesce(users.is_agent, false) as is_agent_comment_author,
+        coalesce(updaters.is_agent, false) as is_agent_update,
         in_force.status_set,
         in_force.status_before,
         in_force.status_after,
         cast(nullif(in_force.assignee_after, '') as bigint) as assignee_id_after_audit,
+        cast(nullif(lag(in_force.assignee_after) over (
+            partition by in_force.tenant_id, in_force.ticket_id order by in_force.audit_sequence
+        ), '') as bigint) as assignee_id_before_audit,
         cast(nullif(in_force.group_after, '') as bigint) as group_id_after_audit,
         coalesce(in_force.status_changes > 0 and in_force.status_set = 'solved', false)
             as is_solve_event,
@@ -143,6 +147,9 @@ flagged as (
     left join users
         on in_force.tenant_id = users.tenant_id
         and in_force.comment_author_id = users.user_id
+    left join users as updaters
+        on in_force.tenant_id = updaters.tenant_id
+        and in_force.updater_id = updaters.user_id
     left join tickets
         on in_force.tenant_id = tickets.tenant_id
         and in_force.ticket_id = tickets.ticket_id
@@ -165,6 +172,10 @@ final as (
         is_creating_audit,
         is_public_comment,
         is_agent_comment_author,
+        is_agent_update,
+        -- internal note: a private comment by an agent
+        coalesce(comment_events > 0 and not is_public_comment and is_agent_comment_author, false)
+            as is_internal_note,
         -- end user: anyone not an agent, except Zendesk's system author (-1, triggers)
         coalesce(
             is_public_comment and not is_agent_comment_author and comment_author_id <> -1,
@@ -177,6 +188,7 @@ final as (
         status_before,
         status_after,
         assignee_id_after_audit,
+        assignee_id_before_audit,
         group_id_after_audit,
         is_solve_event,
         is_reopen_event,
