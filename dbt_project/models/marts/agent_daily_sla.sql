@@ -1,7 +1,7 @@
 -- One row per tenant, agent, tenant day and SLA metric with a decided SLA instance: the
 -- instances achieved and breached that day that count for or against the agent, and the
 -- attainment (macros/marts/sla_rollup.sql).
--- A plain table, rebuilt with fct_ticket_slas.
+-- A plain table, counted again from fct_ticket_slas on every build (DECISIONLOG.md).
 
 with
 

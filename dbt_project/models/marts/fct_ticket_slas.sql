@@ -3,92 +3,78 @@
 -- docs/metrics.md give it when the build ran (refreshed_at, the start of the run). A decided
 -- instance names the assignee and group in force at its outcome (the breach, else the fulfilment),
 -- for or against whom it counts, and the tenant day it counts on; the SLA rollups read these.
--- A plain table, rebuilt whole (DECISIONLOG.md: why not incremental by ticket).
+-- Incremental by ticket (macros/incremental/changed_tickets.sql): a ticket is recomputed when it
+-- or its metric events changed, and while a metric event of it lies ahead of the build (a breach
+-- Zendesk scheduled in advance), so no instance stays active once its breach time has passed.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ deskpulse.delete_changed_tickets() }}",
+) }}
+
+-- the pre-hook deletes the rows of the changed tickets:
+-- depends_on: {{ ref('int_ticket_changes__ticket') }}
+
+{%- set since = deskpulse.refreshed_since(is_incremental()) %}
+{%- set events = ref('stg_zendesk__ticket_metric_events') %}
+{%- set applied = "metric_event_type = 'apply_sla'" %}
+{%- set status_update = "metric_event_type = 'update_status'" %}
+{%- set recorded = 'events.ticket_metric_event_id' %}
 
 with
 
-metric_events as (
+{% if since is not none %}
+
+changed as (
+
+    {{ deskpulse.changed_tickets(since) }}
+
+),
+
+{% endif %}
+
+-- per instance, in one pass over its events: the target in force (the latest apply_sla: a
+-- priority change re-applies one), the breach time still standing (a withdrawn breach is
+-- deleted), the latest fulfilment and activation, and the latest update_status, which carries
+-- the metric's minutes when it was fulfilled. "Latest" applies and updates are the last
+-- recorded: Zendesk numbers events as it records them, and records these as they happen.
+instance_events as (
 
     select
-        tenant_id,
-        ticket_id,
-        metric,
-        instance_id,
-        metric_event_type,
-        occurred_at,
-        ticket_metric_event_id,
-        sla_policy_id,
-        sla_target_minutes,
-        is_sla_business_hours,
-        status_calendar_minutes,
-        status_business_minutes,
-        coalesce(is_deleted, false) as is_deleted
-    from {{ ref('stg_zendesk__ticket_metric_events') }}
-
-),
-
--- the target in force: the latest apply_sla of the instance (a priority change re-applies one)
-applications as (
-
-    select
-        metric_events.*,
-        row_number() over (
-            partition by tenant_id, ticket_id, metric, instance_id
-            order by occurred_at desc, ticket_metric_event_id desc
-        ) as application_rank
-    from metric_events
-    where metric_event_type = 'apply_sla'
-
-),
-
-applied as (
-
-    select * from applications where application_rank = 1
-
-),
-
--- per instance: the breach time still standing (a withdrawn breach is deleted), and the latest
--- fulfilment unless the clock ran again after it (a reopened ticket's wait time)
-milestones as (
-
-    select
-        tenant_id,
-        ticket_id,
-        metric,
-        instance_id,
-        max(case when metric_event_type = 'breach' and not is_deleted then occurred_at end)
-            as breach_at,
-        max(case when metric_event_type = 'fulfill' then occurred_at end) as last_fulfilled_at,
-        max(case when metric_event_type = 'activate' then occurred_at end) as last_activated_at
-    from metric_events
-    where metric_event_type in ('breach', 'fulfill', 'activate')
-    group by tenant_id, ticket_id, metric, instance_id
-
-),
-
--- the metric's value when fulfilled: the update_status at the fulfilment
-status_updates as (
-
-    select
-        tenant_id,
-        ticket_id,
-        metric,
-        instance_id,
-        occurred_at,
-        status_calendar_minutes,
-        status_business_minutes,
-        row_number() over (
-            partition by tenant_id, ticket_id, metric, instance_id, occurred_at
-            order by ticket_metric_event_id desc
-        ) as update_rank
-    from metric_events
-    where metric_event_type = 'update_status'
-
-),
-
-fulfilled_status as (
-
-    select * from status_updates where update_rank = 1
+        events.tenant_id,
+        events.ticket_id,
+        events.metric,
+        events.instance_id,
+        {{ deskpulse.latest_value('events.occurred_at', recorded, applied) }} as applied_at,
+        {{ deskpulse.latest_value('events.sla_policy_id', recorded, applied) }} as sla_policy_id,
+        {{ deskpulse.latest_value('events.sla_target_minutes', recorded, applied) }}
+            as sla_target_minutes,
+        {{ deskpulse.latest_value('events.is_sla_business_hours', recorded, applied) }}
+            as is_sla_business_hours,
+        max(case
+            when events.metric_event_type = 'breach' and not coalesce(events.is_deleted, false)
+                then events.occurred_at
+        end) as breach_at,
+        max(case when events.metric_event_type = 'fulfill' then events.occurred_at end)
+            as last_fulfilled_at,
+        max(case when events.metric_event_type = 'activate' then events.occurred_at end)
+            as last_activated_at,
+        {{ deskpulse.latest_value('events.occurred_at', recorded, status_update) }} as last_status_at,
+        {{ deskpulse.latest_value('events.status_calendar_minutes', recorded, status_update) }}
+            as status_calendar_minutes,
+        {{ deskpulse.latest_value('events.status_business_minutes', recorded, status_update) }}
+            as status_business_minutes
+    from {{ events }} as events
+    {%- if since is not none %}
+    inner join changed
+        on events.tenant_id = changed.tenant_id
+        and events.ticket_id = changed.ticket_id
+    {%- endif %}
+    where events.metric_event_type in ('apply_sla', 'breach', 'fulfill', 'activate', 'update_status')
+        and {{ deskpulse.in_changed_tickets('events', since) }}
+    group by events.tenant_id, events.ticket_id, events.metric, events.instance_id
 
 ),
 
@@ -101,32 +87,32 @@ policies as (
 instances as (
 
     select
-        applied.tenant_id,
-        applied.ticket_id,
-        applied.metric,
-        applied.instance_id,
+        tenant_id,
+        ticket_id,
+        metric,
+        instance_id,
         case
-            when applied.metric = 'reply_time' and applied.instance_id = 1 then 'first_reply_time'
-            when applied.metric = 'reply_time' then 'next_reply_time'
-            else applied.metric
+            when metric = 'reply_time' and instance_id = 1 then 'first_reply_time'
+            when metric = 'reply_time' then 'next_reply_time'
+            else metric
         end as sla_metric,
-        applied.sla_policy_id,
-        applied.sla_target_minutes,
-        coalesce(applied.is_sla_business_hours, false) as is_business_hours,
-        applied.occurred_at as applied_at,
-        milestones.breach_at,
+        sla_policy_id,
+        sla_target_minutes,
+        coalesce(is_sla_business_hours, false) as is_business_hours,
+        applied_at,
+        breach_at,
+        -- fulfilled unless the clock ran again after the latest fulfilment (a reopened ticket's
+        -- wait time)
         case
-            when milestones.last_fulfilled_at >= applied.occurred_at
-                and milestones.last_fulfilled_at >= coalesce(milestones.last_activated_at,
-                                                             milestones.last_fulfilled_at)
-                then milestones.last_fulfilled_at
-        end as fulfilled_at
-    from applied
-    left join milestones
-        on applied.tenant_id = milestones.tenant_id
-        and applied.ticket_id = milestones.ticket_id
-        and applied.metric = milestones.metric
-        and applied.instance_id = milestones.instance_id
+            when last_fulfilled_at >= applied_at
+                and last_fulfilled_at >= coalesce(last_activated_at, last_fulfilled_at)
+                then last_fulfilled_at
+        end as fulfilled_at,
+        last_status_at,
+        status_calendar_minutes,
+        status_business_minutes
+    from instance_events
+    where applied_at is not null
 
 ),
 
@@ -158,39 +144,41 @@ outcomes as (
 
 ),
 
+audits as (
+
+    select tenant_id, ticket_id, audit_sequence, created_at, assignee_id_after_audit, group_id_after_audit
+    from {{ ref('int_ticket_timeline__audit') }} as audits
+    where {{ deskpulse.refreshed_rows('audits', since) }}
+
+),
+
 -- the assignee and group after the last audit at or before the outcome
-audits_before_outcome as (
+accountable as (
 
     select
         outcomes.tenant_id,
         outcomes.ticket_id,
         outcomes.metric,
         outcomes.instance_id,
-        audits.assignee_id_after_audit as assignee_id,
-        audits.group_id_after_audit as group_id,
-        row_number() over (
-            partition by outcomes.tenant_id, outcomes.ticket_id, outcomes.metric, outcomes.instance_id
-            order by audits.audit_sequence desc
-        ) as audit_rank
+        {{ deskpulse.latest_value('audits.assignee_id_after_audit', 'audits.audit_sequence') }}
+            as assignee_id,
+        {{ deskpulse.latest_value('audits.group_id_after_audit', 'audits.audit_sequence') }}
+            as group_id
     from outcomes
-    inner join {{ ref('int_ticket_timeline__audit') }} as audits
+    inner join audits
         on outcomes.tenant_id = audits.tenant_id
         and outcomes.ticket_id = audits.ticket_id
         and audits.created_at <= outcomes.outcome_at
-
-),
-
-accountable as (
-
-    select * from audits_before_outcome where audit_rank = 1
+    group by outcomes.tenant_id, outcomes.ticket_id, outcomes.metric, outcomes.instance_id
 
 ),
 
 deleted_tickets as (
 
-    select tenant_id, ticket_id
-    from {{ ref('stg_zendesk__tickets') }}
-    where status = 'deleted'
+    select tickets.tenant_id, tickets.ticket_id
+    from {{ ref('stg_zendesk__tickets') }} as tickets
+    where tickets.status = 'deleted'
+        and {{ deskpulse.in_changed_tickets('tickets', since) }}
 
 ),
 
@@ -232,9 +220,12 @@ final as (
             as fulfilled_at,
         cast(outcomes.sla_status as {{ deskpulse.warehouse_type('varchar') }}) as sla_status,
         cast(
-            case when outcomes.is_business_hours then fulfilled_status.status_business_minutes
-                 else fulfilled_status.status_calendar_minutes end
-            - outcomes.sla_target_minutes as bigint
+            -- the minutes of the update_status at the fulfilment
+            case when outcomes.last_status_at = outcomes.fulfilled_at then
+                case when outcomes.is_business_hours then outcomes.status_business_minutes
+                     else outcomes.status_calendar_minutes end
+                - outcomes.sla_target_minutes
+            end as bigint
         ) as minutes_over_target,
         cast({{ deskpulse.tenant_date(
             'outcomes.outcome_at', "coalesce(tenant_time_zones.time_zone, 'UTC')"
@@ -248,12 +239,6 @@ final as (
     left join policies
         on outcomes.tenant_id = policies.tenant_id
         and outcomes.sla_policy_id = policies.sla_policy_id
-    left join fulfilled_status
-        on outcomes.tenant_id = fulfilled_status.tenant_id
-        and outcomes.ticket_id = fulfilled_status.ticket_id
-        and outcomes.metric = fulfilled_status.metric
-        and outcomes.instance_id = fulfilled_status.instance_id
-        and outcomes.fulfilled_at = fulfilled_status.occurred_at
     left join accountable
         on outcomes.tenant_id = accountable.tenant_id
         and outcomes.ticket_id = accountable.ticket_id

@@ -1,7 +1,7 @@
 -- One row per tenant, group, week (Monday to Sunday of tenant days) and SLA metric with a
 -- decided SLA instance: the instances decided while the ticket was in the group
 -- (macros/marts/sla_rollup.sql).
--- A plain table, rebuilt with fct_ticket_slas.
+-- A plain table, counted again from fct_ticket_slas on every build (DECISIONLOG.md).
 
 with
 

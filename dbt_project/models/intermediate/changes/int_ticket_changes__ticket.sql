@@ -1,13 +1,16 @@
 -- Which tickets changed since the last build, so incremental models recompute only those.
 --
 -- One row per ticket ever seen, holding what raw held for it when it was last recomputed (its
--- row's updated_at; the tenant's latest event and rating then, which make the next run's
--- watermarks; whether a newer record about it sits in the quarantine) and `refreshed_at`, the start
+-- row's updated_at; the tenant's latest event, rating and metric event then, which make the next
+-- run's watermarks; whether a newer record about it sits in the quarantine) and `refreshed_at`, the start
 -- of the run that saw it change. A ticket counts as changed when its
 -- row is new or differs (Zendesk moves `updated_at` on every audit, rating and deletion), when
 -- a record about it entered or left the quarantine, when
--- events or ratings arrived at or after the tenant's latest ones already seen (in case a ticket
--- row and its events land in different loads), when a user on it changed (a key arriving late,
+-- events, ratings or metric events arrived at or after the tenant's latest ones already seen (in
+-- case a ticket row and its events land in different loads; Zendesk's metric events, a breach
+-- among them, arrive with no change to the ticket), while a metric event of it lies ahead of the
+-- run (Zendesk may record a breach in advance: its ticket is recomputed until the breach time
+-- has passed, so its SLA status turns), when a user on it changed (a key arriving late,
 -- an end user becoming an agent), when the tenant's settings changed (time zone, schedules,
 -- holidays, groups), or when it disappeared from raw (erasure, offboarding): then its rows
 -- elsewhere are removed. A full build marks every ticket.
@@ -27,6 +30,7 @@
 {%- set tickets = ref('stg_zendesk__tickets') %}
 {%- set ticket_events = ref('stg_zendesk__ticket_events') %}
 {%- set ratings = ref('stg_zendesk__satisfaction_ratings') %}
+{%- set metric_events = ref('stg_zendesk__ticket_metric_events') %}
 {%- set first_instant = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
 {%- set current_tickets -%}
     (
@@ -58,7 +62,9 @@ watermarks as (
     select
         tenant_id,
         max(last_event_at) as event_watermark,
-        max(last_rating_at) as rating_watermark
+        max(last_rating_at) as rating_watermark,
+        -- a tenant without metric events yet is read whole: its first ones may be of old tickets
+        coalesce(max(last_metric_event_at), {{ first_instant }}) as metric_event_watermark
     from {{ this }}
     group by tenant_id
 
@@ -132,6 +138,15 @@ candidates as (
 
     union
 
+    select metric_events.tenant_id, metric_events.ticket_id
+    from {{ metric_events }} as metric_events
+    inner join watermarks
+        on metric_events.tenant_id = watermarks.tenant_id
+    where metric_events.occurred_at >= watermarks.metric_event_watermark
+        and metric_events.occurred_at >= (select min(metric_event_watermark) from watermarks)
+
+    union
+
     select tickets.tenant_id, tickets.ticket_id
     from {{ tickets }} as tickets
     inner join changed_users
@@ -181,7 +196,8 @@ read_since as (
     -- latest was at or after its watermark (a tenant without one yet is read whole)
     select
         min(coalesce(watermarks.event_watermark, {{ first_instant }})) as events_since,
-        min(coalesce(watermarks.rating_watermark, {{ first_instant }})) as ratings_since
+        min(coalesce(watermarks.rating_watermark, {{ first_instant }})) as ratings_since,
+        min(coalesce(watermarks.metric_event_watermark, {{ first_instant }})) as metric_events_since
     from {{ ref('int_tenant_time_zones__tenant') }} as tenants
     left join watermarks
         on tenants.tenant_id = watermarks.tenant_id
@@ -200,8 +216,9 @@ changed as (
 
 latest_raw as (
 
-    -- the tenants' latest raw event and rating now: the watermarks of the next run
-    select events.tenant_id, events.last_event_at, ratings.last_rating_at
+    -- the tenants' latest raw event, rating and metric event now: the watermarks of the next
+    -- run (a metric event later than the run is not a watermark: it is read again until passed)
+    select events.tenant_id, events.last_event_at, ratings.last_rating_at, metric_events.last_metric_event_at
     from (
         select tenant_id, max(created_at) as last_event_at
         from {{ ticket_events }}
@@ -219,6 +236,16 @@ latest_raw as (
         group by tenant_id
     ) as ratings
         on events.tenant_id = ratings.tenant_id
+    left join (
+        select tenant_id, max(occurred_at) as last_metric_event_at
+        from {{ metric_events }}
+        where occurred_at <= {{ deskpulse.run_started_literal() }}
+        {%- if is_incremental() %}
+            and occurred_at >= (select metric_events_since from read_since)
+        {%- endif %}
+        group by tenant_id
+    ) as metric_events
+        on events.tenant_id = metric_events.tenant_id
 
 ),
 
@@ -230,6 +257,7 @@ final as (
         changed.updated_at as ticket_updated_at,
         latest_raw.last_event_at,
         latest_raw.last_rating_at,
+        latest_raw.last_metric_event_at,
         changed.settings_fingerprint,
         changed.is_stale_upstream,
         false as is_removed,
@@ -245,6 +273,7 @@ final as (
     select
         tenant_id,
         ticket_id,
+        cast(null as {{ deskpulse.warehouse_type('timestamp with time zone') }}),
         cast(null as {{ deskpulse.warehouse_type('timestamp with time zone') }}),
         cast(null as {{ deskpulse.warehouse_type('timestamp with time zone') }}),
         cast(null as {{ deskpulse.warehouse_type('timestamp with time zone') }}),

@@ -1,9 +1,9 @@
 -- A fingerprint of everything per tenant that shapes every ticket's figures or rows at once: the
 -- zone of the tenant day, the default schedule, every schedule's zone, hours and holidays, the
--- groups' keys and names, the brands' names and where the loaded history begins (the tenant's
+-- groups' keys and names, the brands' names, the SLA policies' titles and where the loaded history begins (the tenant's
 -- start_date, and its tenant day). When it changes, every ticket of the tenant is recomputed
 -- (incremental builds, int_ticket_changes__ticket), so no incremental mart keeps a group or
--- brand name the account has since changed.
+-- brand name or a policy title the account has since changed.
 
 {%- set text = dbt.type_string() %}
 
@@ -93,6 +93,20 @@ brands as (
 
 ),
 
+sla_policies as (
+
+    select
+        tenant_id,
+        {{ dbt.listagg(
+            "cast(sla_policy_id as " ~ text ~ ") || ':' || coalesce(sla_policy_title, '')",
+            "','",
+            "order by sla_policy_id"
+        ) }} as sla_policies_text
+    from {{ ref('stg_zendesk__sla_policies') }}
+    group by tenant_id
+
+),
+
 final as (
 
     select
@@ -110,6 +124,7 @@ final as (
             ~ " || '|' || coalesce(holidays.holidays_text, '')"
             ~ " || '|' || coalesce(groups.groups_text, '')"
             ~ " || '|' || coalesce(brands.brands_text, '')"
+            ~ " || '|' || coalesce(sla_policies.sla_policies_text, '')"
             ~ " || '|' || coalesce(cast(histories.history_starts_at as " ~ text ~ "), '')"
         ) }} as settings_fingerprint
     from tenant_time_zones
@@ -123,6 +138,8 @@ final as (
         on tenant_time_zones.tenant_id = groups.tenant_id
     left join brands
         on tenant_time_zones.tenant_id = brands.tenant_id
+    left join sla_policies
+        on tenant_time_zones.tenant_id = sla_policies.tenant_id
     left join histories
         on tenant_time_zones.tenant_id = histories.tenant_id
 

@@ -100,7 +100,10 @@ in_force as (
         {{ deskpulse.last_value_ignore_nulls('assignee_set', 'tenant_id, ticket_id', 'audit_sequence') }}
             as assignee_after,
         {{ deskpulse.last_value_ignore_nulls('group_set', 'tenant_id, ticket_id', 'audit_sequence') }}
-            as group_after
+            as group_after,
+        {{ deskpulse.last_value_ignore_nulls('assignee_set', 'tenant_id, ticket_id', 'audit_sequence',
+                                             before_row=true) }}
+            as assignee_before
     from sequenced
 
 ),
@@ -127,9 +130,7 @@ flagged as (
         in_force.status_before,
         in_force.status_after,
         cast(nullif(in_force.assignee_after, '') as bigint) as assignee_id_after_audit,
-        cast(nullif(lag(in_force.assignee_after) over (
-            partition by in_force.tenant_id, in_force.ticket_id order by in_force.audit_sequence
-        ), '') as bigint) as assignee_id_before_audit,
+        cast(nullif(in_force.assignee_before, '') as bigint) as assignee_id_before_audit,
         cast(nullif(in_force.group_after, '') as bigint) as group_id_after_audit,
         coalesce(in_force.status_changes > 0 and in_force.status_set = 'solved', false)
             as is_solve_event,
