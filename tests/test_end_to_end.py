@@ -119,6 +119,11 @@ PERFORMANCE_CHECKS = {
     "tickets_touched": ("tickets_touched", lambda c: len(c.tickets_touched), "exact"),
     "internal_notes": ("internal_notes", lambda c: c.internal_notes, "exact"),
     "reassignments_away": ("reassignments_away", lambda c: c.reassignments_away, "exact"),
+    "next_replies": ("next_replies", lambda c: c.next_replies, "exact"),
+    "median_next": ("median_next_reply_minutes", lambda c: c.median_next_reply_minutes, "number"),
+    "p90_next": ("p90_next_reply_minutes", lambda c: c.p90_next_reply_minutes, "number"),
+    "median_wait": ("median_requester_wait_minutes", lambda c: c.median_requester_wait_minutes, "number"),
+    "median_work": ("median_agent_work_minutes", lambda c: c.median_agent_work_minutes, "number"),
 }
 
 
@@ -168,6 +173,8 @@ def check_tenant(tenant_id: str, secret: str, want: Truth, marts: dict, run: str
                                     "number"),
         "full_resolution_business_minutes": ("full_resolution_business_minutes",
                                              lambda t: t.full_resolution_business_minutes, "number"),
+        "requester_wait_minutes": ("requester_wait_minutes", lambda t: t.requester_wait_minutes, "number"),
+        "agent_work_minutes": ("agent_work_minutes", lambda t: t.agent_work_minutes, "number"),
         "agent_replies": ("agent_replies", lambda t: t.agent_replies, "exact"),
         "reopens": ("reopens", lambda t: t.reopens, "exact"),
         "is_one_touch": ("is_one_touch", lambda t: t.is_one_touch, "exact"),
@@ -272,6 +279,10 @@ def test_the_ground_truth_exercises_what_it_checks(runs):
         for figure in ("internal_notes", "reassignments_away", "tickets_assigned", "solved_within_a_day"):
             assert any(getattr(c, figure) for c in days), figure
         assert any(c.solved_within_a_day < len(c.tickets_solved) for c in days)
+        assert any(c.next_replies > 1 for c in days), "no agent day with two next replies"
+        # time on hold counts as the requester's wait, not as agent work
+        assert any(t.agent_work_minutes < t.requester_wait_minutes for t in tickets
+                   if t.agent_work_minutes is not None)
         assert any(len(c.tickets_touched) < c.public_replies for c in days), "no ticket touched twice a day"
         daily_solved: dict = defaultdict(int)
         for (agent, day), cell in tenant_truth.agent_days.items():

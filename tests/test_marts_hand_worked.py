@@ -546,6 +546,40 @@ def test_handling_and_solve_figures(warehouse):
     }
 
 
+def test_next_replies_and_time_to_solve(warehouse):
+    """Next replies and the requester's wait, by hand from tenant_one and tenant_two. Ticket 1:
+    X waits new 14:00-14:30, open to B's 15:10 reply, pending until X writes at 16:00, open to
+    A's solving reply at 16:30: 100 minutes of wait and of work (nothing on hold), and A's
+    reply is a next reply of 30 minutes. Ticket 3: new 5, open 15, solved from 13:20 until Y's
+    20:00 comment reopens it, open until B's reply solves it at 15:30 on the 11th: 5 + 15 +
+    1170 = 1190, and B's reply is a next reply of 1170 minutes (19.5 hours). Ticket 6: 5 + 25 +
+    30 = 60, E's second reply a next reply of 30. Ticket 2 (opened by A, open 04:30 to 05:30):
+    60, no next reply (nobody wrote to A). Ticket 4: 10 + 30 = 40. Ticket 5 is deleted: no
+    final solve. t2's ticket: 5 + 35 = 40."""
+    t = tickets(warehouse)
+    assert {n: (t["t1", n]["requester_wait_minutes"], t["t1", n]["agent_work_minutes"])
+            for n in (1, 2, 3, 4, 5, 6)} == {
+        1: (100.0, 100.0), 2: (60.0, 60.0), 3: (1190.0, 1190.0), 4: (40.0, 40.0),
+        5: (None, None), 6: (60.0, 60.0)}
+    assert (t["t2", 1]["requester_wait_minutes"], t["t2", 1]["agent_work_minutes"]) == (40.0, 40.0)
+    d = agent_days(warehouse)
+    a, b, c, e = (key("t1", "user", n) for n in (1001, 1002, 1003, 1004))
+    columns = ("next_replies", "median_next_reply_minutes", "p90_next_reply_minutes",
+               "median_requester_wait_minutes", "median_agent_work_minutes")
+    figures = {cell: tuple(row[c] for c in columns) for cell, row in d.items()
+               if row["next_replies"] or row["tickets_solved"]}
+    assert figures == {
+        # A solves 1 (100) and 2 (60) on the 10th in New York: median 80
+        ("t1", a, date(2024, 1, 10)): (1, 30.0, 30.0, 80.0, 80.0),
+        ("t1", b, date(2024, 1, 10)): (0, None, None, 40.0, 40.0),
+        ("t1", b, date(2024, 1, 11)): (1, 1170.0, 1170.0, 1190.0, 1190.0),
+        # C's solve of ticket 3 counts the ticket's wait today, to its final solve by B
+        ("t1", c, date(2024, 1, 10)): (0, None, None, 1190.0, 1190.0),
+        ("t1", e, date(2024, 1, 10)): (1, 30.0, 30.0, 60.0, 60.0),
+        ("t2", key("t2", "user", 1001), date(2024, 1, 11)): (0, None, None, 40.0, 40.0),
+    }
+
+
 def test_reopens_count_from_the_first_solve_of_the_day_week_and_team(warehouse):
     a, b, c, e = (key("t1", "user", n) for n in (1001, 1002, 1003, 1004))
     week = date(2024, 1, 8)

@@ -54,7 +54,8 @@ INPUTS = {
         select t as tenant_id, n as ticket_id,
             timestamptz '2024-01-01 01:00:00+00' + to_minutes(n) as first_solved_at,
             timestamptz '2024-01-01 02:00:00+00' + to_minutes(n) as final_solved_at,
-            60.0 as first_resolution_minutes, 120.0 as full_resolution_minutes, n % 4 as agent_replies,
+            60.0 as first_resolution_minutes, 120.0 as full_resolution_minutes,
+            100.0 as requester_wait_minutes, 90.0 as agent_work_minutes, n % 4 as agent_replies,
             n % 3 as reopens, n % 4 = 1 as is_one_touch, timestamp '2024-06-01 00:00:00' as refreshed_at
         from {TICKET_ROWS}""",
     "intermediate.int_business_minutes__ticket": f"""

@@ -205,6 +205,74 @@ def test_reopened_after_solve_counts_from_the_first_solve_of_the_day_week_and_te
     }
 
 
+# A conversation on Monday 2 March, in group 50, assigned to the assignee from the start.
+CONVERSATION = Ticket(
+    id=12,
+    created_at=at(2, 9),
+    channel="web",
+    audits=(
+        audit_of(12, 1201, at(2, 9), CUSTOMER, Event(1202, "Create", "status", "new"),
+                 Event(1203, "Create", "group_id", "50"), Event(1204, "Create", "assignee_id", str(ASSIGNEE)),
+                 comment(1205, CUSTOMER)),
+        audit_of(12, 1210, at(2, 9, 30), ASSIGNEE, comment(1211, ASSIGNEE),
+                 change(1212, "status", "open", "new")),
+        audit_of(12, 1220, at(2, 10), CUSTOMER, comment(1221, CUSTOMER)),
+        audit_of(12, 1230, at(2, 10, 10), CUSTOMER, comment(1231, CUSTOMER)),
+        audit_of(12, 1240, at(2, 10, 40), ASSIGNEE, comment(1241, ASSIGNEE),
+                 change(1242, "status", "pending", "open")),
+        audit_of(12, 1250, at(2, 10, 45), SYSTEM_USER_ID, comment(1251, SYSTEM_USER_ID)),  # a trigger's
+        audit_of(12, 1260, at(2, 10, 50), ASSIGNEE, comment(1261, ASSIGNEE)),
+        audit_of(12, 1270, at(2, 11), CUSTOMER, comment(1271, CUSTOMER),
+                 change(1272, "status", "open", "pending")),
+        audit_of(12, 1280, at(2, 11, 2), SYSTEM_USER_ID, change(1281, "group_id", 60, 50)),
+        audit_of(12, 1290, at(2, 11, 5), COLLEAGUE, comment(1291, COLLEAGUE),
+                 change(1292, "status", "hold", "open")),
+        audit_of(12, 1300, at(2, 11, 20), ASSIGNEE, change(1301, "status", "open", "hold")),
+        audit_of(12, 1310, at(2, 12), ASSIGNEE, change(1311, "status", "solved", "open")),
+    ),
+)
+
+
+def test_next_replies_and_status_times_by_hand():
+    """CONVERSATION: the customer writes at 09:00, the assignee's 09:30 reply is the first (30
+    minutes). The customer writes at 10:00 and 10:10; the assignee's 10:40 reply is a next reply of
+    40 minutes, from the earliest, 10:00. The 10:50 reply answers nothing the customer wrote since
+    10:40 (the 10:45 message is a trigger's): not a next reply. The customer writes at 11:00; the
+    colleague's 11:05 reply, in group 60 since 11:02, is a next reply of 5 minutes.
+    Statuses: new 09:00, open 09:30, pending 10:40, open 11:00, hold 11:05, open 11:20, solved 12:00.
+    Requester wait (new, open, hold): 30 + 70 + 5 + 15 + 40 = 160 minutes; agent work (new, open):
+    30 + 70 + 5 + 40 = 145; the full resolution adds the 20 pending: 180.
+    Ticket 13, also the assignee's in group 50: created 09:00, open 09:10, the assignee's reply
+    and solve at 09:30 (the first reply), the customer reopens at 10:00, the assignee replies at
+    10:20 and sets it pending: a next reply of 20 minutes, and no final solve, so no wait or work
+    time; the cells that solved it count no wait or work time for it. As of 09:45 it was solved:
+    wait and work 10 (new) + 20 (open) = 30 minutes."""
+    reopened = assigned_ticket(13, at(2, 9), (at(2, 9, 30), ASSIGNEE, "solved"),
+                               (at(2, 10), CUSTOMER, "open"), (at(2, 10, 20), ASSIGNEE, "pending"))
+    result = truth_of([CONVERSATION, reopened], at(10, 0), "UTC", AGENTS)
+    conversation, unsolved = result.tickets[12], result.tickets[13]
+    assert (conversation.first_reply_minutes, conversation.first_reply_agent_id) == (30, ASSIGNEE)
+    assert (conversation.requester_wait_minutes, conversation.agent_work_minutes) == (160, 145)
+    assert conversation.full_resolution_minutes == 180
+    assert (unsolved.status, unsolved.requester_wait_minutes, unsolved.agent_work_minutes) == (
+        "pending", None, None)
+    monday = date(2026, 3, 2)
+    figures = {key: (sorted(c.next_reply_minutes), c.next_replies, c.median_next_reply_minutes,
+                     c.p90_next_reply_minutes, sorted(c.tickets_solved), c.requester_wait_minutes,
+                     c.median_requester_wait_minutes, c.agent_work_minutes, c.median_agent_work_minutes)
+               for key, c in {**result.agent_days, **result.team_weeks}.items()}
+    assert figures == {
+        # next replies 20 and 40: median 30, p90 20 + 0.9 × 20 = 38; both tickets solved, one finally
+        (ASSIGNEE, monday): ([20, 40], 2, 30, 38, [12, 13], [160], 160, [145], 145),
+        (COLLEAGUE, monday): ([5], 1, 5, 5, [], [], None, [], None),
+        (50, monday): ([20, 40], 2, 30, 38, [13], [], None, [], None),  # ticket 13's solve only
+        (60, monday): ([5], 1, 5, 5, [12], [160], 160, [145], 145),  # the colleague's reply, the solve
+    }
+    assert result.agent_weeks[(ASSIGNEE, monday)].next_reply_minutes == [40, 20]  # a Monday: the same
+    before = truth_of([reopened], at(2, 9, 45), "UTC", AGENTS).tickets[13]
+    assert (before.status, before.requester_wait_minutes, before.agent_work_minutes) == ("solved", 30, 30)
+
+
 def test_dimensions_are_the_tickets_own_as_of_the_instant():
     """Channel, brand and tags are the ticket's; priority, type and group are the values its
     audits set by the instant, the last change winning."""

@@ -52,6 +52,8 @@ class TicketTruth:
     first_reply_business_minutes: float | None = None
     first_resolution_business_minutes: float | None = None
     full_resolution_business_minutes: float | None = None
+    requester_wait_minutes: float | None = None  # in new, open or hold until the final solve
+    agent_work_minutes: float | None = None  # in new or open until the final solve
 
 
 @dataclass
@@ -72,6 +74,9 @@ class PerformanceTruth:
     tickets_touched: set[int] = field(default_factory=set)
     internal_notes: int = 0
     reassignments_away: int = 0
+    next_reply_minutes: list[float] = field(default_factory=list)
+    requester_wait_minutes: list[float] = field(default_factory=list)  # per ticket solved, if final
+    agent_work_minutes: list[float] = field(default_factory=list)  # per ticket solved, if final
 
     @property
     def replies_per_solved_ticket(self) -> float | None:
@@ -95,10 +100,29 @@ class PerformanceTruth:
         return percentile_cont([m for m in self.first_reply_business_minutes if m is not None], 0.5)
 
     @property
+    def next_replies(self) -> int:
+        return len(self.next_reply_minutes)
+
+    @property
+    def median_next_reply_minutes(self) -> float | None:
+        return percentile_cont(self.next_reply_minutes, 0.5)
+
+    @property
+    def p90_next_reply_minutes(self) -> float | None:
+        return percentile_cont(self.next_reply_minutes, 0.9)
+
+    @property
+    def median_requester_wait_minutes(self) -> float | None:
+        return percentile_cont(self.requester_wait_minutes, 0.5)
+
+    @property
+    def median_agent_work_minutes(self) -> float | None:
+        return percentile_cont(self.agent_work_minutes, 0.5)
+
+    @property
     def csat_pct(self) -> float | None:
         rated = self.csat_good + self.csat_bad
         return self.csat_good / rated if rated else None
-
 
 
 @dataclass
@@ -347,6 +371,8 @@ class TicketFacts:
     assignees: set[int] = field(default_factory=set)
     # audits credited whole: (internal_note | update | assignment | reassignment_away, agent, group, at)
     handling: list[tuple[str, int, int | None, datetime]] = field(default_factory=list)
+    # replies after the first answering the end user: (author, at, minutes since the user wrote, group)
+    next_replies: list[tuple[int, datetime, float, int | None]] = field(default_factory=list)
 
 
 def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
@@ -358,6 +384,9 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
     first_customer_comment = None
     replies: list[tuple[int, datetime]] = []
     reply_groups: list[int | None] = []
+    # per reply: the earliest end-user comment in an audit after the previous reply's and before its own
+    answered: list[datetime | None] = []
+    waiting = None  # the earliest end-user comment since the last reply's audit
     solves: list[tuple[int | None, datetime]] = []
     solve_groups: list[int | None] = []
     reopens: list[datetime] = []
@@ -366,7 +395,7 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
     handling: list[tuple[str, int, int | None, datetime]] = []
     assignee = group = None
     for position, audit in enumerate(audits):
-        before = assignee
+        before, waited, replied = assignee, waiting, False
         for event in audit.events:
             if event.type not in ("Create", "Change"):
                 continue
@@ -383,14 +412,19 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
                     if position > 0:
                         replies.append((event.author_id, audit.at))
                         reply_groups.append(group)
-                elif first_customer_comment is None and event.author_id != -1:
-                    first_customer_comment = audit.at
+                        answered.append(None if replied else waited)
+                        replied = True
+                elif event.author_id != -1:
+                    first_customer_comment = first_customer_comment or audit.at
+                    waiting = waiting or audit.at
             elif event.type == "Change" and event.field_name == "status":
                 if event.value == "solved":
                     solves.append((assignee, audit.at))
                     solve_groups.append(group)
                 elif event.previous_value == "solved" and event.value in OPEN_STATUSES:
                     reopens.append(audit.at)
+        if replied:
+            waiting = None
         note = next((e for e in audit.events if e.type == "Comment" and not e.public), None)
         handling += [(kind, agent, group, audit.at) for kind, agent, credited in (
             ("update", audit.author_id, audit.author_id in agents),
@@ -401,11 +435,13 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
     if state.get("assignee_id") is not None:
         assignees.add(state["assignee_id"])
 
-    first_reply = first_reply_group = None
-    if first_customer_comment is not None:
-        later = [(r, g) for r, g in zip(replies, reply_groups, strict=True) if r[1] > first_customer_comment]
-        if later:
-            first_reply, first_reply_group = later[0]
+    first = None if first_customer_comment is None else next(
+        (i for i, (_, at) in enumerate(replies) if at > first_customer_comment), None)
+    first_reply = replies[first] if first is not None else None
+    first_reply_group = reply_groups[first] if first is not None else None
+    next_replies = [(author, at, minutes(since, at), group) for i, ((author, at), group, since)
+                    in enumerate(zip(replies, reply_groups, answered, strict=True))
+                    if first is not None and i > first and since is not None]
     first_solved = solves[0][1] if solves else None
     final_solved = solves[-1][1] if solves and status in ("solved", "closed") else None
     ratings = [r for r in ticket.ratings_at(as_of) if r.score in ("good", "bad")]
@@ -439,6 +475,9 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
             first_reply_business_minutes=business_minutes(schedule, first_customer_comment, reply_at),
             first_resolution_business_minutes=business_minutes(schedule, ticket.created_at, first_solved),
             full_resolution_business_minutes=business_minutes(schedule, ticket.created_at, final_solved),
+            requester_wait_minutes=_status_minutes(statuses, SLA_CLOCK_STATUSES["requester_wait_time"],
+                                                   final_solved),
+            agent_work_minutes=_status_minutes(statuses, SLA_CLOCK_STATUSES["agent_work_time"], final_solved),
         ),
         replies=replies,
         solves=solves,
@@ -449,7 +488,16 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
         statuses=statuses,
         assignees=assignees,
         handling=handling,
+        next_replies=next_replies,
     )
+
+
+def _status_minutes(statuses: list[tuple[datetime, str]], running_in: tuple[str, ...],
+                    stop: datetime | None) -> float | None:
+    """Calendar minutes the status is one of ``running_in`` before ``stop``; None without one."""
+    if stop is None:
+        return None
+    return sum((end - start).total_seconds() for start, end in _running(statuses, running_in, stop)) / 60
 
 
 # -- a tenant ------------------------------------------------------------------------------------------
@@ -457,7 +505,7 @@ def ticket_facts(ticket: Ticket, as_of: datetime, agents: frozenset[int],
 class _Work:
     """One piece of credited work: what, by whom (agent, group), when, on which ticket."""
 
-    kind: str  # reply, first_reply, solve, rating, or one of the audits of TicketFacts.handling
+    kind: str  # reply, first_reply, next_reply, solve, rating, or one of TicketFacts.handling's
     ticket_id: int
     agent: int | None
     group: int | None
@@ -475,6 +523,8 @@ def _work(ticket: Ticket, facts: TicketFacts, as_of: datetime) -> list[_Work]:
         work.append(_Work("first_reply", ticket.id, truth.first_reply_agent_id, facts.first_reply_group,
                           truth.first_reply_at, truth.first_reply_minutes,
                           truth.first_reply_business_minutes))
+    work += [_Work("next_reply", ticket.id, author, group, at, reply_minutes)
+             for author, at, reply_minutes, group in facts.next_replies]
     work += [_Work("solve", ticket.id, assignee, group, at)
              for (assignee, at), group in zip(facts.solves, facts.solve_groups, strict=True)]
     work += [_Work("rating", ticket.id, r.assignee_id, r.group_id, r.created_at, score=r.score)
@@ -498,6 +548,8 @@ def _roll_up(work: list[_Work], key: Callable[[_Work], Hashable | None],
         elif item.kind == "first_reply":
             cell.first_reply_minutes.append(item.minutes)
             cell.first_reply_business_minutes.append(item.business_minutes)
+        elif item.kind == "next_reply":
+            cell.next_reply_minutes.append(item.minutes)
         elif item.kind == "solve":
             previous = first_solve.get((cell_key, item.ticket_id))
             first_solve[(cell_key, item.ticket_id)] = min(item.at, previous or item.at)
@@ -520,6 +572,9 @@ def _roll_up(work: list[_Work], key: Callable[[_Work], Hashable | None],
         ticket = facts[ticket_id].truth
         cell.solved_within_a_day += ticket.first_resolution_minutes <= 24 * 60
         cell.solved_agent_replies.append(ticket.agent_replies)
+        if ticket.requester_wait_minutes is not None:
+            cell.requester_wait_minutes.append(ticket.requester_wait_minutes)
+            cell.agent_work_minutes.append(ticket.agent_work_minutes)
     return dict(cells)
 
 

@@ -7,7 +7,9 @@
     tenant_id, entity_id, period, tickets_solved, public_replies, first_replies,
     median/p90_first_reply_minutes, median_first_reply_business_minutes, one_touch_solved,
     reopened_after_solve, solved_within_a_day, replies_per_solved_ticket, csat_good, csat_bad,
-    csat_pct, tickets_assigned, tickets_touched, internal_notes, reassignments_away.
+    csat_pct, tickets_assigned, tickets_touched, internal_notes, reassignments_away,
+    next_replies, median/p90_next_reply_minutes, median_requester_wait_minutes,
+    median_agent_work_minutes.
 
     Incremental (macros/incremental/changed_periods.sql): `days` is the length of a period;
     an incremental run rolls up only the cells it recomputes, those of the `recomputed` bounds.
@@ -29,6 +31,9 @@
             activity.is_one_touch,
             activity.is_solved_within_a_day,
             activity.ticket_agent_replies,
+            activity.next_reply_minutes,
+            activity.ticket_requester_wait_minutes,
+            activity.ticket_agent_work_minutes,
             activity.score
         from {{ ref('int_ticket_activity__activity') }} as activity
         {%- if incremental %}
@@ -75,6 +80,21 @@ first_replies as (
 
 ),
 
+next_replies as (
+
+    select
+        tenant_id,
+        entity_id,
+        period,
+        count(*) as next_replies,
+        {{ deskpulse.percentile_cont('next_reply_minutes', 0.5) }} as median_next_reply_minutes,
+        {{ deskpulse.percentile_cont('next_reply_minutes', 0.9) }} as p90_next_reply_minutes
+    from {{ activity }} as activity
+    where activity_type = 'next_reply'
+    group by tenant_id, entity_id, period
+
+),
+
 solved_tickets as (
 
     -- one row per ticket solved in the cell; reopened when reopened after the cell's first
@@ -88,6 +108,8 @@ solved_tickets as (
         max(case when is_one_touch then 1 else 0 end) as is_one_touch,
         max(case when is_solved_within_a_day then 1 else 0 end) as is_solved_within_a_day,
         max(ticket_agent_replies) as ticket_agent_replies,
+        max(ticket_requester_wait_minutes) as requester_wait_minutes,
+        max(ticket_agent_work_minutes) as agent_work_minutes,
         max(case when is_reopened_after then 1 else 0 end) as is_reopened_after_first_solve
     from {{ activity }} as activity
     where activity_type = 'solve'
@@ -105,7 +127,9 @@ solves as (
         sum(is_one_touch) as one_touch_solved,
         sum(is_reopened_after_first_solve) as reopened_after_solve,
         sum(is_solved_within_a_day) as solved_within_a_day,
-        avg(ticket_agent_replies * 1.0) as replies_per_solved_ticket
+        avg(ticket_agent_replies * 1.0) as replies_per_solved_ticket,
+        {{ deskpulse.percentile_cont('requester_wait_minutes', 0.5) }} as median_requester_wait_minutes,
+        {{ deskpulse.percentile_cont('agent_work_minutes', 0.5) }} as median_agent_work_minutes
     from solved_tickets
     group by tenant_id, entity_id, period
 
@@ -148,6 +172,8 @@ cells as (
     union
     select tenant_id, entity_id, period from first_replies
     union
+    select tenant_id, entity_id, period from next_replies
+    union
     select tenant_id, entity_id, period from solves
     union
     select tenant_id, entity_id, period from satisfaction
@@ -181,9 +207,15 @@ rolled_up as (
         coalesce(handling.tickets_assigned, 0) as tickets_assigned,
         coalesce(handling.tickets_touched, 0) as tickets_touched,
         coalesce(handling.internal_notes, 0) as internal_notes,
-        coalesce(handling.reassignments_away, 0) as reassignments_away
+        coalesce(handling.reassignments_away, 0) as reassignments_away,
+        coalesce(next_replies.next_replies, 0) as next_replies,
+        next_replies.median_next_reply_minutes,
+        next_replies.p90_next_reply_minutes,
+        solves.median_requester_wait_minutes,
+        solves.median_agent_work_minutes
     from cells
-    {%- for cte in ['public_replies', 'first_replies', 'solves', 'satisfaction', 'handling'] %}
+    {%- for cte in ['public_replies', 'first_replies', 'next_replies', 'solves', 'satisfaction',
+                    'handling'] %}
     left join {{ cte }}
         on cells.tenant_id = {{ cte }}.tenant_id
         and cells.entity_id = {{ cte }}.entity_id
@@ -218,5 +250,14 @@ rolled_up as (
         cast(rolled_up.tickets_touched as bigint) as tickets_touched,
         cast(rolled_up.internal_notes as bigint) as internal_notes,
         cast(rolled_up.reassignments_away as bigint) as reassignments_away,
+        cast(rolled_up.next_replies as bigint) as next_replies,
+        cast(rolled_up.median_next_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
+            as median_next_reply_minutes,
+        cast(rolled_up.p90_next_reply_minutes as {{ deskpulse.warehouse_type('double precision') }})
+            as p90_next_reply_minutes,
+        cast(rolled_up.median_requester_wait_minutes
+            as {{ deskpulse.warehouse_type('double precision') }}) as median_requester_wait_minutes,
+        cast(rolled_up.median_agent_work_minutes as {{ deskpulse.warehouse_type('double precision') }})
+            as median_agent_work_minutes,
         {{ deskpulse.run_started_literal() }} as refreshed_at
 {% endmacro %}

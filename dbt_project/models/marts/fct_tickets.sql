@@ -90,6 +90,10 @@ final as (
             as full_resolution_minutes,
         cast(tickets.full_resolution_business_minutes
             as {{ deskpulse.warehouse_type('double precision') }}) as full_resolution_business_minutes,
+        cast(tickets.requester_wait_minutes as {{ deskpulse.warehouse_type('double precision') }})
+            as requester_wait_minutes,
+        cast(tickets.agent_work_minutes as {{ deskpulse.warehouse_type('double precision') }})
+            as agent_work_minutes,
         cast(coalesce(tickets.agent_replies, 0) as bigint) as agent_replies,
         cast(coalesce(tickets.reopens, 0) as bigint) as reopens,
         cast(coalesce(tickets.is_one_touch, false) as boolean) as is_one_touch,

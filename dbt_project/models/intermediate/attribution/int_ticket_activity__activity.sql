@@ -1,5 +1,6 @@
 -- Every piece of agent work on a ticket, credited as it happened: each public agent reply to its
--- author, each ticket's first reply to its author, each solve to the assignee in force once the
+-- author, each ticket's first reply to its author, each next reply (a later reply answering
+-- the end user's comments since the previous one, timed from the earliest) to its author, each solve to the assignee in force once the
 -- solve's audit is applied, each good or bad rating to the rating's assignee, each internal note
 -- to its author, each update (audit) an agent made to that agent, each assignment to the agent
 -- assigned and each reassignment to the agent it was taken from; and each to the
@@ -34,6 +35,7 @@ timeline as (
         and timeline.ticket_id = changed.ticket_id
         and {{ deskpulse.refreshed_rows('timeline', since) }}
     where timeline.is_public_agent_reply
+        or timeline.is_public_end_user_comment
         or timeline.is_solve_event
         or timeline.is_reopen_event
         or timeline.is_agent_update
@@ -61,7 +63,9 @@ resolution as (
         resolution.ticket_id,
         resolution.is_one_touch,
         resolution.agent_replies,
-        resolution.first_resolution_minutes <= 1440 as is_solved_within_a_day
+        resolution.first_resolution_minutes <= 1440 as is_solved_within_a_day,
+        resolution.requester_wait_minutes,
+        resolution.agent_work_minutes
     from {{ ref('int_resolution__ticket') }} as resolution
     inner join changed
         on resolution.tenant_id = changed.tenant_id
@@ -103,6 +107,78 @@ last_reopens as (
 
 ),
 
+-- the public conversation: agent replies and end-user comments, in audit order
+conversation as (
+
+    select
+        tenant_id,
+        ticket_id,
+        audit_id,
+        audit_sequence,
+        created_at,
+        created_date,
+        comment_author_id,
+        group_id_after_audit,
+        is_public_agent_reply,
+        is_ticket_deleted,
+        changed_at
+    from timeline
+    where is_public_agent_reply or is_public_end_user_comment
+
+),
+
+first_comments as (
+
+    select tenant_id, ticket_id, min(audit_sequence) as first_comment_sequence
+    from conversation
+    where not is_public_agent_reply
+    group by tenant_id, ticket_id
+
+),
+
+-- each agent reply after the ticket's first reply (one after the first end-user comment
+-- precedes it) and its previous agent reply
+later_replies as (
+
+    select
+        replies.tenant_id,
+        replies.ticket_id,
+        replies.audit_sequence,
+        max(previous.audit_sequence) as previous_reply_sequence
+    from conversation as replies
+    inner join conversation as previous
+        on replies.tenant_id = previous.tenant_id
+        and replies.ticket_id = previous.ticket_id
+        and previous.is_public_agent_reply
+        and previous.audit_sequence < replies.audit_sequence
+    inner join first_comments
+        on replies.tenant_id = first_comments.tenant_id
+        and replies.ticket_id = first_comments.ticket_id
+        and previous.audit_sequence > first_comments.first_comment_sequence
+    where replies.is_public_agent_reply
+    group by replies.tenant_id, replies.ticket_id, replies.audit_sequence
+
+),
+
+-- a next reply answers the end-user comments since the previous reply, from the earliest
+next_replies as (
+
+    select
+        later_replies.tenant_id,
+        later_replies.ticket_id,
+        later_replies.audit_sequence,
+        min(comments.created_at) as waiting_since
+    from later_replies
+    inner join conversation as comments
+        on later_replies.tenant_id = comments.tenant_id
+        and later_replies.ticket_id = comments.ticket_id
+        and not comments.is_public_agent_reply
+        and comments.audit_sequence > later_replies.previous_reply_sequence
+        and comments.audit_sequence < later_replies.audit_sequence
+    group by later_replies.tenant_id, later_replies.ticket_id, later_replies.audit_sequence
+
+),
+
 activities as (
 
     select
@@ -116,12 +192,37 @@ activities as (
         group_id_after_audit as group_id,
         cast(null as {{ deskpulse.warehouse_type('double precision') }}) as first_reply_minutes,
         cast(null as {{ deskpulse.warehouse_type('double precision') }}) as first_reply_business_minutes,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}) as next_reply_minutes,
         cast(null as boolean) as is_reopened_after,
         cast(null as {{ dbt.type_string() }}) as score,
         is_ticket_deleted,
         changed_at as refreshed_at
     from timeline
     where is_public_agent_reply
+
+    union all
+
+    select
+        conversation.tenant_id,
+        conversation.ticket_id,
+        'next_reply',
+        conversation.audit_id,
+        conversation.created_at,
+        conversation.created_date,
+        conversation.comment_author_id,
+        conversation.group_id_after_audit,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        {{ deskpulse.minutes_between('next_replies.waiting_since', 'conversation.created_at') }},
+        cast(null as boolean),
+        cast(null as {{ dbt.type_string() }}),
+        conversation.is_ticket_deleted,
+        conversation.changed_at
+    from next_replies
+    inner join conversation
+        on next_replies.tenant_id = conversation.tenant_id
+        and next_replies.ticket_id = conversation.ticket_id
+        and next_replies.audit_sequence = conversation.audit_sequence
 
     union all
 
@@ -136,6 +237,7 @@ activities as (
         reply_times.first_reply_group_id,
         reply_times.first_reply_minutes,
         business_minutes.first_reply_business_minutes,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as boolean),
         cast(null as {{ dbt.type_string() }}),
         reply_times.is_ticket_deleted,
@@ -156,6 +258,7 @@ activities as (
         timeline.created_date,
         timeline.assignee_id_after_audit,
         timeline.group_id_after_audit,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         coalesce(last_reopens.last_reopen_sequence > timeline.audit_sequence, false),
@@ -179,6 +282,7 @@ activities as (
         created_date,
         assignee_id,
         group_id,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as boolean),
@@ -212,6 +316,7 @@ activities as (
         group_id_after_audit,
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as boolean),
         cast(null as {{ dbt.type_string() }}),
         is_ticket_deleted,
@@ -236,10 +341,13 @@ final as (
         activities.group_id,
         activities.first_reply_minutes,
         activities.first_reply_business_minutes,
+        activities.next_reply_minutes,
         activities.is_reopened_after,
         coalesce(resolution.is_one_touch, false) as is_one_touch,
         coalesce(resolution.is_solved_within_a_day, false) as is_solved_within_a_day,
         resolution.agent_replies as ticket_agent_replies,
+        resolution.requester_wait_minutes as ticket_requester_wait_minutes,
+        resolution.agent_work_minutes as ticket_agent_work_minutes,
         activities.score,
         activities.is_ticket_deleted,
         activities.refreshed_at

@@ -1,6 +1,8 @@
 -- Solves, reopens and resolution times per ticket. A solve event is a status change to solved;
 -- a reopen is a status change from solved back to new, open, pending or hold (closed is not a
--- reopen). The final solve counts only while the ticket is still solved or closed.
+-- reopen). The final solve counts only while the ticket is still solved or closed. Until it,
+-- the requester's wait (the time in new, open or on-hold) and the agents' work time (new or
+-- open), as Zendesk defines them, counted from the audits' statuses.
 -- Incremental by ticket.
 
 {{ config(
@@ -41,6 +43,27 @@ timeline as (
         and {{ deskpulse.refreshed_rows('timeline', since) }}
     where timeline.is_solve_event
         or timeline.is_reopen_event
+
+),
+
+status_periods as (
+
+    -- each audit's status and how long it held (until the next audit), where it keeps a clock
+    -- running, and the creating audit: without it, the ticket's start is not loaded
+    select
+        timeline.tenant_id,
+        timeline.ticket_id,
+        timeline.created_at as period_start,
+        {{ dbt.datediff('timeline.created_at', 'timeline.next_audit_at', 'second') }} as seconds,
+        timeline.status_after,
+        timeline.is_creating_audit
+    from {{ ref('int_ticket_timeline__audit') }} as timeline
+    inner join changed
+        on timeline.tenant_id = changed.tenant_id
+        and timeline.ticket_id = changed.ticket_id
+        and {{ deskpulse.refreshed_rows('timeline', since) }}
+    where timeline.status_after in ('new', 'open', 'hold')
+        or timeline.is_creating_audit
 
 ),
 
@@ -111,25 +134,58 @@ joined as (
 
 ),
 
+status_time as (
+
+    -- the periods before the final solve (an audit: every period before it ends by then), in
+    -- whole seconds, so that the sums are exact
+    select
+        joined.tenant_id,
+        joined.ticket_id,
+        sum(case
+            when periods.status_after in ('new', 'open', 'hold') then periods.seconds
+            else 0
+        end) / 60.0 as requester_wait_minutes,
+        sum(case
+            when periods.status_after in ('new', 'open') then periods.seconds
+            else 0
+        end) / 60.0 as agent_work_minutes
+    from joined
+    inner join status_periods as periods
+        on joined.tenant_id = periods.tenant_id
+        and joined.ticket_id = periods.ticket_id
+        and periods.period_start < joined.final_solved_at
+    group by joined.tenant_id, joined.ticket_id
+    having {{ dbt.bool_or('periods.is_creating_audit') }}
+
+),
+
 final as (
 
     select
-        tenant_id,
-        ticket_id,
-        created_at,
-        status,
-        is_deleted,
-        first_solved_at,
-        last_solved_at,
-        final_solved_at,
-        {{ deskpulse.minutes_between('created_at', 'first_solved_at') }} as first_resolution_minutes,
-        {{ deskpulse.minutes_between('created_at', 'final_solved_at') }} as full_resolution_minutes,
-        solves,
-        reopens,
-        agent_replies,
-        coalesce(status in ('solved', 'closed') and agent_replies = 1, false) as is_one_touch,
-        refreshed_at
+        joined.tenant_id,
+        joined.ticket_id,
+        joined.created_at,
+        joined.status,
+        joined.is_deleted,
+        joined.first_solved_at,
+        joined.last_solved_at,
+        joined.final_solved_at,
+        {{ deskpulse.minutes_between('joined.created_at', 'joined.first_solved_at') }}
+            as first_resolution_minutes,
+        {{ deskpulse.minutes_between('joined.created_at', 'joined.final_solved_at') }}
+            as full_resolution_minutes,
+        status_time.requester_wait_minutes,
+        status_time.agent_work_minutes,
+        joined.solves,
+        joined.reopens,
+        joined.agent_replies,
+        coalesce(joined.status in ('solved', 'closed') and joined.agent_replies = 1, false)
+            as is_one_touch,
+        joined.refreshed_at
     from joined
+    left join status_time
+        on joined.tenant_id = status_time.tenant_id
+        and joined.ticket_id = status_time.ticket_id
 
 )
 

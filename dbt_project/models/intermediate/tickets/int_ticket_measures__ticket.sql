@@ -90,6 +90,8 @@ final as (
         business_minutes.first_resolution_business_minutes,
         resolution.full_resolution_minutes,
         business_minutes.full_resolution_business_minutes,
+        resolution.requester_wait_minutes,
+        resolution.agent_work_minutes,
         resolution.agent_replies,
         resolution.reopens,
         resolution.is_one_touch,

@@ -23,14 +23,18 @@ changed as (
 
 ),
 
+-- the events read: all but the creation of fields the timeline does not follow (a creating
+-- audit keeps its status, assignee and group, so it keeps a row); the changed tickets are
+-- joined once the events are audits, a third of the rows
 ticket_events as (
 
-    select ticket_events.*, changed.refreshed_at
+    select ticket_events.*
     from {{ ref('stg_zendesk__ticket_events') }} as ticket_events
-    inner join changed
-        on ticket_events.tenant_id = changed.tenant_id
-        and ticket_events.ticket_id = changed.ticket_id
     where {{ deskpulse.in_changed_tickets('ticket_events', since) }}
+        and (
+            ticket_events.event_type is distinct from 'Create'
+            or ticket_events.field_name in ('status', 'assignee_id', 'group_id')
+        )
 
 ),
 
@@ -60,7 +64,6 @@ audits as (
         audit_id,
         min(created_at) as created_at,
         max(updater_id) as updater_id,
-        max(refreshed_at) as refreshed_at,
         max(case when event_type = 'Create' then 1 else 0 end) as create_events,
         sum(case when event_type = 'Comment' then 1 else 0 end) as comment_events,
         max(case when event_type = 'Comment' then author_id end) as comment_author_id,
@@ -82,12 +85,16 @@ audits as (
 sequenced as (
 
     select
-        *,
+        audits.*,
+        changed.refreshed_at,
         row_number() over (
-            partition by tenant_id, ticket_id
-            order by created_at, audit_id
+            partition by audits.tenant_id, audits.ticket_id
+            order by audits.created_at, audits.audit_id
         ) as audit_sequence
     from audits
+    inner join changed
+        on audits.tenant_id = changed.tenant_id
+        and audits.ticket_id = changed.ticket_id
 
 ),
 
@@ -103,7 +110,10 @@ in_force as (
             as group_after,
         {{ deskpulse.last_value_ignore_nulls('assignee_set', 'tenant_id, ticket_id', 'audit_sequence',
                                              before_row=true) }}
-            as assignee_before
+            as assignee_before,
+        -- until when the status after the audit held (the window above sorts for this too)
+        lead(created_at) over (partition by tenant_id, ticket_id order by audit_sequence)
+            as next_audit_at
     from sequenced
 
 ),
@@ -129,6 +139,7 @@ flagged as (
         in_force.status_set,
         in_force.status_before,
         in_force.status_after,
+        in_force.next_audit_at,
         cast(nullif(in_force.assignee_after, '') as bigint) as assignee_id_after_audit,
         cast(nullif(in_force.assignee_before, '') as bigint) as assignee_id_before_audit,
         cast(nullif(in_force.group_after, '') as bigint) as group_id_after_audit,
@@ -188,6 +199,7 @@ final as (
         status_set,
         status_before,
         status_after,
+        next_audit_at,
         assignee_id_after_audit,
         assignee_id_before_audit,
         group_id_after_audit,
