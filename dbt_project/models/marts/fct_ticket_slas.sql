@@ -1,4 +1,4 @@
--- One row per ticket and SLA target instance: the policy and target Zendesk applied, when the
+-- One row per loaded ticket and SLA target instance: the policy and target Zendesk applied, when the
 -- target would be breached and when the metric was fulfilled, and the status the rulings of
 -- docs/metrics.md give it when the build ran (refreshed_at, the start of the run). A decided
 -- instance names the assignee and group in force at its outcome (the breach, else the fulfilment),
@@ -173,12 +173,13 @@ accountable as (
 
 ),
 
-deleted_tickets as (
+-- the tickets loaded: a ticket's metric events count once its own row has arrived, as its
+-- events and ratings do (the incremental models follow the tickets of int_ticket_changes)
+tickets as (
 
-    select tickets.tenant_id, tickets.ticket_id
+    select tickets.tenant_id, tickets.ticket_id, tickets.status
     from {{ ref('stg_zendesk__tickets') }} as tickets
-    where tickets.status = 'deleted'
-        and {{ deskpulse.in_changed_tickets('tickets', since) }}
+    where {{ deskpulse.in_changed_tickets('tickets', since) }}
 
 ),
 
@@ -233,9 +234,12 @@ final as (
         cast(accountable_users.user_key as {{ deskpulse.warehouse_type('varchar') }})
             as accountable_agent_key,
         cast(groups.group_key as {{ deskpulse.warehouse_type('varchar') }}) as accountable_group_key,
-        cast(deleted_tickets.ticket_id is not null as boolean) as is_ticket_deleted,
+        cast(coalesce(tickets.status = 'deleted', false) as boolean) as is_ticket_deleted,
         cast({{ deskpulse.run_started_literal() }} as {{ dbt.type_timestamp() }}) as refreshed_at
     from outcomes
+    inner join tickets
+        on outcomes.tenant_id = tickets.tenant_id
+        and outcomes.ticket_id = tickets.ticket_id
     left join policies
         on outcomes.tenant_id = policies.tenant_id
         and outcomes.sla_policy_id = policies.sla_policy_id
@@ -250,9 +254,6 @@ final as (
     left join groups
         on accountable.tenant_id = groups.tenant_id
         and accountable.group_id = groups.group_id
-    left join deleted_tickets
-        on outcomes.tenant_id = deleted_tickets.tenant_id
-        and outcomes.ticket_id = deleted_tickets.ticket_id
     left join tenant_time_zones
         on outcomes.tenant_id = tenant_time_zones.tenant_id
 
