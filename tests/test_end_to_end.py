@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.fakes.zendesk.metrics import metric_set
 from pipelines.ingest.keys import pseudonym
 from pipelines.world.truth import Truth, benchmark, truth, week_start
 
@@ -26,7 +27,14 @@ MARTS = ("marts.fct_tickets", "marts.agent_daily_performance", "marts.agent_week
          "marts.team_weekly_performance", "marts.tenant_daily_backlog", "marts.dim_agents",
          "marts.benchmark_monthly", "marts.dim_groups", "marts.bridge_ticket_tags",
          "marts.fct_ticket_slas", "marts.agent_daily_sla", "marts.agent_weekly_sla",
-         "marts.team_weekly_sla", "restricted.agent_identity")
+         "marts.team_weekly_sla", "marts.ticket_metric_reconciliation", "marts.tenant_reconciliation",
+         "restricted.agent_identity")
+# deskpulse's fct_tickets figure beside the metric set's, per reconciled metric
+RECONCILED = {"first_reply_time": ("first_reply_minutes", "reply_time_minutes"),
+              "first_resolution_time": ("first_resolution_minutes", "first_resolution_time_minutes"),
+              "full_resolution_time": ("full_resolution_minutes", "full_resolution_time_minutes"),
+              "requester_wait_time": ("requester_wait_minutes", "requester_wait_time_minutes"),
+              "reopens": ("reopens", "reopens"), "replies": ("agent_replies", "replies")}
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("in_shared_world")]
 
 
@@ -133,6 +141,8 @@ def check_run(runs: dict, run: str) -> None:
         secret, want = demo.secrets[tenant_id], truths[tenant_id]
         check_tenant(tenant_id, secret, want, marts, run)
         check_agents(tenant_id, secret, want, demo.worlds[tenant_id], marts, run)
+        as_of = demo.first_as_of[tenant_id] if run == "first" else demo.worlds[tenant_id].end
+        check_reconciliation(tenant_id, reconciliation(want, demo.worlds[tenant_id], as_of), marts, run)
     shown, _ = benchmark(truths.values())
     compare(marts["marts.benchmark_monthly"], lambda r: (r["benchmark_month"], r["via_channel"]), shown,
             {name: (name, lambda c, n=name: getattr(c, n), "number") for name in (
@@ -258,6 +268,52 @@ def check_agents(tenant_id: str, secret: str, want: Truth, world, marts: dict, r
             }, f"{run} {tenant_id} agent_identity")
 
 
+def reconciliation(want: Truth, world, as_of) -> dict:
+    """Per ticket and metric that either side has a figure for: (ours, Zendesk's, reason). Ours
+    is the truth's; Zendesk's is what the fake helpdesk's metric set says by Zendesk's rules.
+    The reason comes from the world's facts: the ticket deleted, or opened by anyone but an end
+    user writing in public (then Zendesk times the first reply from creation, we from the
+    customer's first comment)."""
+    found = {}
+    for ticket in world.tickets():
+        if ticket.id not in want.tickets:
+            continue
+        mine, theirs = want.tickets[ticket.id], metric_set(ticket, world.agent_ids, as_of)
+        opening = ticket.audits_at(as_of)[0].events
+        by_end_user = any(e.type == "Comment" and e.public and e.author_id not in world.agent_ids
+                          for e in opening)
+        for metric, (ours_name, platform_name) in RECONCILED.items():
+            ours, platform = getattr(mine, ours_name), getattr(theirs, platform_name)
+            if ours is None and platform is None:
+                continue
+            if ours is not None and platform is not None and abs(ours - platform) < 1:
+                reason = "equal"
+            elif mine.is_deleted:
+                reason = "deleted"
+            elif metric == "first_reply_time" and not by_end_user:
+                reason = "agent_opened"
+            else:
+                reason = "unexplained"
+            found[(ticket.id, metric)] = (ours, platform, reason)
+    return found
+
+
+def check_reconciliation(tenant_id: str, expected: dict, marts: dict, run: str) -> None:
+    rows = [r for r in marts["marts.ticket_metric_reconciliation"] if r["tenant_id"] == tenant_id]
+    compare(rows, lambda r: (r["ticket_id"], r["metric"]), expected, {
+        "ours": ("deskpulse_value", lambda e: e[0], "number"),
+        "platform": ("platform_value", lambda e: e[1], "number"),
+        "difference": ("difference", lambda e: None if None in e[:2] else e[0] - e[1], "number"),
+        "reason": ("reason", lambda e: e[2], "exact"),
+    }, f"{run} {tenant_id} ticket_metric_reconciliation")
+    summary = {r["metric"]: r for r in marts["marts.tenant_reconciliation"] if r["tenant_id"] == tenant_id}
+    for metric in RECONCILED:
+        reasons = [e[2] for (_, m), e in expected.items() if m == metric]
+        assert (summary[metric]["compared"], summary[metric]["equal_within_a_minute"],
+                summary[metric]["unexplained"]) == (len(reasons), reasons.count("equal"),
+                                                    reasons.count("unexplained")), (run, tenant_id, metric)
+
+
 def test_first_run_matches_the_world(runs):
     check_run(runs, "first")
 
@@ -307,6 +363,10 @@ def test_the_ground_truth_exercises_what_it_checks(runs):
         assert any(s.accountable_agent_id is not None for s in slas)
         weeks = tenant_truth.sla_agent_weeks.values()
         assert any(achieved for achieved, _ in weeks) and any(breached for _, breached in weeks)
+        # every reason a difference from Zendesk's figures has in this world, and none unexplained
+        world = runs["demo"].worlds[tenant_id]
+        reasons = [e[2] for e in reconciliation(tenant_truth, world, world.end).values()]
+        assert {"equal", "agent_opened"} <= set(reasons) and "unexplained" not in reasons, set(reasons)
 
 
 def test_second_run_recomputed_only_the_changed_tickets(runs):
