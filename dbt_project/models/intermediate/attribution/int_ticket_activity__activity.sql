@@ -136,46 +136,48 @@ first_comments as (
 
 ),
 
--- each agent reply after the ticket's first reply (one after the first end-user comment
--- precedes it) and its previous agent reply
-later_replies as (
+-- each row of the conversation with the count of agent replies before it: an agent reply and
+-- the end-user comments since the previous one share that count (one turn of the conversation)
+conversation_turns as (
 
     select
-        replies.tenant_id,
-        replies.ticket_id,
-        replies.audit_sequence,
-        max(previous.audit_sequence) as previous_reply_sequence
-    from conversation as replies
-    inner join conversation as previous
-        on replies.tenant_id = previous.tenant_id
-        and replies.ticket_id = previous.ticket_id
-        and previous.is_public_agent_reply
-        and previous.audit_sequence < replies.audit_sequence
-    inner join first_comments
-        on replies.tenant_id = first_comments.tenant_id
-        and replies.ticket_id = first_comments.ticket_id
-        and previous.audit_sequence > first_comments.first_comment_sequence
-    where replies.is_public_agent_reply
-    group by replies.tenant_id, replies.ticket_id, replies.audit_sequence
+        conversation.*,
+        coalesce(sum(case when is_public_agent_reply then 1 else 0 end) over (
+            partition by tenant_id, ticket_id
+            order by audit_sequence
+            rows between unbounded preceding and 1 preceding
+        ), 0) as replies_before
+    from conversation
 
 ),
 
--- a next reply answers the end-user comments since the previous reply, from the earliest
-next_replies as (
+-- the end-user comments an agent reply answers: those of its turn, from the earliest
+turns as (
 
     select
-        later_replies.tenant_id,
-        later_replies.ticket_id,
-        later_replies.audit_sequence,
-        min(comments.created_at) as waiting_since
-    from later_replies
-    inner join conversation as comments
-        on later_replies.tenant_id = comments.tenant_id
-        and later_replies.ticket_id = comments.ticket_id
-        and not comments.is_public_agent_reply
-        and comments.audit_sequence > later_replies.previous_reply_sequence
-        and comments.audit_sequence < later_replies.audit_sequence
-    group by later_replies.tenant_id, later_replies.ticket_id, later_replies.audit_sequence
+        conversation_turns.*,
+        min(case when not is_public_agent_reply then audit_sequence end) over (
+            partition by tenant_id, ticket_id, replies_before
+        ) as earliest_comment_sequence,
+        min(case when not is_public_agent_reply then created_at end) over (
+            partition by tenant_id, ticket_id, replies_before
+        ) as waiting_since
+    from conversation_turns
+
+),
+
+-- a next reply answers end-user comments after the ticket's first reply: its turn's
+-- comments all came after the first end-user comment (the turn holding that one is the first
+-- reply's; a turn without comments answers nothing)
+next_replies as (
+
+    select turns.*
+    from turns
+    inner join first_comments
+        on turns.tenant_id = first_comments.tenant_id
+        and turns.ticket_id = first_comments.ticket_id
+    where turns.is_public_agent_reply
+        and turns.earliest_comment_sequence > first_comments.first_comment_sequence
 
 ),
 
@@ -203,26 +205,22 @@ activities as (
     union all
 
     select
-        conversation.tenant_id,
-        conversation.ticket_id,
+        tenant_id,
+        ticket_id,
         'next_reply',
-        conversation.audit_id,
-        conversation.created_at,
-        conversation.created_date,
-        conversation.comment_author_id,
-        conversation.group_id_after_audit,
+        audit_id,
+        created_at,
+        created_date,
+        comment_author_id,
+        group_id_after_audit,
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
-        {{ deskpulse.minutes_between('next_replies.waiting_since', 'conversation.created_at') }},
+        {{ deskpulse.minutes_between('waiting_since', 'created_at') }},
         cast(null as boolean),
         cast(null as {{ dbt.type_string() }}),
-        conversation.is_ticket_deleted,
-        conversation.changed_at
+        is_ticket_deleted,
+        changed_at
     from next_replies
-    inner join conversation
-        on next_replies.tenant_id = conversation.tenant_id
-        and next_replies.ticket_id = conversation.ticket_id
-        and next_replies.audit_sequence = conversation.audit_sequence
 
     union all
 
