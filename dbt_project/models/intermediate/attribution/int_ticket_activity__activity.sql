@@ -18,29 +18,23 @@
 
 {%- set since = deskpulse.refreshed_since(is_incremental()) %}
 
+{#- the audits of the recomputed tickets, read by each kind of work on its own: a CTE shared by
+    all of them is materialised whole (5.5 million rows at a million tickets), past the memory
+    bound, and read back from disk by every one. An upstream incremental model's rows carry
+    their ticket's stamp of int_ticket_changes__ticket, so the stamp alone finds them. -#}
+{%- set timeline -%}
+    (
+        select *
+        from {{ ref('int_ticket_timeline__audit') }} as timeline
+        where {{ deskpulse.refreshed_rows('timeline', since) }}
+    )
+{%- endset %}
+
 with
 
 changed as (
 
     {{ deskpulse.changed_tickets(since) }}
-
-),
-
-timeline as (
-
-    select timeline.*, changed.refreshed_at as changed_at
-    from {{ ref('int_ticket_timeline__audit') }} as timeline
-    inner join changed
-        on timeline.tenant_id = changed.tenant_id
-        and timeline.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('timeline', since) }}
-    where timeline.is_public_agent_reply
-        or timeline.is_public_end_user_comment
-        or timeline.is_solve_event
-        or timeline.is_reopen_event
-        or timeline.is_agent_update
-        or timeline.is_internal_note
-        or timeline.assignee_id_after_audit is distinct from timeline.assignee_id_before_audit
 
 ),
 
@@ -101,14 +95,16 @@ ratings as (
 last_reopens as (
 
     select tenant_id, ticket_id, max(audit_sequence) as last_reopen_sequence
-    from timeline
+    from {{ timeline }} as timeline
     where is_reopen_event
     group by tenant_id, ticket_id
 
 ),
 
--- the public conversation: agent replies and end-user comments, in audit order
-conversation as (
+-- the public conversation, agent replies and end-user comments in audit order, each row with
+-- the agent replies and the end-user comments before it: an agent reply and the end-user
+-- comments since the previous one share the count of replies (one turn of the conversation)
+conversation_turns as (
 
     select
         tenant_id,
@@ -121,33 +117,19 @@ conversation as (
         group_id_after_audit,
         is_public_agent_reply,
         is_ticket_deleted,
-        changed_at
-    from timeline
-    where is_public_agent_reply or is_public_end_user_comment
-
-),
-
-first_comments as (
-
-    select tenant_id, ticket_id, min(audit_sequence) as first_comment_sequence
-    from conversation
-    where not is_public_agent_reply
-    group by tenant_id, ticket_id
-
-),
-
--- each row of the conversation with the count of agent replies before it: an agent reply and
--- the end-user comments since the previous one share that count (one turn of the conversation)
-conversation_turns as (
-
-    select
-        conversation.*,
+        refreshed_at,
         coalesce(sum(case when is_public_agent_reply then 1 else 0 end) over (
             partition by tenant_id, ticket_id
             order by audit_sequence
             rows between unbounded preceding and 1 preceding
-        ), 0) as replies_before
-    from conversation
+        ), 0) as replies_before,
+        coalesce(sum(case when is_public_agent_reply then 0 else 1 end) over (
+            partition by tenant_id, ticket_id
+            order by audit_sequence
+            rows between unbounded preceding and 1 preceding
+        ), 0) as comments_before
+    from {{ timeline }} as timeline
+    where is_public_agent_reply or is_public_end_user_comment
 
 ),
 
@@ -156,9 +138,9 @@ turns as (
 
     select
         conversation_turns.*,
-        min(case when not is_public_agent_reply then audit_sequence end) over (
+        sum(case when is_public_agent_reply then 0 else 1 end) over (
             partition by tenant_id, ticket_id, replies_before
-        ) as earliest_comment_sequence,
+        ) as comments_in_turn,
         min(case when not is_public_agent_reply then created_at end) over (
             partition by tenant_id, ticket_id, replies_before
         ) as waiting_since
@@ -166,18 +148,16 @@ turns as (
 
 ),
 
--- a next reply answers end-user comments after the ticket's first reply: its turn's
--- comments all came after the first end-user comment (the turn holding that one is the first
--- reply's; a turn without comments answers nothing)
+-- a next reply answers end-user comments after the ticket's first reply: its turn has
+-- comments and an earlier turn had some (the turn holding the first end-user comment is the
+-- first reply's)
 next_replies as (
 
-    select turns.*
+    select *
     from turns
-    inner join first_comments
-        on turns.tenant_id = first_comments.tenant_id
-        and turns.ticket_id = first_comments.ticket_id
-    where turns.is_public_agent_reply
-        and turns.earliest_comment_sequence > first_comments.first_comment_sequence
+    where is_public_agent_reply
+        and comments_in_turn > 0
+        and comments_before > comments_in_turn
 
 ),
 
@@ -198,8 +178,8 @@ activities as (
         cast(null as boolean) as is_reopened_after,
         cast(null as {{ dbt.type_string() }}) as score,
         is_ticket_deleted,
-        changed_at as refreshed_at
-    from timeline
+        refreshed_at
+    from {{ timeline }} as timeline
     where is_public_agent_reply
 
     union all
@@ -219,7 +199,7 @@ activities as (
         cast(null as boolean),
         cast(null as {{ dbt.type_string() }}),
         is_ticket_deleted,
-        changed_at
+        refreshed_at
     from next_replies
 
     union all
@@ -262,8 +242,8 @@ activities as (
         coalesce(last_reopens.last_reopen_sequence > timeline.audit_sequence, false),
         cast(null as {{ dbt.type_string() }}),
         timeline.is_ticket_deleted,
-        timeline.changed_at
-    from timeline
+        timeline.refreshed_at
+    from {{ timeline }} as timeline
     left join last_reopens
         on timeline.tenant_id = last_reopens.tenant_id
         and timeline.ticket_id = last_reopens.ticket_id
@@ -318,8 +298,8 @@ activities as (
         cast(null as boolean),
         cast(null as {{ dbt.type_string() }}),
         is_ticket_deleted,
-        changed_at
-    from timeline
+        refreshed_at
+    from {{ timeline }} as timeline
     where {{ condition }}
     {%- endfor %}
 
