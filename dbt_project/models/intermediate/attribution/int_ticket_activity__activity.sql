@@ -1,13 +1,14 @@
 -- Every piece of agent work on a ticket, credited as it happened: each public agent reply to its
--- author, each ticket's first reply to its author, each next reply (a later reply answering
--- the end user's comments since the previous one, timed from the earliest) to its author, each solve to the assignee in force once the
--- solve's audit is applied, each good or bad rating to the rating's assignee, each internal note
--- to its author, each update (audit) an agent made to that agent, each assignment to the agent
--- assigned and each reassignment to the agent it was taken from; and each to the
--- ticket's group at that moment (the rating's group for ratings). Days are tenant days. The
--- daily, weekly and team marts all roll up these rows, so every ratio and percentile is
--- recomputed from ticket-level rows. Deleted tickets keep their rows, flagged, so that their
--- old figures leave the marts when they are deleted. Incremental by ticket.
+-- author, each ticket's first reply to its author, each next reply (a later reply answering the
+-- end user's comments since the previous one, timed from the earliest) to its author, each solve
+-- to the assignee in force once the solve's audit is applied (with the solved ticket's figures),
+-- each good or bad rating to the rating's assignee, each internal note to its author, each
+-- update (audit) an agent made to that agent, each assignment to the agent assigned and each
+-- reassignment to the agent it was taken from; and each to the ticket's group at that moment
+-- (the rating's group for ratings). Days are tenant days. The daily, weekly and team marts all
+-- roll up these rows, so every ratio and percentile is recomputed from ticket-level rows.
+-- Deleted tickets keep their rows, flagged, so that their old figures leave the marts when they
+-- are deleted. Incremental by ticket.
 
 {{ config(
     materialized='incremental',
@@ -28,6 +29,15 @@
         from {{ ref('int_ticket_timeline__audit') }} as timeline
         where {{ deskpulse.refreshed_rows('timeline', since) }}
     )
+{%- endset %}
+
+{#- the solved ticket's figures, which only solve rows carry -#}
+{%- set no_ticket_figures -%}
+        cast(null as boolean),
+        cast(null as boolean),
+        cast(null as bigint),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }})
 {%- endset %}
 
 with
@@ -164,19 +174,53 @@ next_replies as (
 activities as (
 
     select
-        tenant_id,
-        ticket_id,
-        'public_reply' as activity_type,
-        audit_id as activity_id,
-        created_at as activity_at,
-        created_date as activity_date,
-        comment_author_id as agent_id,
-        group_id_after_audit as group_id,
+        timeline.tenant_id,
+        timeline.ticket_id,
+        'solve' as activity_type,
+        timeline.audit_id as activity_id,
+        timeline.created_at as activity_at,
+        timeline.created_date as activity_date,
+        timeline.assignee_id_after_audit as agent_id,
+        timeline.group_id_after_audit as group_id,
         cast(null as {{ deskpulse.warehouse_type('double precision') }}) as first_reply_minutes,
         cast(null as {{ deskpulse.warehouse_type('double precision') }}) as first_reply_business_minutes,
         cast(null as {{ deskpulse.warehouse_type('double precision') }}) as next_reply_minutes,
-        cast(null as boolean) as is_reopened_after,
+        coalesce(last_reopens.last_reopen_sequence > timeline.audit_sequence, false)
+            as is_reopened_after,
+        coalesce(resolution.is_one_touch, false) as is_one_touch,
+        coalesce(resolution.is_solved_within_a_day, false) as is_solved_within_a_day,
+        resolution.agent_replies as ticket_agent_replies,
+        resolution.requester_wait_minutes as ticket_requester_wait_minutes,
+        resolution.agent_work_minutes as ticket_agent_work_minutes,
         cast(null as {{ dbt.type_string() }}) as score,
+        timeline.is_ticket_deleted,
+        timeline.refreshed_at
+    from {{ timeline }} as timeline
+    left join last_reopens
+        on timeline.tenant_id = last_reopens.tenant_id
+        and timeline.ticket_id = last_reopens.ticket_id
+    left join resolution
+        on timeline.tenant_id = resolution.tenant_id
+        and timeline.ticket_id = resolution.ticket_id
+    where timeline.is_solve_event
+
+    union all
+
+    select
+        tenant_id,
+        ticket_id,
+        'public_reply',
+        audit_id,
+        created_at,
+        created_date,
+        comment_author_id,
+        group_id_after_audit,
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
+        cast(null as boolean),
+        {{ no_ticket_figures }},
+        cast(null as {{ dbt.type_string() }}),
         is_ticket_deleted,
         refreshed_at
     from {{ timeline }} as timeline
@@ -197,6 +241,7 @@ activities as (
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         {{ deskpulse.minutes_between('waiting_since', 'created_at') }},
         cast(null as boolean),
+        {{ no_ticket_figures }},
         cast(null as {{ dbt.type_string() }}),
         is_ticket_deleted,
         refreshed_at
@@ -217,6 +262,7 @@ activities as (
         business_minutes.first_reply_business_minutes,
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as boolean),
+        {{ no_ticket_figures }},
         cast(null as {{ dbt.type_string() }}),
         reply_times.is_ticket_deleted,
         reply_times.changed_at
@@ -224,30 +270,6 @@ activities as (
     left join business_minutes
         on reply_times.tenant_id = business_minutes.tenant_id
         and reply_times.ticket_id = business_minutes.ticket_id
-
-    union all
-
-    select
-        timeline.tenant_id,
-        timeline.ticket_id,
-        'solve',
-        timeline.audit_id,
-        timeline.created_at,
-        timeline.created_date,
-        timeline.assignee_id_after_audit,
-        timeline.group_id_after_audit,
-        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
-        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
-        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
-        coalesce(last_reopens.last_reopen_sequence > timeline.audit_sequence, false),
-        cast(null as {{ dbt.type_string() }}),
-        timeline.is_ticket_deleted,
-        timeline.refreshed_at
-    from {{ timeline }} as timeline
-    left join last_reopens
-        on timeline.tenant_id = last_reopens.tenant_id
-        and timeline.ticket_id = last_reopens.ticket_id
-    where timeline.is_solve_event
 
     union all
 
@@ -264,6 +286,7 @@ activities as (
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as boolean),
+        {{ no_ticket_figures }},
         score,
         is_ticket_deleted,
         changed_at
@@ -296,6 +319,7 @@ activities as (
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as {{ deskpulse.warehouse_type('double precision') }}),
         cast(null as boolean),
+        {{ no_ticket_figures }},
         cast(null as {{ dbt.type_string() }}),
         is_ticket_deleted,
         refreshed_at
@@ -308,31 +332,28 @@ activities as (
 final as (
 
     select
-        activities.tenant_id,
-        activities.ticket_id,
-        activities.activity_type,
-        activities.activity_id,
-        activities.activity_at,
-        activities.activity_date,
+        tenant_id,
+        ticket_id,
+        activity_type,
+        activity_id,
+        activity_at,
+        activity_date,
         cast({{ dbt.date_trunc('week', 'activity_date') }} as date) as activity_week,
-        activities.agent_id,
-        activities.group_id,
-        activities.first_reply_minutes,
-        activities.first_reply_business_minutes,
-        activities.next_reply_minutes,
-        activities.is_reopened_after,
-        coalesce(resolution.is_one_touch, false) as is_one_touch,
-        coalesce(resolution.is_solved_within_a_day, false) as is_solved_within_a_day,
-        resolution.agent_replies as ticket_agent_replies,
-        resolution.requester_wait_minutes as ticket_requester_wait_minutes,
-        resolution.agent_work_minutes as ticket_agent_work_minutes,
-        activities.score,
-        activities.is_ticket_deleted,
-        activities.refreshed_at
+        agent_id,
+        group_id,
+        first_reply_minutes,
+        first_reply_business_minutes,
+        next_reply_minutes,
+        is_reopened_after,
+        is_one_touch,
+        is_solved_within_a_day,
+        ticket_agent_replies,
+        ticket_requester_wait_minutes,
+        ticket_agent_work_minutes,
+        score,
+        is_ticket_deleted,
+        refreshed_at
     from activities
-    left join resolution
-        on activities.tenant_id = resolution.tenant_id
-        and activities.ticket_id = resolution.ticket_id
 
 )
 
