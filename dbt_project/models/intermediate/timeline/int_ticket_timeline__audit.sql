@@ -82,7 +82,9 @@ audits as (
 
 ),
 
-sequenced as (
+-- the ticket's state once each audit is applied: the last status, assignee and group set up to
+-- it; every window here shares one partition and order, so the audits are sorted once
+in_force as (
 
     select
         audits.*,
@@ -90,31 +92,27 @@ sequenced as (
         row_number() over (
             partition by audits.tenant_id, audits.ticket_id
             order by audits.created_at, audits.audit_id
-        ) as audit_sequence
+        ) as audit_sequence,
+        {%- for column, value, before_row in [
+            ('status_after', 'status_set', false),
+            ('assignee_after', 'assignee_set', false),
+            ('group_after', 'group_set', false),
+            ('assignee_before', 'assignee_set', true),
+        ] %}
+        {{ deskpulse.last_value_ignore_nulls(
+            'audits.' ~ value, 'audits.tenant_id, audits.ticket_id', 'audits.created_at, audits.audit_id',
+            before_row=before_row
+        ) }} as {{ column }},
+        {%- endfor %}
+        -- until when the status after the audit held
+        lead(audits.created_at) over (
+            partition by audits.tenant_id, audits.ticket_id
+            order by audits.created_at, audits.audit_id
+        ) as next_audit_at
     from audits
     inner join changed
         on audits.tenant_id = changed.tenant_id
         and audits.ticket_id = changed.ticket_id
-
-),
-
-in_force as (
-
-    select
-        *,
-        {{ deskpulse.last_value_ignore_nulls('status_set', 'tenant_id, ticket_id', 'audit_sequence') }}
-            as status_after,
-        {{ deskpulse.last_value_ignore_nulls('assignee_set', 'tenant_id, ticket_id', 'audit_sequence') }}
-            as assignee_after,
-        {{ deskpulse.last_value_ignore_nulls('group_set', 'tenant_id, ticket_id', 'audit_sequence') }}
-            as group_after,
-        {{ deskpulse.last_value_ignore_nulls('assignee_set', 'tenant_id, ticket_id', 'audit_sequence',
-                                             before_row=true) }}
-            as assignee_before,
-        -- until when the status after the audit held (the window above sorts for this too)
-        lead(created_at) over (partition by tenant_id, ticket_id order by audit_sequence)
-            as next_audit_at
-    from sequenced
 
 ),
 
