@@ -209,28 +209,6 @@ activities as (
     select
         tenant_id,
         ticket_id,
-        'public_reply',
-        audit_id,
-        created_at,
-        created_date,
-        comment_author_id,
-        group_id_after_audit,
-        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
-        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
-        cast(null as {{ deskpulse.warehouse_type('double precision') }}),
-        cast(null as boolean),
-        {{ no_ticket_figures }},
-        cast(null as {{ dbt.type_string() }}),
-        is_ticket_deleted,
-        refreshed_at
-    from {{ timeline }} as timeline
-    where is_public_agent_reply
-
-    union all
-
-    select
-        tenant_id,
-        ticket_id,
         'next_reply',
         audit_id,
         created_at,
@@ -294,6 +272,7 @@ activities as (
 
     {#- audits credited whole: (activity type, the agent credited, which audits) #}
     {%- for activity_type, agent, condition in [
+        ('public_reply', 'comment_author_id', 'is_public_agent_reply'),
         ('internal_note', 'comment_author_id', 'is_internal_note'),
         ('update', 'updater_id', 'is_agent_update'),
         ('assignment', 'assignee_id_after_audit',
