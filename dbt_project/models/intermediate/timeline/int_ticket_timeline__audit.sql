@@ -84,15 +84,15 @@ audits as (
 
 -- the ticket's state once each audit is applied: the last status, assignee and group set up to
 -- it; every window here shares one partition and order, so the audits are sorted once
+{%- set ticket_audits = 'audits.tenant_id, audits.ticket_id' %}
+{%- set audit_order = 'audits.created_at, audits.audit_id' %}
 in_force as (
 
     select
         audits.*,
         changed.refreshed_at,
-        row_number() over (
-            partition by audits.tenant_id, audits.ticket_id
-            order by audits.created_at, audits.audit_id
-        ) as audit_sequence,
+        row_number() over (partition by {{ ticket_audits }} order by {{ audit_order }})
+            as audit_sequence,
         {%- for column, value, before_row in [
             ('status_after', 'status_set', false),
             ('assignee_after', 'assignee_set', false),
@@ -100,15 +100,12 @@ in_force as (
             ('assignee_before', 'assignee_set', true),
         ] %}
         {{ deskpulse.last_value_ignore_nulls(
-            'audits.' ~ value, 'audits.tenant_id, audits.ticket_id', 'audits.created_at, audits.audit_id',
-            before_row=before_row
+            'audits.' ~ value, ticket_audits, audit_order, before_row=before_row
         ) }} as {{ column }},
         {%- endfor %}
         -- until when the status after the audit held
-        lead(audits.created_at) over (
-            partition by audits.tenant_id, audits.ticket_id
-            order by audits.created_at, audits.audit_id
-        ) as next_audit_at
+        lead(audits.created_at) over (partition by {{ ticket_audits }} order by {{ audit_order }})
+            as next_audit_at
     from audits
     inner join changed
         on audits.tenant_id = changed.tenant_id
