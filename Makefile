@@ -65,9 +65,9 @@ test: manifest lint
 	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -m "not slow" -n auto --dist loadscope --no-loadscope-reorder
 
 # the slow lane: crash, stop and fault trials, worlds of their own, jobs run on a copy of the shared
-# world, benchmark smoke runs
+# world, benchmark smoke runs; one worker per core, as the fast lane, with the homes on disk
 test-slow: manifest
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m slow -n auto --dist loadscope
 
 # both lanes, as CI runs them (.ci/run)
 test-all: test test-slow

@@ -9,6 +9,7 @@ Asked to stop (``pipelines.ingest.stop``), it starts no further run.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import threading
 import uuid
@@ -76,6 +77,32 @@ def dagster_instance() -> dg.DagsterInstance:
     if storage.get_concurrency_info(WAREHOUSE_POOL).slot_count != 1:
         storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
     return instance
+
+
+@contextlib.contextmanager
+def taking_turns(instance: dg.DagsterInstance, progress: Progress) -> Iterator[None]:
+    """Hold the instance's graph lock while running jobs: a second process waits for the first
+    to finish whole. The pool alone lets their steps take turns one by one, so one process's load
+    could land between the other's raw checks and its publish, which would then find raw data no
+    check has passed and publish nothing. The lock ends with its process, however that ends."""
+    with (Path(instance.root_directory) / "graph.lock").open("a+", encoding="utf-8") as lock:
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waiting:
+                    lock.seek(0)
+                    holder = lock.read().strip() or "unknown"
+                    progress(f"another deskpulse process (pid {holder}) is running jobs on this "
+                             "home; waiting for it to finish")
+                    waiting = True
+                stop.sleep(1.0)
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
 
 
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
@@ -209,9 +236,10 @@ def run_graph(tenants_file: Path, progress: Progress = lambda _: None, *, only: 
 
     outcome = GraphOutcome()
     with dagster_instance() as instance:
-        sync_tenant_partitions(instance, tenants)
         try:
-            _ingest_then_build(defs, instance, targets, window, progress, outcome)
+            with taking_turns(instance, progress):
+                sync_tenant_partitions(instance, tenants)
+                _ingest_then_build(defs, instance, targets, window, progress, outcome)
         except stop.Stopped as stopped:
             outcome.stopped = stopped.reason
         if outcome.marts_run and not outcome.stopped:

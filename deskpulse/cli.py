@@ -293,14 +293,14 @@ def _run_job(name: str, tenants_file: Path, republish: str) -> bool:
     """Run one job of the code location in process (``marts``: build, check, publish) after
     ``republish`` changed tenants' data: their files follow, stale or not."""
     from assets.publish import REPUBLISH_TAG
-    from assets.runner import dagster_instance, execute, first_failure
+    from assets.runner import dagster_instance, execute, first_failure, taking_turns
     from assets.tenants import sync_tenant_partitions
 
     os.environ["DESKPULSE_TENANTS"] = str(tenants_file.resolve())
     from assets.definitions import defs
 
     _progress(f"{name}: running the {name} job")
-    with _run_log(), dagster_instance() as instance:
+    with _run_log(), dagster_instance() as instance, taking_turns(instance, _progress):
         sync_tenant_partitions(instance, load_tenants(tenants_file))
         result = execute(defs.resolve_job_def(name), instance, _progress, tags={REPUBLISH_TAG: republish})
     if not result.success:

@@ -2,7 +2,7 @@
 publishing), then run again: the rerun never hangs on the dead run's slot in the ``warehouse``
 pool, marks the dead run failed with the reason in its log, stops the dbt build it left
 behind, and ends with exactly the rows (marts and serving files) of a clean run. And a live run's
-slot is waited for, never taken: two runs at once both finish, one step on the warehouse at a time.
+slot is waited for, never taken: two runs at once both finish, the second after the first.
 
 Runs are processes of their own against the session's demo APIs, each trial in a home of its
 own; the moment to kill comes from what the run does (its requests, its dlt packages, its child
@@ -129,6 +129,7 @@ def test_a_live_runs_slot_is_waited_for_never_taken(demo_apis: Demo, tmp_path):
         assert first.finish() == 0, first.output()[-3000:]
         assert second.finish() == 0, second.output()[-3000:]
         assert not second.printed("gone")
+        assert second.printed(f"another deskpulse process (pid {first.process.pid}) is running jobs")
 
         spans = []
         for record in instance.get_run_records():
@@ -141,9 +142,16 @@ def test_a_live_runs_slot_is_waited_for_never_taken(demo_apis: Demo, tmp_path):
                 ended = [event.timestamp for event in mine if event.dagster_event.is_step_success
                          or event.dagster_event.is_step_failure or event.dagster_event.is_step_skipped]
                 if started and ended:
-                    spans.append((min(started), max(ended), record.dagster_run.run_id))
-    assert len({run_id for _, _, run_id in spans}) >= 4  # two ingest runs and a marts run per process
+                    spans.append((min(started), max(ended), record.dagster_run.run_id,
+                                  record.dagster_run.tags[f"{WORKER}/pid"]))
+    assert len({run_id for _, _, run_id, _ in spans}) >= 4  # two ingest runs and a marts run per process
     # every step of these jobs is in the pool: steps of different runs never overlap
     overlaps = [(a, b) for a in spans for b in spans if a[2] != b[2] and a[0] < b[0] < a[1]]
     assert overlaps == []
+    # and the processes take turns whole: the second one's first step after the first one's last
+    by_process = {str(run.process.pid): [span for span in spans if span[3] == str(run.process.pid)]
+                  for run in (first, second)}
+    assert all(by_process.values())
+    assert max(end for _, end, _, _ in by_process[str(first.process.pid)]) \
+        <= min(start for start, _, _, _ in by_process[str(second.process.pid)])
     assert snapshot(home) == demo_apis.clean
