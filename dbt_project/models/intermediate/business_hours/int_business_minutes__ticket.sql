@@ -91,10 +91,7 @@ reply_times as (
     select reply_times.tenant_id, reply_times.ticket_id, reply_times.first_end_user_comment_at,
         reply_times.first_reply_at
     from {{ ref('int_reply_times__ticket') }} as reply_times
-    inner join changed
-        on reply_times.tenant_id = changed.tenant_id
-        and reply_times.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('reply_times', since) }}
+    where {{ deskpulse.refreshed_rows('reply_times', since) }}
 
 ),
 
@@ -103,10 +100,7 @@ resolution as (
     select resolution.tenant_id, resolution.ticket_id, resolution.first_solved_at,
         resolution.final_solved_at
     from {{ ref('int_resolution__ticket') }} as resolution
-    inner join changed
-        on resolution.tenant_id = changed.tenant_id
-        and resolution.ticket_id = changed.ticket_id
-        and {{ deskpulse.refreshed_rows('resolution', since) }}
+    where {{ deskpulse.refreshed_rows('resolution', since) }}
 
 ),
 
@@ -132,7 +126,9 @@ ticket_instants as (
 
 ),
 
-instants as (
+-- kept as a table of its own: inlined into the aggregation below, the instants of a million
+-- tickets and the joins that produce them did not fit dbt's memory bound together
+instants as {{ deskpulse.materialized_cte() }} (
 
     {%- set instants = ['created_at', 'first_end_user_comment_at', 'first_reply_at', 'first_solved_at',
                         'final_solved_at'] %}
