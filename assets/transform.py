@@ -26,6 +26,10 @@ from pipelines.ingest.config import TenantConfig
 from pipelines.ingest.home import warehouse_path
 from pipelines.privacy.retention import purged_before
 
+OUT_OF_MEMORY = "Out of Memory Error"  # how DuckDB's message starts, also inside dbt's
+MEMORY_LIMIT_VARIABLE = "DESKPULSE_DBT_MEMORY_LIMIT"  # read by dbt_project/profiles.yml
+DEFAULT_MEMORY_LIMIT = "512MB"  # the profile's default
+
 
 class LayeredTranslator(DagsterDbtTranslator):
     """Groups dbt assets by layer (staging, intermediate, marts, seeds) for a readable graph."""
@@ -41,6 +45,15 @@ def dbt_vars(tenants: list[TenantConfig]) -> dict:
     """The tenants to build, and where retention purged their raw data (aggregates before stay)."""
     return {"tenants": {t.id: t.platform for t in tenants},
             "purged_before": purged_before([t.id for t in tenants])}
+
+
+def memory_advice(failure: BaseException) -> str:
+    """What an operator does when dbt's DuckDB ran out of its bound: a query's join hash tables
+    must fit in it (they do not spill), and the client's data outgrew it. Then dbt's own words."""
+    bound = os.environ.get(MEMORY_LIMIT_VARIABLE) or f"{DEFAULT_MEMORY_LIMIT}, the default"
+    return (f"dbt ran out of DuckDB's memory bound ({MEMORY_LIMIT_VARIABLE}: {bound}); the joins of "
+            f"one of its queries need more for this data: set {MEMORY_LIMIT_VARIABLE} larger (say, twice "
+            f"that) and run again. dbt said: {' '.join(str(failure).split())}")
 
 
 def build_plan(context: dg.AssetExecutionContext, graph: BaseAssetGraph,
@@ -109,6 +122,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tenants: 
             invocation.process.wait()
         if failure is not None:
             yield from events  # what was built and tested before the failure, then the failure
+            if OUT_OF_MEMORY in str(failure):
+                raise dg.Failure(description=memory_advice(failure), allow_retries=False) from failure
             raise failure
         if plan:
             record_build(warehouse_path(), plan)

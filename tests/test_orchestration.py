@@ -1,8 +1,8 @@
 """The real Definitions on the shared world (tests/conftest.py): what the full graph's runs left in
 Dagster and the serving files, ``deskpulse status``; then, on a copy of it, a date-range backfill,
 two tenants loaded by two processes at once, schedules and sensors evaluated against the instance,
-a failed run alerting a webhook on 127.0.0.1 and its own run log. (A run of one tenant on a fresh
-home: test_one_tenant_run.py.)"""
+a failed run alerting a webhook on 127.0.0.1 and its own run log, a build out of memory naming the
+bound to raise. (A run of one tenant on a fresh home: test_one_tenant_run.py.)"""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from assets.marts import marts
 from assets.runner import dagster_instance, execute, ingest_runs
 from assets.serving import PUBLISH_TABLE, benchmark_file, tenant_file
 from assets.tenants import TenantsResource
+from pipelines.build_plan import BUILD_INPUTS_TABLE
 from pipelines.ingest.home import warehouse_path
 from pipelines.platforms import load_tenants
 
@@ -228,3 +229,19 @@ def test_a_failed_run_alerts_the_webhook_and_its_run_log(runs, shared_world_copy
     assert "401" in alert["error"]
     assert "wrong-token" not in json.dumps(alert) and "@" not in json.dumps(alert)
     assert run_log and "webhook answered HTTP 204" in run_log[0]
+
+
+def test_a_build_out_of_memory_says_which_bound_to_raise(runs, shared_world_copy, defs, monkeypatch):
+    monkeypatch.setenv("DESKPULSE_DBT_MEMORY_LIMIT", "1MB")  # below what the joins of any table need
+    with duckdb.connect(str(warehouse_path())) as con:  # no build recorded: everything builds
+        con.execute(f"drop table {BUILD_INPUTS_TABLE}")
+    with dagster_instance() as instance:
+        result = execute(defs.resolve_job_def("marts"), instance, lambda _: None)
+        assert not result.success
+        failure = next(event for event in result.all_events if event.is_step_failure)
+        message = failure.step_failure_data.error.message
+    assert "(DESKPULSE_DBT_MEMORY_LIMIT: 1MB)" in message
+    assert "set DESKPULSE_DBT_MEMORY_LIMIT larger" in message
+    assert "Out of Memory Error" in message  # dbt's own words follow
+    retries = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert not retries  # the same data needs the same memory
