@@ -103,11 +103,11 @@ INPUTS = {
 }
 
 
-def write_inputs(path: Path, built: str | None = None) -> None:
-    """Every input table but the one the test builds, if it is one of them."""
+def write_inputs(path: Path, built: list[str]) -> None:
+    """Every input table but those the test builds."""
     with duckdb.connect(str(path)) as con:
         for table, select in INPUTS.items():
-            if table.split(".")[1] == built:
+            if table.split(".")[1] in built:
                 continue
             con.execute(f"create schema if not exists {table.split('.')[0]}")
             parameters = [list(TENANTS)] + ([TICKETS_PER_TENANT] if TICKET_ROWS in select else [])
@@ -119,21 +119,27 @@ def dbt_manifest() -> None:
     """This module runs dbt itself; it needs no manifest prepared for Dagster (conftest)."""
 
 
-def test_fct_tickets_builds_a_million_tickets_within_a_small_memory_bound(tmp_path, monkeypatch):
+def build(models: list[str], tmp_path: Path, monkeypatch) -> Path:
+    """Write the inputs but ``models`` into a warehouse and build ``models`` on it under the bound."""
     from dbt.cli.main import dbtRunner
 
     warehouse = tmp_path / "warehouse.duckdb"
-    write_inputs(warehouse)
+    write_inputs(warehouse, built=models)
     monkeypatch.setenv("DESKPULSE_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("DESKPULSE_DBT_MEMORY_LIMIT", MEMORY_LIMIT)
     result = dbtRunner().invoke([
-        "run", "--select", "int_ticket_measures__ticket", "fct_tickets",
+        "run", "--select", *models,
         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
         "--vars", json.dumps({"tenants": dict.fromkeys(TENANTS, "zendesk")}), "--quiet",
     ])
     failures = [f"{r.node.name}: {r.message}" for r in result.result or [] if r.status != "success"]
     assert result.success, f"dbt run failed: {result.exception or failures}"
+    return warehouse
+
+
+def test_fct_tickets_builds_a_million_tickets_within_a_small_memory_bound(tmp_path, monkeypatch):
+    warehouse = build(["int_ticket_measures__ticket", "fct_tickets"], tmp_path, monkeypatch)
     with duckdb.connect(str(warehouse)) as con:
         count, keyed, rated, deleted = con.execute(
             "select count(*), count(*) filter (where requester_key = rpad(cast(ticket_id % ? + 1 as varchar),"
@@ -146,20 +152,7 @@ def test_fct_tickets_builds_a_million_tickets_within_a_small_memory_bound(tmp_pa
 
 
 def test_business_minutes_of_a_million_tickets_build_within_a_small_memory_bound(tmp_path, monkeypatch):
-    from dbt.cli.main import dbtRunner
-
-    warehouse = tmp_path / "warehouse.duckdb"
-    write_inputs(warehouse, built="int_business_minutes__ticket")
-    monkeypatch.setenv("DESKPULSE_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("DESKPULSE_DBT_MEMORY_LIMIT", MEMORY_LIMIT)
-    result = dbtRunner().invoke([
-        "run", "--select", "int_business_minutes__ticket",
-        "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-        "--vars", json.dumps({"tenants": dict.fromkeys(TENANTS, "zendesk")}), "--quiet",
-    ])
-    failures = [f"{r.node.name}: {r.message}" for r in result.result or [] if r.status != "success"]
-    assert result.success, f"dbt run failed: {result.exception or failures}"
+    warehouse = build(["int_business_minutes__ticket"], tmp_path, monkeypatch)
     with duckdb.connect(str(warehouse)) as con:
         rows = con.execute(
             "select first_reply_business_minutes, first_resolution_business_minutes,"
