@@ -47,6 +47,12 @@ def root_cause(error: BaseException) -> BaseException:
     return error
 
 
+def one_line(error: BaseException) -> str:
+    """The error at the bottom of the chain, named and on one line, without dbt's colours."""
+    cause = root_cause(error)
+    return " ".join(TERMINAL_COLOURS.sub("", f"{cause.__class__.__name__}: {cause}").split())
+
+
 def is_transient(error: BaseException) -> bool:
     """Whether retrying later may succeed: a network error or a locked file, unless an error on the
     way down the chain says otherwise with its ``transient`` attribute (the API clients' errors:
@@ -72,6 +78,4 @@ def retry_only_transient() -> Iterator[None]:
             raise dg.Failure(description=f"stopped: {reason}", allow_retries=False) from error
         if is_transient(error) or (isinstance(error, dg.Failure) and error.allow_retries is False):
             raise
-        cause = root_cause(error)
-        summary = " ".join(TERMINAL_COLOURS.sub("", f"{cause.__class__.__name__}: {cause}").split())
-        raise dg.Failure(description=summary, allow_retries=False) from error
+        raise dg.Failure(description=one_line(error), allow_retries=False) from error

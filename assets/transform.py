@@ -17,7 +17,7 @@ from assets.marts import manifest, models
 from assets.project import WAREHOUSE_POOL, run_target
 from assets.quality import published_together, unsettled_marts
 from assets.recovery import record_dbt_process
-from assets.retries import retry_only_transient
+from assets.retries import one_line, retry_only_transient
 from assets.tenants import TenantsResource
 from assets.warehouse import row_counts
 from pipelines.build_plan import DATA_BUILD_ARGS, BuildPlan, plan_build, record_build
@@ -53,7 +53,7 @@ def memory_advice(failure: BaseException) -> str:
     bound = os.environ.get(MEMORY_LIMIT_VARIABLE) or f"{DEFAULT_MEMORY_LIMIT}, the default"
     return (f"dbt ran out of DuckDB's memory bound ({MEMORY_LIMIT_VARIABLE}: {bound}); the joins of "
             f"one of its queries need more for this data: set {MEMORY_LIMIT_VARIABLE} larger (say, twice "
-            f"that) and run again. dbt said: {' '.join(str(failure).split())}")
+            f"that) and run again. dbt said: {one_line(failure)}")
 
 
 def build_plan(context: dg.AssetExecutionContext, graph: BaseAssetGraph,
