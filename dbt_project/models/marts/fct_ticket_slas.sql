@@ -35,11 +35,14 @@ changed as (
 
 {% endif %}
 
--- per instance, in one pass over its events: the target in force (the latest apply_sla: a
--- priority change re-applies one), the breach time still standing (a withdrawn breach is
--- deleted), the latest fulfilment and activation, and the latest update_status, which carries
--- the metric's minutes when it was fulfilled. "Latest" applies and updates are the last
--- recorded: Zendesk numbers events as it records them, and records these as they happen.
+-- per instance, in one pass over its events: which events carry the target in force (the latest
+-- apply_sla: a priority change re-applies one) and the metric's minutes when it was fulfilled (the
+-- latest update_status), the breach time still standing (a withdrawn breach is deleted), and the
+-- latest fulfilment and activation. "Latest" applies and updates are the last recorded: Zendesk
+-- numbers events as it records them, and records these as they happen. The pass keeps the two
+-- events' ids and joins their values back: seven values per instance (three million instances at
+-- a million tickets, most with a target) outgrow the memory bound and spill; two ids do not.
+-- Instances without a target (metrics no policy covers) end here.
 instance_events as (
 
     select
@@ -47,12 +50,8 @@ instance_events as (
         events.ticket_id,
         events.metric,
         events.instance_id,
-        {{ deskpulse.latest_value('events.occurred_at', recorded, applied) }} as applied_at,
-        {{ deskpulse.latest_value('events.sla_policy_id', recorded, applied) }} as sla_policy_id,
-        {{ deskpulse.latest_value('events.sla_target_minutes', recorded, applied) }}
-            as sla_target_minutes,
-        {{ deskpulse.latest_value('events.is_sla_business_hours', recorded, applied) }}
-            as is_sla_business_hours,
+        max(case when {{ applied }} then {{ recorded }} end) as applied_event_id,
+        max(case when {{ status_update }} then {{ recorded }} end) as status_event_id,
         max(case
             when events.metric_event_type = 'breach' and not coalesce(events.is_deleted, false)
                 then events.occurred_at
@@ -60,12 +59,7 @@ instance_events as (
         max(case when events.metric_event_type = 'fulfill' then events.occurred_at end)
             as last_fulfilled_at,
         max(case when events.metric_event_type = 'activate' then events.occurred_at end)
-            as last_activated_at,
-        {{ deskpulse.latest_value('events.occurred_at', recorded, status_update) }} as last_status_at,
-        {{ deskpulse.latest_value('events.status_calendar_minutes', recorded, status_update) }}
-            as status_calendar_minutes,
-        {{ deskpulse.latest_value('events.status_business_minutes', recorded, status_update) }}
-            as status_business_minutes
+            as last_activated_at
     from {{ events }} as events
     {%- if since is not none %}
     inner join changed
@@ -75,6 +69,27 @@ instance_events as (
     where events.metric_event_type in ('apply_sla', 'breach', 'fulfill', 'activate', 'update_status')
         and {{ deskpulse.in_changed_tickets('events', since) }}
     group by events.tenant_id, events.ticket_id, events.metric, events.instance_id
+    having max(case when {{ applied }} then {{ recorded }} end) is not null
+
+),
+
+applied_events as (
+
+    select tenant_id, ticket_id, ticket_metric_event_id, occurred_at, sla_policy_id, sla_target_minutes,
+        is_sla_business_hours
+    from {{ events }} as events
+    where {{ applied }}
+        and {{ deskpulse.in_changed_tickets('events', since) }}
+
+),
+
+status_events as (
+
+    select tenant_id, ticket_id, ticket_metric_event_id, occurred_at, status_calendar_minutes,
+        status_business_minutes
+    from {{ events }} as events
+    where {{ status_update }}
+        and {{ deskpulse.in_changed_tickets('events', since) }}
 
 ),
 
@@ -87,32 +102,41 @@ policies as (
 instances as (
 
     select
-        tenant_id,
-        ticket_id,
-        metric,
-        instance_id,
+        instance_events.tenant_id,
+        instance_events.ticket_id,
+        instance_events.metric,
+        instance_events.instance_id,
         case
-            when metric = 'reply_time' and instance_id = 1 then 'first_reply_time'
-            when metric = 'reply_time' then 'next_reply_time'
-            else metric
+            when instance_events.metric = 'reply_time' and instance_events.instance_id = 1
+                then 'first_reply_time'
+            when instance_events.metric = 'reply_time' then 'next_reply_time'
+            else instance_events.metric
         end as sla_metric,
-        sla_policy_id,
-        sla_target_minutes,
-        coalesce(is_sla_business_hours, false) as is_business_hours,
-        applied_at,
-        breach_at,
+        applied_events.sla_policy_id,
+        applied_events.sla_target_minutes,
+        coalesce(applied_events.is_sla_business_hours, false) as is_business_hours,
+        applied_events.occurred_at as applied_at,
+        instance_events.breach_at,
         -- fulfilled unless the clock ran again after the latest fulfilment (a reopened ticket's
         -- wait time)
         case
-            when last_fulfilled_at >= applied_at
-                and last_fulfilled_at >= coalesce(last_activated_at, last_fulfilled_at)
-                then last_fulfilled_at
+            when instance_events.last_fulfilled_at >= applied_events.occurred_at
+                and instance_events.last_fulfilled_at
+                    >= coalesce(instance_events.last_activated_at, instance_events.last_fulfilled_at)
+                then instance_events.last_fulfilled_at
         end as fulfilled_at,
-        last_status_at,
-        status_calendar_minutes,
-        status_business_minutes
+        status_events.occurred_at as last_status_at,
+        status_events.status_calendar_minutes,
+        status_events.status_business_minutes
     from instance_events
-    where applied_at is not null
+    inner join applied_events
+        on instance_events.tenant_id = applied_events.tenant_id
+        and instance_events.ticket_id = applied_events.ticket_id
+        and instance_events.applied_event_id = applied_events.ticket_metric_event_id
+    left join status_events
+        on instance_events.tenant_id = status_events.tenant_id
+        and instance_events.ticket_id = status_events.ticket_id
+        and instance_events.status_event_id = status_events.ticket_metric_event_id
 
 ),
 
@@ -144,32 +168,13 @@ outcomes as (
 
 ),
 
+-- each audit with the instant the next took over: the ticket's assignee and group after it held
+-- from one to the other, so the audit in force at an instant is found by that range alone
 audits as (
 
-    select tenant_id, ticket_id, audit_sequence, created_at, assignee_id_after_audit, group_id_after_audit
+    select tenant_id, ticket_id, created_at, next_audit_at, assignee_id_after_audit, group_id_after_audit
     from {{ ref('int_ticket_timeline__audit') }} as audits
     where {{ deskpulse.refreshed_rows('audits', since) }}
-
-),
-
--- the assignee and group after the last audit at or before the outcome
-accountable as (
-
-    select
-        outcomes.tenant_id,
-        outcomes.ticket_id,
-        outcomes.metric,
-        outcomes.instance_id,
-        {{ deskpulse.latest_value('audits.assignee_id_after_audit', 'audits.audit_sequence') }}
-            as assignee_id,
-        {{ deskpulse.latest_value('audits.group_id_after_audit', 'audits.audit_sequence') }}
-            as group_id
-    from outcomes
-    inner join audits
-        on outcomes.tenant_id = audits.tenant_id
-        and outcomes.ticket_id = audits.ticket_id
-        and audits.created_at <= outcomes.outcome_at
-    group by outcomes.tenant_id, outcomes.ticket_id, outcomes.metric, outcomes.instance_id
 
 ),
 
@@ -243,17 +248,18 @@ final as (
     left join policies
         on outcomes.tenant_id = policies.tenant_id
         and outcomes.sla_policy_id = policies.sla_policy_id
-    left join accountable
-        on outcomes.tenant_id = accountable.tenant_id
-        and outcomes.ticket_id = accountable.ticket_id
-        and outcomes.metric = accountable.metric
-        and outcomes.instance_id = accountable.instance_id
+    -- the assignee and group in force at the outcome
+    left join audits as in_force
+        on outcomes.tenant_id = in_force.tenant_id
+        and outcomes.ticket_id = in_force.ticket_id
+        and in_force.created_at <= outcomes.outcome_at
+        and (in_force.next_audit_at > outcomes.outcome_at or in_force.next_audit_at is null)
     left join users as accountable_users
-        on accountable.tenant_id = accountable_users.tenant_id
-        and accountable.assignee_id = accountable_users.user_id
+        on in_force.tenant_id = accountable_users.tenant_id
+        and in_force.assignee_id_after_audit = accountable_users.user_id
     left join groups
-        on accountable.tenant_id = groups.tenant_id
-        and accountable.group_id = groups.group_id
+        on in_force.tenant_id = groups.tenant_id
+        and in_force.group_id_after_audit = groups.group_id
     left join tenant_time_zones
         on outcomes.tenant_id = tenant_time_zones.tenant_id
 
