@@ -56,6 +56,9 @@ tenant_time_zones as (
 
 ),
 
+-- one row per audit, in narrow columns (flags, counts and ids): the aggregate holds every audit
+-- at once (millions at a million tickets). 0 marks an assignee or group "set to nobody" (Zendesk
+-- ids are positive), so that an unassignment stays in force
 audits as (
 
     select
@@ -64,19 +67,20 @@ audits as (
         audit_id,
         min(created_at) as created_at,
         max(updater_id) as updater_id,
-        max(case when event_type = 'Create' then 1 else 0 end) as create_events,
+        coalesce(bool_or(event_type = 'Create'), false) as is_creating_audit,
         sum(case when event_type = 'Comment' then 1 else 0 end) as comment_events,
         max(case when event_type = 'Comment' then author_id end) as comment_author_id,
-        max(case when event_type = 'Comment' and is_public then 1 else 0 end) as public_comments,
+        coalesce(bool_or(event_type = 'Comment' and is_public), false) as has_public_comment,
         sum(case when field_name = 'status' then 1 else 0 end) as status_events,
         max(case when field_name = 'status' then field_value end) as status_set,
-        max(case when field_name = 'status' and event_type = 'Change' then 1 else 0 end)
-            as status_changes,
+        coalesce(bool_or(field_name = 'status' and event_type = 'Change'), false)
+            as is_status_change,
         max(case when field_name = 'status' and event_type = 'Change' then previous_field_value end)
             as status_before,
-        -- '' marks "set to nobody", so that an unassignment stays in force
-        max(case when field_name = 'assignee_id' then coalesce(field_value, '') end) as assignee_set,
-        max(case when field_name = 'group_id' then coalesce(field_value, '') end) as group_set
+        max(case when field_name = 'assignee_id' then cast(coalesce(field_value, '0') as bigint) end)
+            as assignee_set,
+        max(case when field_name = 'group_id' then cast(coalesce(field_value, '0') as bigint) end)
+            as group_set
     from ticket_events
     group by tenant_id, ticket_id, audit_id
 
@@ -127,21 +131,21 @@ flagged as (
         ) }} as created_date,
         in_force.updater_id,
         in_force.comment_author_id,
-        in_force.create_events > 0 as is_creating_audit,
-        in_force.comment_events > 0 and in_force.public_comments > 0 as is_public_comment,
+        in_force.is_creating_audit,
+        in_force.has_public_comment as is_public_comment,
         coalesce(users.is_agent, false) as is_agent_comment_author,
         coalesce(updaters.is_agent, false) as is_agent_update,
         in_force.status_set,
         in_force.status_before,
         in_force.status_after,
         in_force.next_audit_at,
-        cast(nullif(in_force.assignee_after, '') as bigint) as assignee_id_after_audit,
-        cast(nullif(in_force.assignee_before, '') as bigint) as assignee_id_before_audit,
-        cast(nullif(in_force.group_after, '') as bigint) as group_id_after_audit,
-        coalesce(in_force.status_changes > 0 and in_force.status_set = 'solved', false)
+        nullif(in_force.assignee_after, 0) as assignee_id_after_audit,
+        nullif(in_force.assignee_before, 0) as assignee_id_before_audit,
+        nullif(in_force.group_after, 0) as group_id_after_audit,
+        coalesce(in_force.is_status_change and in_force.status_set = 'solved', false)
             as is_solve_event,
         coalesce(
-            in_force.status_changes > 0
+            in_force.is_status_change
             and in_force.status_before = 'solved'
             and in_force.status_set in ('new', 'open', 'pending', 'hold'),
             false
