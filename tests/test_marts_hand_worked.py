@@ -738,6 +738,6 @@ def test_a_row_left_beside_its_replacement_breaks_the_grain(warehouse, tmp_path)
             where tenant_id = 't1' and ticket_id = 3 and activity_type = 'solve'
             limit 1
         """)
-    grain = "unique_combination_int_ticket_activity__activity_tenant_id__ticket_id__activity_type__activity_id__True"
+    grain = "int_ticket_activity__activity,test_name:unique_combination"
     result = run_dbt(copy, tmp_path, "test", "--select", grain)
     assert [(str(r.status), r.failures) for r in result.result.results] == [("fail", 1)]
