@@ -32,6 +32,8 @@ def test_three_runs_measured_stage_by_stage_then_the_later_two_again_on_the_kept
     assert all(stage.seconds > 0 and stage.peak_rss_bytes > 0 for stage in steps)
     # the kernel's high-water mark and the samples read the same pages (to the kernel's bookkeeping)
     assert max(stage.run_process_bytes for stage in full.stages) <= full.peak_rss_bytes * 1.01
+    # proportional sizes count a shared page once: never more than the resident sizes' sum
+    assert all(0 < run.sampled_pss_peak_bytes <= run.sampled_peak_bytes for run in report.runs)
     assert 0 < day.tickets_served < full.tickets_served <= 300 and nothing.tickets_served == 0
     assert "ingest bench_nyc" in "\n".join(report.lines())
 

@@ -69,6 +69,9 @@ class RunFigures:
     tickets_served: int  # tickets the fake APIs sent (all, then those changed)
     stages: list[StageFigures] = field(default_factory=list)
     log: str = ""
+    # the same sum in proportional set size: a page both processes map (the libraries they share)
+    # counts once, where the resident sizes count it in each
+    sampled_pss_peak_bytes: int = 0
 
     @classmethod
     def from_dict(cls, values: dict) -> RunFigures:
@@ -99,6 +102,8 @@ class RunBenchReport:
                   f"{stage.run_process_bytes / MIB:>12,.0f} {stage.children_bytes / MIB:>7,.0f}"
                   for stage in run.stages],
                 f"  {'whole run (sampled)':<28} {run.seconds:>8.1f} {run.sampled_peak_bytes / MIB:>13,.0f}",
+                f"  {'whole run (sampled, PSS)':<28} {run.seconds:>8.1f} "
+                f"{run.sampled_pss_peak_bytes / MIB:>13,.0f}",
                 f"  log: {run.log}",
             ]
         lines += ["", f"Load average when done: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
@@ -108,11 +113,13 @@ class RunBenchReport:
 
 # -- memory ----------------------------------------------------------------------------------------
 class RssSampler:
-    """Samples the resident memory of a process and of its children until stopped."""
+    """Samples the resident memory of a process and of its children until stopped, and the
+    proportional set size of them all (shared pages split between the processes mapping them)."""
 
     def __init__(self, pid: int, interval: float = SAMPLE_SECONDS):
         self.pid, self.interval = pid, interval
         self.samples: list[tuple[float, int, int]] = []  # time, the process, its children
+        self.pss: list[int] = []  # the process and its children, at the same instants
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"rss-{pid}", daemon=True)
 
@@ -128,12 +135,14 @@ class RssSampler:
         try:
             process = psutil.Process(self.pid)
             while not self._done.is_set():
-                own = process.memory_info().rss
+                own, pss = process.memory_info().rss, process.memory_full_info().pss
                 children = 0
                 for child in process.children(recursive=True):
                     with contextlib.suppress(psutil.Error):  # a child that just ended
                         children += child.memory_info().rss
+                        pss += child.memory_full_info().pss
                 self.samples.append((time.time(), own, children))
+                self.pss.append(pss)
                 self._done.wait(self.interval)
         except psutil.Error:
             return  # the process ended
@@ -227,7 +236,7 @@ def measure_run(label: str, run_home: Path, tenants: Path, variables: dict[str, 
     return RunFigures(
         label=label, seconds=seconds, exit_code=process.returncode, peak_rss_bytes=usage.ru_maxrss * 1024,
         sampled_peak_bytes=max((own + children for _, own, children in samples), default=0),
-        tickets_served=0, log=str(log),
+        tickets_served=0, log=str(log), sampled_pss_peak_bytes=max(sampler.pss, default=0),
         stages=stage_figures(samples, steps(run_home / "dagster", started),
                              dlt_steps(run_home, tenants, started), started, ended),
     )
