@@ -67,13 +67,14 @@ audits as (
         audit_id,
         min(created_at) as created_at,
         max(updater_id) as updater_id,
-        coalesce(bool_or(event_type = 'Create'), false) as is_creating_audit,
+        coalesce({{ dbt.bool_or("event_type = 'Create'") }}, false) as is_creating_audit,
         sum(case when event_type = 'Comment' then 1 else 0 end) as comment_events,
         max(case when event_type = 'Comment' then author_id end) as comment_author_id,
-        coalesce(bool_or(event_type = 'Comment' and is_public), false) as has_public_comment,
+        coalesce({{ dbt.bool_or("event_type = 'Comment' and is_public") }}, false)
+            as is_public_comment,
         sum(case when field_name = 'status' then 1 else 0 end) as status_events,
         max(case when field_name = 'status' then field_value end) as status_set,
-        coalesce(bool_or(field_name = 'status' and event_type = 'Change'), false)
+        coalesce({{ dbt.bool_or("field_name = 'status' and event_type = 'Change'") }}, false)
             as is_status_change,
         max(case when field_name = 'status' and event_type = 'Change' then previous_field_value end)
             as status_before,
@@ -132,7 +133,7 @@ flagged as (
         in_force.updater_id,
         in_force.comment_author_id,
         in_force.is_creating_audit,
-        in_force.has_public_comment as is_public_comment,
+        in_force.is_public_comment,
         coalesce(users.is_agent, false) as is_agent_comment_author,
         coalesce(updaters.is_agent, false) as is_agent_update,
         in_force.status_set,
