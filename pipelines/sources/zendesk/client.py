@@ -465,41 +465,35 @@ def _innermost(error: BaseException, kind: type[BaseException]) -> BaseException
     return None
 
 
-def fetch_ahead(pages: Iterator[T], depth: int | None = None) -> Iterator[T]:
-    """Fetch up to ``depth`` pages (``settings.PAGES_AHEAD``) in a worker thread while the caller
-    works on the current one, so the API prepares the next pages while this process types the rows
-    of the last. The worker is a daemon and fetches nothing more once the caller stops: a caller
-    that stops (an error, a signal) never waits for a request in flight, and neither does the
-    process on its way out."""
+def fetch_ahead(pages: Iterator[T]) -> Iterator[T]:
+    """Fetch the next page in a worker thread while the caller works on the current one. The
+    worker is a daemon: a caller that stops (an error, a signal) never waits for a request in
+    flight, and neither does the process on its way out."""
     done = object()
-    room = threading.Semaphore(depth or settings.PAGES_AHEAD)
-    closed = threading.Event()
+    asked: queue.SimpleQueue[bool] = queue.SimpleQueue()
     answers: queue.SimpleQueue[tuple[Any, BaseException | None]] = queue.SimpleQueue()
 
     def work() -> None:
-        while room.acquire() and not closed.is_set():
+        while asked.get():
             try:
-                page = next(pages, done)
+                answers.put((next(pages, done), None))
             except BaseException as error:  # handed to the caller, who raises it
                 answers.put((None, error))
-                return
-            answers.put((page, None))
-            if page is done:
                 return
 
     threading.Thread(target=work, name="zendesk-fetch", daemon=True).start()
     try:
+        asked.put(True)
         while True:
             page, error = answers.get()
             if error is not None:
                 raise error
             if page is done:
                 return
-            room.release()
+            asked.put(True)
             yield page
     finally:
-        closed.set()
-        room.release()
+        asked.put(False)
 
 
 def backoff(attempt: int) -> float:

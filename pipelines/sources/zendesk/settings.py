@@ -40,9 +40,6 @@ READ_TIMEOUT_SECONDS = 120
 RETRY_BUDGET_SECONDS = 300.0
 BACKOFF_SECONDS = 1.0  # doubled on every retry
 MAX_BACKOFF_SECONDS = 60.0
-# Pages an export fetches ahead of the rows being typed: enough to keep the API busy while this
-# process works, few enough that the pages waiting stay a few megabytes.
-PAGES_AHEAD = 4
 
 # What the ticket_events table keeps besides comments (without their bodies): Create and Change
 # events of these fields only (subject and description are free text; tags are loaded from the
