@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +65,6 @@ from pipelines.sources.zendesk.tables import (
     batched,
     cleared_row,
     extra_columns,
-    fingerprint,
     to_table,
     with_load_id,
     with_quarantine,
@@ -246,12 +246,11 @@ def satisfaction_ratings(
     updated = _item_time("updated_at")
     served = {"start_time": since, SERVED: state.get(SERVED, [])}  # at the latest `updated_at`
     for _, items in _follow(pages, None, "", window, updated):
-        times = list(map(updated, items))
-        kept = _not_loaded(items, times, state) if window is None else items
+        kept = _not_loaded(items, state, updated) if window is None else items
         yield from _tables(account, SATISFACTION_RATINGS, kept,
                            lambda item: [rating_row(tenant.id, account.secret, item)], when=updated)
-        latest = max([latest, *(t for t in times if t is not None)])
-        served = {"start_time": latest, SERVED: _served_at(items, times, latest, served)}
+        latest = max([latest, *(t for t in map(updated, items) if t is not None)])
+        served = {"start_time": latest, SERVED: _served_at(items, latest, served, updated)}
     if window is None:
         state.update(served)
 
@@ -626,11 +625,10 @@ def _follow(pages: Iterator[Page], state: dict | None, key: str, window: DateRan
     for page in pages:
         if end is None:
             repeats = state is not None and key == "start_time"
-            times = list(map(when, page.items)) if repeats else []
-            yield page, (_not_loaded(page.items, times, state) if repeats else page.items)
+            yield page, (_not_loaded(page.items, state, when) if repeats else page.items)
             if state is not None:
                 if repeats:
-                    state[SERVED] = _served_at(page.items, times, page.position, state)
+                    state[SERVED] = _served_at(page.items, page.position, state, when)
                 state[key] = page.position
             continue
         kept = [item for item in page.items if (at := when(item)) is None or at < end]
@@ -639,27 +637,28 @@ def _follow(pages: Iterator[Page], state: dict | None, key: str, window: DateRan
             return
 
 
-def _not_loaded(items: list[Any], times: list[int | None], state: dict) -> list[Any]:
-    """``items`` of a time-based read (served at ``times``) without those the last run loaded at
-    the second it starts at (``state["start_time"]``), which the export serves again. A rerun with
-    nothing new loads nothing, so no table counts as changed and the next build has nothing to do
+def _not_loaded(items: list[Any], state: dict, when: Callable[[Any], int | None]) -> list[Any]:
+    """``items`` of a time-based read without those the last run loaded at the second it starts
+    at (``state["start_time"]``), which the export serves again. A rerun with nothing new loads
+    nothing, so no table counts as changed and the next build has nothing to do
     (``pipelines.build_plan``)."""
     start, seen = state.get("start_time"), set(state.get(SERVED, ()))
     if not seen:
         return items
-    return [item for item, at in zip(items, times, strict=True) if at != start or _digest(item) not in seen]
+    return [item for item in items if when(item) != start or _digest(item) not in seen]
 
 
-def _served_at(items: list[Any], times: list[int | None], second: int, state: dict) -> list[str]:
-    """Digests of the items (served at ``times``) at ``second``, where the next read starts, with
-    those of earlier pages at that second, for `_not_loaded`."""
+def _served_at(items: list[Any], second: int, state: dict, when: Callable[[Any], int | None]) -> list[str]:
+    """Digests of the items at ``second``, where the next read starts, with those of earlier pages
+    at that second, for `_not_loaded`."""
     earlier = state.get(SERVED, []) if state.get("start_time") == second else []
-    return sorted({*earlier, *(_digest(item) for item, at in zip(items, times, strict=True) if at == second)})
+    return sorted({*earlier, *(_digest(item) for item in items if when(item) == second)})
 
 
 def _digest(item: Any) -> str:
     """A short digest of an item's whole content: a record changed within the same second is new."""
-    return hashlib.blake2b(fingerprint(item).encode(), digest_size=8).hexdigest()
+    content = json.dumps(item, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(content, digest_size=8).hexdigest()
 
 
 def _start(window: DateRange | None, state: dict, default: datetime) -> int:

@@ -123,7 +123,7 @@ class Quarantine:
             key = self.record_key(identity)
             self.identities.add(identity)
         else:
-            key = pseudonym(self.secret, "record", fingerprint(record))
+            key = pseudonym(self.secret, "record", _fingerprint(record))
         fields = record if isinstance(record, dict) else {}
         record_id, ticket_id = fields.get("id"), fields.get("id" if self.table == "tickets" else "ticket_id")
         self.rows.append({
@@ -162,7 +162,7 @@ def with_load_id(table: pa.Table) -> pa.Table:
     return table.append_column(LOAD_ID, pa.nulls(table.num_rows, pa.string()))
 
 
-def fingerprint(record: object) -> str:
+def _fingerprint(record: object) -> str:
     """A record as text, to key it by its content: JSON (the standard library's where the fast
     encoder refuses text that is not valid Unicode)."""
     if not isinstance(record, dict):
@@ -234,25 +234,13 @@ def implausible(table: pa.Table, hints: Hints, started_at: datetime) -> dict[int
 
 
 def _typed(rows: list[Row], hints: Hints) -> pa.Table:
-    """``rows`` as a table of ``hints``' columns, or a TYPE_ERRORS exception. Arrow reads every
-    column but the ids straight from the dicts in one pass (a column only some rows have is null
-    where they lack it); ids are read on their own, to refuse 12.0 for 12."""
-    loose = pa.struct([pa.field(name, pa.string() if hint["data_type"] in PARSED_FROM_TEXT
-                                else ARROW_TYPES[hint["data_type"]])
-                       for name, hint in hints.items() if hint.get(KIND) != ID])
-    read = pa.array(rows, loose)
     arrays, fields = [], []
     for name, hint in hints.items():
-        if hint.get(KIND) == ID:
-            try:
-                values = list(map(itemgetter(name), rows))
-            except KeyError:  # a row without the column
-                values = [row.get(name) for row in rows]
-            array = _array(values, hint["data_type"], ID)
-        else:
-            array = read.field(name)
-            if hint["data_type"] in PARSED_FROM_TEXT:
-                array = array.cast(ARROW_TYPES[hint["data_type"]])
+        try:
+            values = list(map(itemgetter(name), rows))
+        except KeyError:  # a column only some rows have (a field the API added)
+            values = [row.get(name) for row in rows]
+        array = _array(values, hint["data_type"], hint.get(KIND))
         if not hint.get("nullable", True) and array.null_count:
             raise pa.ArrowInvalid(f"{name} is missing")
         arrays.append(array)
