@@ -5,24 +5,26 @@ from __future__ import annotations
 
 import pytest
 
-from deskpulse.benchmarks.ingest import BENCH_TENANT, format_report, minimum_requests, run_ingest_benchmark
+from deskpulse.benchmarks.ingest import (
+    BENCH_TENANT,
+    bench_environment,
+    format_report,
+    minimum_requests,
+    run_ingest_benchmark,
+)
 from pipelines.fakes.zendesk.api import FakeZendesk
 from pipelines.load import ROW_LOAD_IDS
 from pipelines.world import World, WorldConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-# what the benchmark sets in the environment for its load; the test puts them back afterwards
-BENCH_ENVIRONMENT = ("DESKPULSE_HOME", "RUNTIME__DLTHUB_TELEMETRY", "DESKPULSE_BENCH_EMAIL",
-                     "DESKPULSE_BENCH_TOKEN", "DESKPULSE_BENCH_SECRET", *ROW_LOAD_IDS)
 
 
 def test_a_small_world_loads_whole_with_the_fewest_requests_and_says_what_bounds_it(tmp_path, monkeypatch):
-    for name in BENCH_ENVIRONMENT:
+    for name in [*bench_environment(tmp_path), *ROW_LOAD_IDS]:  # what the load sets: put back after
         monkeypatch.setenv(name, "")
     report = run_ingest_benchmark(300, seed=1, workdir=tmp_path)
 
     api = FakeZendesk(World(WorldConfig(tenant_id=BENCH_TENANT, seed=1, tickets=300)))
-    api.as_of = api.world.end
     held = api.sizes()
     expected = {"tickets": held["tickets"], "ticket_metrics": held["tickets"],
                 "ticket_metric_events": held["ticket_metric_events"], "users": held["users"],

@@ -144,14 +144,20 @@ class FakeApis:
         return self._conn.recv()
 
 
-def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str, int], float, float]:
-    """Load the benchmark tenant into ``home``: wall seconds (in all and per step), rows per raw
-    table, CPU seconds of the process and of this thread (which runs dlt's extract)."""
-    os.environ.update({
+def bench_environment(home: Path) -> dict[str, str]:
+    """What the benchmark's load reads from the environment: its home, the fake API's login and the
+    tenant's secret (set for the rest of the process, as a command may)."""
+    return {
         "DESKPULSE_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false",
         "DESKPULSE_BENCH_EMAIL": "demo@example.com", "DESKPULSE_BENCH_TOKEN": "demo-token",
         "DESKPULSE_BENCH_SECRET": bench_secret(BENCH_TENANT),
-    })
+    }
+
+
+def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str, int], float, float]:
+    """Load the benchmark tenant into ``home``: wall seconds (in all and per step), rows per raw
+    table, CPU seconds of the process and of this thread (which runs dlt's extract)."""
+    os.environ.update(bench_environment(home))
     from pipelines.ingest.config import Credentials, TenantConfig
     from pipelines.load import load_tenant, tenant_pipeline
 
