@@ -20,9 +20,10 @@ from assets.project import WAREHOUSE_POOL
 from assets.retries import retry_only_transient
 from assets.tenants import TenantsResource, tenant_partitions
 from pipelines.ingest.config import Credentials, TenantConfig
+from pipelines.ingest.memory import few_collections
 from pipelines.ingest.report import IngestReport
 from pipelines.ingest.window import DateRange
-from pipelines.load import drop_loaded_packages, few_collections, tenant_pipeline
+from pipelines.load import drop_loaded_packages, repairing_resumed_loads, tenant_pipeline
 from pipelines.platforms import PLATFORMS
 from pipelines.sources.zendesk.tables import QUARANTINE
 
@@ -164,7 +165,8 @@ def platform_assets(platform: str) -> tuple[dg.AssetsDefinition, list[dg.AssetSp
         report = IngestReport(tenant.id)
         source = PLATFORMS[platform].source(tenant, config.date_range(), report)
         pipeline = tenant_pipeline(tenant)
-        with retry_only_transient(), few_collections():  # the same load as pipelines.load.load_tenant
+        tables = PLATFORMS[platform].tables  # the same load as pipelines.load.load_tenant
+        with retry_only_transient(), few_collections(), repairing_resumed_loads(pipeline, tables):
             events = dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline,
                              loader_file_format="parquet")
             yield from with_load_metadata(events, pipeline, report)

@@ -4,17 +4,18 @@ The one place that turns a TenantConfig into a dlt pipeline, so the CLI, Dagster
 and the tests load the same way (parquet files into the DuckDB warehouse under DESKPULSE_HOME).
 A regular load resumes every incremental resource from its state; a backfill loads a past date
 range window by window, each window its own load, without moving that state. A load ends with its
-rows in the warehouse file itself, not only in DuckDB's write-ahead log.
+rows in the warehouse file itself, not only in DuckDB's write-ahead log, and a load a crash left
+unfinished holds no row twice once it is finished (``repairing_resumed_loads``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
+import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,14 +25,15 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.ingest import home
+from pipelines.ingest.columns import RawTable
 from pipelines.ingest.config import TenantConfig
+from pipelines.ingest.memory import few_collections
 from pipelines.ingest.report import IngestReport
 from pipelines.ingest.window import BACKFILL_STEP, DateRange, date_ranges
 from pipelines.platforms import platform
 
 logger = logging.getLogger(__name__)
 
-BULK_GC_THRESHOLDS = (100_000, 50, 1_000)
 # DuckDB would take up to 80% of the machine's memory for a large merge; past this it spills to disk.
 DUCKDB_SETTINGS = {"memory_limit": "512MB", "preserve_insertion_order": False}
 
@@ -68,7 +70,7 @@ def load_tenant(tenant: TenantConfig, window: DateRange | None = None,
     report = report or IngestReport(tenant.id)
     source = platform(tenant.platform).source(tenant, window, report)
     pipeline = tenant_pipeline(tenant)
-    with few_collections():
+    with few_collections(), repairing_resumed_loads(pipeline, platform(tenant.platform).tables):
         info = pipeline.run(source, loader_file_format="parquet")
     checkpoint(home.warehouse_path())
     drop_loaded_packages(Path(pipeline.working_dir))
@@ -76,6 +78,49 @@ def load_tenant(tenant: TenantConfig, window: DateRange | None = None,
     for line in report.count_lines():
         logger.info("%s", line)
     return info
+
+
+RESUMED_LOADS = "resumed_loads.json"  # in a pipeline's folder: loads whose rows may need repair
+
+
+@contextlib.contextmanager
+def repairing_resumed_loads(pipeline: dlt.Pipeline, tables: Sequence[RawTable]) -> Iterator[None]:
+    """Around a pipeline's run: deduplicate the rows of loads the run finished for an earlier,
+    interrupted one. dlt copies each file of a load into a staging table, and a crash between a
+    copy's commit and dlt noting it makes the resumed load copy that file again; the tables dlt
+    merges without deduplicating (``RawTable.deduplicated``) would then hold those rows twice.
+    The loads are written down before the run, so a crash before the repair leaves it to the next
+    run. A run with nothing left from a crash does nothing here."""
+    marker = Path(pipeline.working_dir) / RESUMED_LOADS
+    resumed = set(json.loads(marker.read_text())) if marker.exists() else set()
+    resumed |= set(pipeline.list_normalized_load_packages())
+    if resumed:
+        written = marker.with_suffix(".tmp")
+        written.write_text(json.dumps(sorted(resumed)))
+        written.replace(marker)  # whole or not at all
+    yield
+    if resumed:
+        deduplicate_loads(pipeline.dataset_name, [table for table in tables if table.deduplicated],
+                          sorted(resumed))
+        marker.unlink(missing_ok=True)  # dlt empties the folder when a first load never landed
+
+
+def deduplicate_loads(dataset: str, tables: Sequence[RawTable], load_ids: Sequence[str]) -> None:
+    """Keep one of the rows with the same primary key among the rows of ``load_ids`` (copies of
+    one file: the same rows)."""
+    with duckdb.connect(str(home.warehouse_path())) as con:
+        known = {name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [dataset]).fetchall()}
+        for table in (table for table in tables if table.name in known):
+            qualified, keys = f'"{dataset}"."{table.name}"', ", ".join(table.primary_key)
+            removed = con.execute(
+                f"delete from {qualified} where rowid in (select rowid from ("
+                f" select rowid, row_number() over (partition by {keys}) as copy from {qualified}"
+                f" where _dlt_load_id in (select unnest(?::varchar[]))) where copy > 1)",
+                [list(load_ids)]).fetchall()[0][0]
+            if removed:
+                logger.warning("%s.%s: removed %d row(s) a resumed load had copied twice",
+                               dataset, table.name, removed)
 
 
 def drop_loaded_packages(working_dir: Path) -> None:
@@ -95,21 +140,6 @@ def checkpoint(warehouse: Path) -> None:
     threshold, and a crash before that would leave the next process to replay them on opening."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute("checkpoint")
-
-
-@contextlib.contextmanager
-def few_collections() -> Iterator[None]:
-    """Collect garbage rarely while a load runs. A load parses millions of short-lived objects; at
-    the default thresholds the cycle collector keeps re-scanning everything alive, which took about
-    40% of the extract's CPU. Objects alive before the load are frozen out of the scans."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*BULK_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def backfill_tenant(tenant: TenantConfig, start: datetime, end: datetime,

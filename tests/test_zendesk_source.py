@@ -7,6 +7,7 @@ the document to them), so the document and the loader cannot drift apart.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -21,11 +22,11 @@ from pipelines.fakes.zendesk.metrics import metric_events
 from pipelines.ingest import home
 from pipelines.ingest.config import Credentials, TenantConfig
 from pipelines.ingest.keys import pseudonym
-from pipelines.load import load_tenant, tenant_pipeline
-from pipelines.sources.zendesk import event_rows, settings, zendesk_source
+from pipelines.load import RESUMED_LOADS, backfill_tenant, load_tenant, tenant_pipeline
+from pipelines.sources.zendesk import event_rows, exports, settings, zendesk_source
 from pipelines.sources.zendesk.raw_tables import TABLES
 from pipelines.world import ORDER_NOTE_FIELD, PRODUCT_FIELD, World, WorldConfig
-from tests.ingest_support import SECRETS, query, tenant, use_environment
+from tests.ingest_support import SECRETS, query, raw_tables, tenant, use_environment
 
 FREE_TEXT_COLUMNS = {"subject", "raw_subject", "description", "body", "html_body", "comment", "tags",
                      "custom_fields", "email", "phone"}
@@ -229,24 +230,111 @@ def test_a_second_load_fetches_only_what_changed(api: FakeZendesk, world: World)
         "tickets": 0, "users": 0, "ticket_events": repeated}
 
 
-def test_a_time_based_read_leaves_out_only_what_it_loaded_at_the_second_it_starts_at() -> None:
-    """The export starts again at the last second it served: the records loaded then are left
-    out; one that arrived in that second since, or changed within it, is new."""
-    from pipelines.sources.zendesk import _follow
-    from pipelines.sources.zendesk.client import Page
+def test_a_time_based_read_loads_each_record_once_and_only_what_is_new_at_the_second_it_starts_at(
+) -> None:
+    """A page leaves its last second to the next page, which serves that second again (a record
+    changed in between comes once, as it is then); the last page keeps it. The next read starts
+    at that second: the records loaded then are left out, one that arrived in it since, or changed
+    within it, is new. A crowded second the paginator stepped past is kept whole."""
+    from pipelines.sources.zendesk.exports import SERVED, ExportReader, ItemTime
+    from pipelines.sources.zendesk.tables import Quarantine
 
-    def read(pages: list[Page], state: dict) -> list[dict]:
-        return [item for _, items in _follow(iter(pages), state, "start_time", None, lambda i: i["at"])
-                for item in items]
+    hints = {"id": {"data_type": "bigint", "nullable": False}, "at": {"data_type": "bigint"},
+             "score": {"data_type": "text"}}
+    reader = ExportReader("things", hints, lambda item: [item], ItemTime("at"),
+                          Quarantine("acme", "things", b"secret"), {"start_time": None, SERVED: []}, None)
 
-    state: dict = {}
-    first = [{"id": 1, "at": 10}, {"id": 2, "at": 12}, {"id": 3, "at": 12, "score": "good"}]
-    assert read([Page(first[:2], {}, 12), Page(first[1:], {}, 12)], state) == first[:2] + first[2:]
-    assert state["start_time"] == 12
-    late, changed = {"id": 4, "at": 12}, {"id": 3, "at": 12, "score": "bad"}
-    again = [first[1], first[2], late, changed, {"id": 5, "at": 13}]
-    assert read([Page(again, {}, 13)], state) == [late, changed, {"id": 5, "at": 13}]
-    assert read([Page([{"id": 5, "at": 13}], {}, 13)], state) == []  # nothing new: nothing loaded
+    def read(*pages: tuple[list[dict], int, bool]) -> list[tuple[int, str | None]]:
+        built = [reader((json.dumps({"things": items, "end_of_stream": last}).encode(), position))
+                 for items, position, last in pages]
+        assert built[-1].position == reader.seen["start_time"] and built[-1].served == reader.seen[SERVED]
+        return [(row["id"], row["score"]) for page in built for row in page.typed.to_pylist()]
+
+    def thing(thing_id: int, at: int, score: str | None = None) -> dict:
+        return {"id": thing_id, "at": at, "score": score}
+
+    assert read(([thing(1, 10), thing(2, 12), thing(3, 12, "good")], 12, False),
+                ([thing(2, 12), thing(3, 12, "bad"), thing(4, 12)], 12, True)
+                ) == [(1, None), (2, None), (3, "bad"), (4, None)]
+    assert reader.seen["start_time"] == 12
+    assert read(([thing(2, 12), thing(3, 12, "bad"), thing(4, 12), thing(3, 12, "worse"), thing(5, 12),
+                  thing(6, 13)], 13, True)) == [(3, "worse"), (5, None), (6, None)]
+    assert read(([thing(6, 13)], 13, True)) == []  # nothing new: nothing loaded
+    crowded = [thing(thing_id, 20) for thing_id in range(7, 10)]
+    assert read((crowded, 21, False), ([thing(10, 21)], 21, True)) == [(7, None), (8, None), (9, None),
+                                                                         (10, None)]
+
+
+def test_long_exports_built_in_a_worker_process_load_the_rows_of_a_load_built_here(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``INLINE_PAGES`` pages, a time-based export's pages become tables in a worker process.
+    A regular load in two steps and a backfill whose windows end mid-export, both through the
+    worker, load the rows of one load that built every page here, and those are the world's."""
+    monkeypatch.setattr(facts, "TIME_EXPORT_PAGE_SIZE", 40)  # dozens of pages per export
+    built_here: Counter[str] = Counter()
+    build = exports.ExportReader.__call__
+
+    def counted(reader: exports.ExportReader, page: tuple[bytes, int]) -> exports.ExportPage:
+        built_here[reader.envelope] += 1  # in this process only: the worker imports the class afresh
+        return build(reader, page)
+
+    monkeypatch.setattr(exports.ExportReader, "__call__", counted)
+    middle = world.start + (world.end - world.start) / 2
+    with FakeZendesk(world, as_of=world.end) as api:
+        monkeypatch.setattr(exports, "INLINE_PAGES", 10_000)
+        use_environment(monkeypatch, tmp_path / "here")
+        load_tenant(tenant(api))
+        here, pages = raw_tables(), dict(built_here)
+        visible = world.end - timedelta(seconds=facts.EXPORT_DELAY_SECONDS)
+        events = sum(len(a.events) for t in world.tickets() for a in t.audits_at(visible))
+        assert len(here["ticket_events"]) == events and min(pages.values()) > 20
+
+        monkeypatch.setattr(exports, "INLINE_PAGES", 1)
+        built_here.clear()
+        use_environment(monkeypatch, tmp_path / "worker")
+        api.as_of = middle
+        load_tenant(tenant(api))
+        api.as_of = world.end
+        load_tenant(tenant(api))
+        assert without(raw_tables(), "users") == without(here, "users")  # users: a row per version seen
+        assert built_here == {"ticket_events": 2, "ticket_metric_events": 2}  # one page per export and load
+
+        use_environment(monkeypatch, tmp_path / "backfill")
+        load_tenant(tenant(api, start_date=middle))
+        backfill_tenant(tenant(api, start_date=middle), world.start - timedelta(days=1), middle,
+                        step=timedelta(days=30))
+        assert without(raw_tables(), "tenant") == without(here, "tenant")  # tenant: its start_date
+
+
+def without(tables: dict[str, list[tuple]], name: str) -> dict[str, list[tuple]]:
+    return {table: rows for table, rows in tables.items() if table != name}
+
+
+def test_a_run_after_a_crash_removes_rows_a_resumed_load_copied_twice(api: FakeZendesk, world: World) -> None:
+    """The event tables are merged without deduplicating, so rows a resumed load copied twice
+    would stay twice. The run that finishes such a load writes its id down first; after a crash
+    before the repair, the next run repairs it."""
+    api.as_of = world.start + timedelta(days=30)
+    config = tenant(api)
+    load_tenant(config)
+    api.as_of = world.start + timedelta(days=50)
+    pipeline = tenant_pipeline(config)
+    pipeline.extract(zendesk_source(config))
+    pipeline.normalize()  # left for the next run to load, as a crash would
+    [resumed] = pipeline.list_normalized_load_packages()
+    load_tenant(config)
+    marker = Path(pipeline.working_dir) / RESUMED_LOADS
+    assert not marker.exists()
+    clean = raw_tables()
+    with duckdb.connect(str(home.warehouse_path())) as con:  # the copy of one file, twice
+        for table in ("ticket_events", "ticket_metric_events"):
+            con.execute(f"insert into raw_acme.{table} select * from raw_acme.{table}"
+                        f" where _dlt_load_id = '{resumed}' and id % 3 = 0")
+    assert raw_tables() != clean
+    marker.write_text(json.dumps([resumed]))  # the crash came before the repair
+    load_tenant(config)
+    assert raw_tables() == clean and not marker.exists()
 
 
 def test_a_load_leaves_its_rows_in_the_warehouse_file_while_the_process_holds_it_open(

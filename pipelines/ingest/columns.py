@@ -89,6 +89,7 @@ class RawTable:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     merge_key: str | None = None
+    deduplicated: bool = False  # a load never holds a record twice: dlt's merge need not deduplicate
 
     def __post_init__(self) -> None:
         names = [column.name for column in self.columns]
@@ -106,8 +107,10 @@ class RawTable:
     def resource(self) -> dict[str, Any]:
         """The arguments a dlt resource takes for this table: name, keys, write disposition, columns."""
         keys = {"merge_key": self.merge_key} if self.merge_key else {}
+        merge = ({"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
+                 if self.deduplicated else "merge")
         return {"name": self.name, "primary_key": self.primary_key[0] if len(self.primary_key) == 1
-                else self.primary_key, "write_disposition": "merge", **keys, "columns": self.hints}
+                else self.primary_key, "write_disposition": merge, **keys, "columns": self.hints}
 
 
 def _hint(column: Column, required: bool) -> TColumnSchema:

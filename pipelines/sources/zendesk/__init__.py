@@ -14,8 +14,6 @@ and columns: ``raw_tables.py`` (docs/raw_contract.md is written from it).
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from pipelines.privacy.classification import PERSON_FIELDS
 from pipelines.sources.zendesk import settings
 from pipelines.sources.zendesk.account import Account, objects
 from pipelines.sources.zendesk.client import Page
+from pipelines.sources.zendesk.exports import SERVED, ExportReader, ItemTime, not_loaded, served_at, unix
 from pipelines.sources.zendesk.login import check_login
 from pipelines.sources.zendesk.plans import optional, required
 from pipelines.sources.zendesk.raw_tables import (
@@ -64,14 +63,12 @@ from pipelines.sources.zendesk.tables import (
     Row,
     batched,
     cleared_row,
-    extra_columns,
-    to_table,
+    typed_items,
     with_load_id,
     with_quarantine,
 )
 
 logger = logging.getLogger(__name__)
-SERVED = "served_at_start"  # state: digests of the items loaded at a time-based read's next start
 
 TICKETS_PER_BATCH = 2_000
 USER_KEYS_CACHED = 65_536  # a few megabytes
@@ -134,7 +131,7 @@ def ticket_pages(tenant: TenantConfig, account: Account, window: DateRange | Non
         settings.TICKETS_EXPORT, "tickets", start_time=_since(window, tenant.start_date),
         cursor=_cursor(window, state), params={"include": "metric_sets"})
     batch = TicketPage()
-    for page, items in _follow(pages, state, "after_cursor", window, _item_time("generated_timestamp")):
+    for page, items in _follow(pages, state, "after_cursor", window, TICKET_TIME):
         kept = {item.get("id") for item in items if isinstance(item, dict)}
         batch.tickets += items
         batch.metric_sets += [m for m in page.body.get("metric_sets") or []
@@ -190,11 +187,8 @@ def ticket_events(tenant: TenantConfig, account: Account, window: DateRange | No
                                        start_time=_start(window, state, tenant.start_date),
                                        params={"include": "comment_events"})
     fields = settings.EVENT_FIELDS | {str(field_id) for field_id in tenant.custom_fields}
-    audit_time = _item_time("timestamp")
-    for _, audits in _follow(pages, state, "start_time", window, audit_time):
-        yield from _tables(account, TICKET_EVENTS, audits,
-                           lambda audit: event_rows(tenant.id, account.secret, audit, fields),
-                           when=audit_time)
+    rows = functools.partial(event_rows, tenant.id, account.secret, fields=fields)
+    yield from _export_tables(account, TICKET_EVENTS, pages, state, window, rows, ItemTime("timestamp"))
 
 
 @dlt.resource(**TICKET_METRIC_EVENTS.resource)
@@ -207,10 +201,8 @@ def ticket_metric_events(
     state = dlt.current.resource_state()
     pages = account.client.time_export(settings.TICKET_METRIC_EVENTS_EXPORT, "ticket_metric_events",
                                        start_time=_start(window, state, tenant.start_date))
-    event_time = _item_time("time")
-    for _, items in _follow(pages, state, "start_time", window, event_time):
-        yield from _tables(account, TICKET_METRIC_EVENTS, items,
-                           lambda item: [metric_event_row(tenant.id, item)], when=event_time)
+    rows = functools.partial(metric_event_rows, tenant.id)
+    yield from _export_tables(account, TICKET_METRIC_EVENTS, pages, state, window, rows, ItemTime("time"))
 
 
 @dlt.resource(**USERS.resource)
@@ -226,7 +218,7 @@ def users(tenant: TenantConfig, account: Account, window: DateRange | None) -> I
     pages = account.client.cursor_export(settings.USERS_EXPORT, "users",
                                          start_time=_since(None if first_read else window, EPOCH),
                                          cursor=_cursor(window, state))
-    user_time = _item_time("updated_at")
+    user_time = ItemTime("updated_at")
     for _, items in _follow(pages, state, "after_cursor", window, user_time):
         yield from _tables(account, USERS, items, lambda item: [user_row(tenant.id, secret, item)],
                            when=user_time)
@@ -243,14 +235,15 @@ def satisfaction_ratings(
     latest = since = _start(window, state, tenant.start_date)
     pages = account.client.list_pages(settings.SATISFACTION_RATINGS, "satisfaction_ratings",
                                       {"start_time": since})
-    updated = _item_time("updated_at")
+    updated = ItemTime("updated_at")
     served = {"start_time": since, SERVED: state.get(SERVED, [])}  # at the latest `updated_at`
     for _, items in _follow(pages, None, "", window, updated):
-        kept = _not_loaded(items, state, updated) if window is None else items
+        times = list(map(updated, items))
+        kept = not_loaded(items, state, times) if window is None else items
         yield from _tables(account, SATISFACTION_RATINGS, kept,
                            lambda item: [rating_row(tenant.id, account.secret, item)], when=updated)
-        latest = max([latest, *(t for t in map(updated, items) if t is not None)])
-        served = {"start_time": latest, SERVED: _served_at(items, latest, served, updated)}
+        latest = max([latest, *(t for t in times if t is not None)])
+        served = {"start_time": latest, SERVED: served_at(items, latest, served, times)}
     if window is None:
         state.update(served)
 
@@ -452,6 +445,10 @@ def metric_event_row(tenant_id: str, item: dict[str, Any]) -> Row:
     }
 
 
+def metric_event_rows(tenant_id: str, item: dict[str, Any]) -> list[Row]:
+    return [metric_event_row(tenant_id, item)]
+
+
 def user_row(tenant_id: str, secret: bytes, item: dict[str, Any]) -> Row:
     """A user version; name, e-mail and phone only as tokens."""
     return {
@@ -544,37 +541,42 @@ def rating_row(tenant_id: str, secret: bytes, item: dict[str, Any]) -> Row:
 def _tables(account: Account, raw: RawTable, items: list[Any], to_rows: Callable[[Any], list[Row]],
             *, whole: bool = False, evolve: bool = False, key: str = "id",
             when: Callable[[Any], int | None] | None = None) -> Iterator[pa.Table]:
-    """The rows of ``items`` as a typed table of ``raw``, then what the quarantine table gains and
-    loses: items that are not objects and rows that do not fit go in (keyed by their ``key`` column, with
-    their item's export time from ``when``), records quarantined before that now loaded cleanly
-    go out. The rows of a ``whole`` list replace the table's, and when there are none one row says
-    so (``cleared``); an ``evolve`` table takes new figures as new columns. Every row made is
-    counted in the report: loaded, quarantined or suppressed."""
-    table, hints = raw.name, raw.hints
-    quarantine = Quarantine(account.tenant.id, table, account.secret, key, account.report.started_at)
-    rows: list[Row] = []
-    owners: list[int] = []  # the item each row was made from, for its export time if quarantined
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            made = to_rows(item)
-            rows += made
-            owners += [index] * len(made)
-        else:
-            quarantine.add(item, "not a JSON object")
-    read = len(rows) + quarantine.count
-    placeholder = whole and not rows
-    if placeholder:
-        rows = [cleared_row(hints, tenant_id=account.tenant.id)]
-    if evolve:
-        hints = {**hints, **extra_columns(rows, hints)}
-    def served_at(row: int) -> int | None:
-        return when(items[owners[row]]) if when is not None and row < len(owners) else None
+    """The rows of ``items`` as a typed table of ``raw`` (``typed_items``: items that are not
+    objects and rows that do not fit are quarantined, keyed by their ``key`` column, with their
+    item's export time from ``when``; a ``whole`` list replaces the table's rows; an ``evolve``
+    table takes new figures as new columns), then what the quarantine table gains and loses."""
+    quarantine = Quarantine(account.tenant.id, raw.name, account.secret, key, account.report.started_at)
+    typed, read, placeholder = typed_items(items, to_rows, raw.hints, quarantine, whole=whole,
+                                           evolve=evolve, when=when)
+    yield from _loaded(account, raw, typed, quarantine, read, placeholder)
 
-    typed = to_table(rows, hints, quarantine, served_at)
-    quarantined = quarantine.count
+
+def _export_tables(account: Account, raw: RawTable, pages: Iterator[Page], state: dict,
+                   window: DateRange | None, to_rows: Callable[[Any], list[Row]], when: ItemTime
+                   ) -> Iterator[pa.Table]:
+    """The tables of a time-based export (``exports.py``: long ones are built in a worker process).
+    A regular run keeps each page's position and what it loaded at that second in state once its
+    tables are handed on; a backfill leaves state alone."""
+    seen = ({"start_time": unix(window.start), SERVED: []} if window is not None
+            else {"start_time": state.get("start_time"), SERVED: state.get(SERVED, [])})
+    reader = ExportReader(
+        raw.name, raw.hints, to_rows, when,
+        Quarantine(account.tenant.id, raw.name, account.secret, "id", account.report.started_at),
+        seen, unix(window.end) if window is not None else None)
+    for page in reader.pages(pages):
+        yield from _loaded(account, raw, page.typed, page.quarantine, page.read)
+        if window is None:
+            state[SERVED], state["start_time"] = page.served, page.position
+
+
+def _loaded(account: Account, raw: RawTable, typed: pa.Table, quarantine: Quarantine, read: int,
+            placeholder: bool = False) -> Iterator[pa.Table]:
+    """What a typed table loads once the privacy hook has dropped the rows of erased people, then
+    what the quarantine table gains and loses (records quarantined before that now loaded cleanly
+    go out). Every row made is counted in the report: loaded, quarantined or suppressed."""
     kept = account.keep(raw)(typed)
-    account.report.count(table, read=read, loaded=kept.num_rows - placeholder, quarantined=quarantined,
-                         suppressed=typed.num_rows - kept.num_rows)
+    account.report.count(raw.name, read=read, loaded=kept.num_rows - placeholder,
+                         quarantined=quarantine.count, suppressed=typed.num_rows - kept.num_rows)
     _settle(quarantine, kept)
     if kept.num_rows:
         yield with_load_id(kept)
@@ -619,16 +621,12 @@ def _follow(pages: Iterator[Page], state: dict | None, key: str, window: DateRan
             when: Callable[[Any], int | None]) -> Iterator[tuple[Page, list[Any]]]:
     """Each page and the items to load from it. A regular run keeps each page's position in
     ``state[key]`` once its items are handed on; a backfill keeps the items before the window's end
-    and stops there, leaving state alone. A time-based export (``key`` "start_time") serves the
-    items of the second it starts at again: those the last run loaded are left out."""
-    end = _unix(window.end) if window is not None else None
+    and stops there, leaving state alone."""
+    end = unix(window.end) if window is not None else None
     for page in pages:
         if end is None:
-            repeats = state is not None and key == "start_time"
-            yield page, (_not_loaded(page.items, state, when) if repeats else page.items)
+            yield page, page.items
             if state is not None:
-                if repeats:
-                    state[SERVED] = _served_at(page.items, page.position, state, when)
                 state[key] = page.position
             continue
         kept = [item for item in page.items if (at := when(item)) is None or at < end]
@@ -637,64 +635,22 @@ def _follow(pages: Iterator[Page], state: dict | None, key: str, window: DateRan
             return
 
 
-def _not_loaded(items: list[Any], state: dict, when: Callable[[Any], int | None]) -> list[Any]:
-    """``items`` of a time-based read without those the last run loaded at the second it starts
-    at (``state["start_time"]``), which the export serves again. A rerun with nothing new loads
-    nothing, so no table counts as changed and the next build has nothing to do
-    (``pipelines.build_plan``)."""
-    start, seen = state.get("start_time"), set(state.get(SERVED, ()))
-    if not seen:
-        return items
-    return [item for item in items if when(item) != start or _digest(item) not in seen]
-
-
-def _served_at(items: list[Any], second: int, state: dict, when: Callable[[Any], int | None]) -> list[str]:
-    """Digests of the items at ``second``, where the next read starts, with those of earlier pages
-    at that second, for `_not_loaded`."""
-    earlier = state.get(SERVED, []) if state.get("start_time") == second else []
-    return sorted({*earlier, *(_digest(item) for item in items if when(item) == second)})
-
-
-def _digest(item: Any) -> str:
-    """A short digest of an item's whole content: a record changed within the same second is new."""
-    content = json.dumps(item, sort_keys=True, default=str).encode()
-    return hashlib.blake2b(content, digest_size=8).hexdigest()
-
-
 def _start(window: DateRange | None, state: dict, default: datetime) -> int:
     """Where a time-based read starts: the window's start in a backfill, else the position kept in
     state, else ``default`` (the tenant's ``start_date``)."""
-    return _unix(window.start) if window is not None else int(state.get("start_time", _unix(default)))
+    return unix(window.start) if window is not None else int(state.get("start_time", unix(default)))
 
 
 def _since(window: DateRange | None, default: datetime) -> int:
     """Where a cursor export starts when there is no cursor: the window's start, else ``default``."""
-    return _unix(window.start if window is not None else default)
+    return unix(window.start if window is not None else default)
 
 
 def _cursor(window: DateRange | None, state: dict) -> str | None:
     return None if window is not None else state.get("after_cursor")
 
 
-def _item_time(name: str) -> Callable[[Any], int | None]:
-    """Unix seconds of an item's ``name`` (a number or an ISO time), or None if it has none."""
-    def when(item: Any) -> int | None:
-        value = item.get(name) if isinstance(item, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return int(value)
-        try:
-            return _unix(datetime.fromisoformat(value)) if isinstance(value, str) else None
-        except ValueError:
-            return None
-
-    return when
-
-
-TICKET_TIME = _item_time("generated_timestamp")  # where the ticket export serves a ticket
-
-
-def _unix(at: datetime) -> int:
-    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp())
+TICKET_TIME = ItemTime("generated_timestamp")  # where the ticket export serves a ticket
 
 
 def _channel(via: Any) -> str | None:

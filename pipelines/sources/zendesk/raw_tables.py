@@ -186,6 +186,7 @@ TICKET_EVENTS = RawTable(
               "User key of `previous_value` when the field names a person.", of=PSEUDONYMOUS),
     ),
     ("id",),
+    deduplicated=True,  # the export's repeats are left out as it is read (exports.py)
 )
 
 TICKET_METRIC_EVENTS = RawTable(
@@ -218,6 +219,7 @@ TICKET_METRIC_EVENTS = RawTable(
                "Whether a breach was later withdrawn (breach events)."),
     ),
     ("id",),
+    deduplicated=True,  # the export's repeats are left out as it is read (exports.py)
 )
 
 USERS = RawTable(

@@ -173,6 +173,36 @@ def _fingerprint(record: object) -> str:
         return std_json.dumps(record, sort_keys=True, default=str)
 
 
+def typed_items(items: Sequence[Any], to_rows: Callable[[Any], list[Row]], hints: Hints,
+                quarantine: Quarantine, *, whole: bool = False, evolve: bool = False,
+                when: Callable[[Any], int | None] | None = None) -> tuple[pa.Table, int, bool]:
+    """The rows ``to_rows`` makes of ``items``, typed as ``hints`` declare (``to_table``); how many
+    rows were read (typed or quarantined); and whether the table is a ``whole`` list's one row that
+    clears, made when the list has no rows. Items that are not objects go to ``quarantine`` too,
+    and a quarantined row's record time is its item's (``when``). An ``evolve`` table takes
+    figures beyond ``hints`` as new columns."""
+    rows: list[Row] = []
+    owners: list[int] = []  # the item each row was made from, for its export time if quarantined
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            made = to_rows(item)
+            rows += made
+            owners += [index] * len(made)
+        else:
+            quarantine.add(item, "not a JSON object")
+    read = len(rows) + quarantine.count
+    placeholder = whole and not rows
+    if placeholder:
+        rows = [cleared_row(hints, tenant_id=quarantine.tenant_id)]
+    if evolve:
+        hints = {**hints, **extra_columns(rows, hints)}
+
+    def served_at(row: int) -> int | None:
+        return when(items[owners[row]]) if when is not None and row < len(owners) else None
+
+    return to_table(rows, hints, quarantine, served_at), read, placeholder
+
+
 def to_table(rows: list[Row], hints: Hints, quarantine: Quarantine,
              time_of: Callable[[int], int | None] | None = None) -> pa.Table:
     """Rows typed as ``hints`` declare; rows that do not fit or hold an implausible value go to
