@@ -14,6 +14,7 @@ from deskpulse.benchmarks.ingest import (
 )
 from pipelines.fakes.zendesk.api import FakeZendesk
 from pipelines.load import ROW_LOAD_IDS
+from pipelines.sources.zendesk import exports
 from pipelines.world import World, WorldConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -22,6 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_a_small_world_loads_whole_with_the_fewest_requests_and_says_what_bounds_it(tmp_path, monkeypatch):
     for name in [*bench_environment(tmp_path), *ROW_LOAD_IDS]:  # what the load sets: put back after
         monkeypatch.setenv(name, "")
+    monkeypatch.setattr(exports, "INLINE_PAGES", 1)  # a small world's exports in worker processes too
     report = run_ingest_benchmark(300, seed=1, workdir=tmp_path)
 
     api = FakeZendesk(World(WorldConfig(tenant_id=BENCH_TENANT, seed=1, tickets=300)))
@@ -34,4 +36,6 @@ def test_a_small_world_loads_whole_with_the_fewest_requests_and_says_what_bounds
     assert all(report.requests[name] >= least for name, least in report.minimum_requests.items())
     assert set(report.steps) == {"extract", "normalize", "load"}
     assert 0 < report.extract_thread_cpu_seconds <= report.pipeline_cpu_seconds
+    assert report.worker_cpu_seconds > 0
     assert "of which the thread running dlt" in format_report(report)
+    assert "worker processes CPU" in format_report(report)

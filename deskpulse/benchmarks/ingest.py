@@ -5,9 +5,10 @@ without rate limits; its CPU is not the pipeline's, but the two share the machin
 report gives both CPU times so that is visible. The pipeline runs in this process into a fresh
 DESKPULSE_HOME exactly as a tenant load does (``pipelines.load.load_tenant``). Reported: raw rows
 per second (per table and overall), HTTP requests against the minimum possible (items over page
-size, per endpoint), the pipeline's peak RSS and its CPU time, in all and in the thread that runs
-dlt's extract (the rows are built and typed there, one core at most: Python's lock lets one
-thread run Python code at a time), so a run shows whether that thread is what bounds it.
+size, per endpoint), the pipeline's peak RSS and its CPU time: in all, in the thread that runs
+dlt's extract (which builds the rows of every resource but the long time-based exports, one core
+at most: Python's lock lets one thread run Python code at a time) and in the worker processes
+that build those exports' rows (docs/architecture.md), so a run shows which of them bounds it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class IngestReport:
     peak_rss_bytes: int
     pipeline_cpu_seconds: float
     extract_thread_cpu_seconds: float  # the thread that ran the load: dlt's extract, in Python
+    worker_cpu_seconds: float  # the load's worker processes (pipelines.ingest.offload)
+    worker_peak_rss_bytes: int  # the largest of them
     api_cpu_seconds: float
     api_prepare_seconds: float
     api_peak_rss_bytes: int
@@ -90,14 +93,15 @@ def run_ingest_benchmark(tickets: int, seed: int = 1, workdir: Path | None = Non
     with FakeApis([WorldConfig(tenant_id=BENCH_TENANT, seed=seed, tickets=tickets)]) as apis:
         base_url = apis.serve()[BENCH_TENANT]
         with tempfile.TemporaryDirectory(dir=workdir) as home:
-            seconds, steps, rows, cpu, thread_cpu = _load(base_url, Path(home))
-            peak = _peak_rss()
+            seconds, steps, rows, cpu, thread_cpu, worker_cpu = _load(base_url, Path(home))
+            peak, worker_peak = _peak_rss(), _peak_rss(resource.RUSAGE_CHILDREN)
         served = apis.report()
     return IngestReport(
         tickets=tickets, seconds=seconds, steps=steps, rows=rows,
         requests={name: counts["requests"] for name, counts in served.stats[BENCH_TENANT].items()},
         minimum_requests=minimum_requests(served.sizes[BENCH_TENANT]), peak_rss_bytes=peak,
-        pipeline_cpu_seconds=cpu, extract_thread_cpu_seconds=thread_cpu, api_cpu_seconds=served.cpu_seconds,
+        pipeline_cpu_seconds=cpu, extract_thread_cpu_seconds=thread_cpu, worker_cpu_seconds=worker_cpu,
+        worker_peak_rss_bytes=worker_peak, api_cpu_seconds=served.cpu_seconds,
         api_prepare_seconds=apis.prepare_seconds, api_peak_rss_bytes=served.peak_rss_bytes,
     )
 
@@ -154,9 +158,10 @@ def bench_environment(home: Path) -> dict[str, str]:
     }
 
 
-def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str, int], float, float]:
+def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str, int], float, float, float]:
     """Load the benchmark tenant into ``home``: wall seconds (in all and per step), rows per raw
-    table, CPU seconds of the process and of this thread (which runs dlt's extract)."""
+    table, CPU seconds of the process, of this thread (which runs dlt's extract) and of the worker
+    processes the load started and ended (the fake API's process is still running: not counted)."""
     os.environ.update(bench_environment(home))
     from pipelines.ingest.config import Credentials, TenantConfig
     from pipelines.load import load_tenant, tenant_pipeline
@@ -167,22 +172,24 @@ def _load(base_url: str, home: Path) -> tuple[float, dict[str, float], dict[str,
         secret_env="DESKPULSE_BENCH_SECRET", timezone="UTC",
     )
     cpu_before, thread_before, started = cpu_seconds(), time.thread_time(), time.perf_counter()
+    workers_before = cpu_seconds(resource.RUSAGE_CHILDREN)
     load_tenant(tenant)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_before
     thread_cpu = time.thread_time() - thread_before
+    worker_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - workers_before
     trace = tenant_pipeline(tenant).last_trace
     steps = {step.step: (step.finished_at - step.started_at).total_seconds() for step in trace.steps
              if step.step in ("extract", "normalize", "load")}
     rows = {table: count for table, count in trace.last_normalize_info.row_counts.items()
             if not table.startswith("_dlt")}
-    return seconds, steps, rows, cpu, thread_cpu
+    return seconds, steps, rows, cpu, thread_cpu, worker_cpu
 
 
 def _serve(configs: list[WorldConfig], conn: Connection) -> None:
     """The fake API process: serve each world, pack them as of the instants asked for, report its
     counters, stop when told."""
     from pipelines.fakes.zendesk.api import FakeZendesk
-    from pipelines.load import few_collections
+    from pipelines.ingest.memory import few_collections
     from pipelines.world import World
 
     with few_collections():
@@ -207,14 +214,16 @@ def _serve(configs: list[WorldConfig], conn: Connection) -> None:
             api.stop()
 
 
-def _peak_rss() -> int:
-    """This process's peak resident memory so far, in bytes."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def _peak_rss(who: int = resource.RUSAGE_SELF) -> int:
+    """This process's peak resident memory so far, in bytes (or, given ``RUSAGE_CHILDREN``, that of
+    the largest of its child processes that have ended)."""
+    return resource.getrusage(who).ru_maxrss * 1024
 
 
-def cpu_seconds() -> float:
-    """CPU time this process has used so far, user and system, every thread."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU time this process has used so far, user and system, every thread (or, given
+    ``RUSAGE_CHILDREN``, its child processes that have ended)."""
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -235,8 +244,10 @@ def format_report(report: IngestReport) -> str:
         f"  pipeline peak RSS      {report.peak_rss_bytes / 2**20:,.0f} MiB",
         f"  pipeline CPU           {report.pipeline_cpu_seconds:,.1f} s "
         f"(wall {report.seconds:,.1f} s, {os.cpu_count()} cores shared with the fake API)",
-        f"    of which the thread running dlt {report.extract_thread_cpu_seconds:,.1f} s (the extract's "
-        f"Python work, one core at most; the extract took {report.steps.get('extract', 0.0):,.1f} s)",
+        f"    of which the thread running dlt {report.extract_thread_cpu_seconds:,.1f} s (one core at most; "
+        f"the extract took {report.steps.get('extract', 0.0):,.1f} s)",
+        f"  worker processes CPU   {report.worker_cpu_seconds:,.1f} s (rows of the long time-based exports; "
+        f"peak RSS of the largest {report.worker_peak_rss_bytes / 2**20:,.0f} MiB)",
         f"  fake API CPU serving   {report.api_cpu_seconds:,.1f} s "
         f"(packing the world beforehand took {report.api_prepare_seconds:,.1f} s, not timed; "
         f"its peak RSS {report.api_peak_rss_bytes / 2**20:,.0f} MiB)",

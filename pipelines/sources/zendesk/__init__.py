@@ -239,7 +239,8 @@ def satisfaction_ratings(
     served = {"start_time": since, SERVED: state.get(SERVED, [])}  # at the latest `updated_at`
     for _, items in _follow(pages, None, "", window, updated):
         times = list(map(updated, items))
-        kept = not_loaded(items, state, times) if window is None else items
+        kept = [item for item, _ in not_loaded(list(zip(items, times, strict=True)), state)
+                ] if window is None else items
         yield from _tables(account, SATISFACTION_RATINGS, kept,
                            lambda item: [rating_row(tenant.id, account.secret, item)], when=updated)
         latest = max([latest, *(t for t in times if t is not None)])

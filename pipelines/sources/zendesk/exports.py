@@ -82,9 +82,10 @@ class ExportReader:
         in_window = [(item, at) for item, at in zip(items, times, strict=True)
                      if self.end is None or at is None or at < self.end]
         taken = [(item, at) for item, at in in_window if last or at != position]  # else the next page's
-        kept = not_loaded([item for item, _ in taken], self.seen, [at for _, at in taken])
+        kept_times = not_loaded(taken, self.seen)
+        kept = [item for item, _ in kept_times]
         self.seen = {"start_time": position,
-                     SERVED: served_at(kept, position, self.seen, list(map(self.when, kept)))}
+                     SERVED: served_at(kept, position, self.seen, [at for _, at in kept_times])}
         ended = len(in_window) < len(items)
         quarantine = replace(self.quarantine, rows=[], identities=set(), count=0)
         typed, read, _ = typed_items(kept, self.to_rows, self.hints, quarantine, when=self.when)
@@ -99,15 +100,15 @@ class ExportReader:
                 return
 
 
-def not_loaded(items: list[Any], seen: dict[str, Any], times: list[int | None]) -> list[Any]:
-    """``items`` of a time-based read (at ``times``) without those loaded before at the second it
-    starts at (``seen["start_time"]``), which the export serves again. A rerun with nothing new
+def not_loaded(timed: list[tuple[Any, int | None]], seen: dict[str, Any]) -> list[tuple[Any, int | None]]:
+    """Items of a time-based read, each with its time, without those loaded before at the second
+    it starts at (``seen["start_time"]``), which the export serves again. A rerun with nothing new
     loads nothing, so no table counts as changed and the next build has nothing to do
     (``pipelines.build_plan``)."""
     start, loaded = seen.get("start_time"), set(seen.get(SERVED, ()))
     if not loaded:
-        return items
-    return [item for item, at in zip(items, times, strict=True) if at != start or digest(item) not in loaded]
+        return timed
+    return [(item, at) for item, at in timed if at != start or digest(item) not in loaded]
 
 
 def served_at(items: list[Any], second: int, seen: dict[str, Any], times: list[int | None]) -> list[str]:
