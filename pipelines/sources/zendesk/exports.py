@@ -6,7 +6,7 @@ its last second to the next page, which serves that whole second again, as it is
 page of a read keeps them, and the next read leaves out those it loaded (kept in state as digests:
 a record changed within the same second since is new). So no load holds a record twice, and dlt
 merges these tables without deduplicating them (``RawTable.deduplicated``). A backfill keeps only
-the items before its window's end and stops there. These two exports are nine rows in ten of
+the items before its window's end and stops there. These two exports are 87% of the rows of
 a large load, so once an export runs past ``INLINE_PAGES`` pages, its pages are turned into tables
 in a worker process (``pipelines.ingest.offload``) while this one fetches and writes: the reader
 carries where the read stands from page to page, so it continues there as it would here.
