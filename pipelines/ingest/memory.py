@@ -1,11 +1,11 @@
 """A load's memory: collected rarely while it runs, handed back to the operating system after.
 
 A load parses millions of short-lived objects; at the default thresholds Python's cycle collector
-keeps re-scanning everything alive, which took about 40% of the extract's CPU (``few_collections``,
-also in the worker processes that build rows). Once it ends, Python frees them, but the allocators
-keep the pages for reuse: arrow's memory pool its own, glibc's malloc its arenas. In the process
-that goes on to start dbt (``deskpulse run``) those pages stay resident beside dbt's DuckDB for
-the whole build unless they are handed back (``release_memory``).
+keeps re-scanning everything alive, which took about 40% of the extract's CPU (``few_collections``
+around a load; ``collect_rarely`` in a worker process that builds rows). Once it ends, Python frees
+them, but the allocators keep the pages for reuse: arrow's memory pool its own, glibc's malloc its
+arenas. In the process that goes on to start dbt (``deskpulse run``) those pages stay resident
+beside dbt's DuckDB for the whole build unless they are handed back (``release_memory``).
 """
 
 from __future__ import annotations
