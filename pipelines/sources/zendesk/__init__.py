@@ -238,13 +238,12 @@ def satisfaction_ratings(
     updated = ItemTime("updated_at")
     served = {"start_time": since, SERVED: state.get(SERVED, [])}  # at the latest `updated_at`
     for _, items in _follow(pages, None, "", window, updated):
-        times = list(map(updated, items))
-        kept = [item for item, _ in not_loaded(list(zip(items, times, strict=True)), state)
-                ] if window is None else items
+        timed = [(item, updated(item)) for item in items]
+        kept = [item for item, _ in not_loaded(timed, state)] if window is None else items
         yield from _tables(account, SATISFACTION_RATINGS, kept,
                            lambda item: [rating_row(tenant.id, account.secret, item)], when=updated)
-        latest = max([latest, *(t for t in times if t is not None)])
-        served = {"start_time": latest, SERVED: served_at(items, latest, served, times)}
+        latest = max([latest, *(at for _, at in timed if at is not None)])
+        served = {"start_time": latest, SERVED: served_at(timed, latest, served)}
     if window is None:
         state.update(served)
 

@@ -393,10 +393,11 @@ class ZendeskClient:
     def time_export(
         self, path: str, key: str, *, start_time: int, params: dict[str, Any] | None = None
     ) -> Iterator[Page]:
-        """A time-based incremental export; each page's position is the next ``start_time``.
+        """A time-based incremental export; each page's position is the next ``start_time``, and
+        its list is left unread in its bytes (``Page``).
 
         Pages end on a whole second and the next page starts at that second again, so items at
-        the boundary come twice; callers merge on their keys.
+        the boundary come twice; the source keeps them from one page only (``exports.py``).
         """
         return self._pages(path, key, {**(params or {}), "start_time": start_time},
                            TimeExportPaginator(start_time), unread=True)

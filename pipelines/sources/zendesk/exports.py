@@ -82,13 +82,12 @@ class ExportReader:
         in_window = [(item, at) for item, at in zip(items, times, strict=True)
                      if self.end is None or at is None or at < self.end]
         taken = [(item, at) for item, at in in_window if last or at != position]  # else the next page's
-        kept_times = not_loaded(taken, self.seen)
-        kept = [item for item, _ in kept_times]
-        self.seen = {"start_time": position,
-                     SERVED: served_at(kept, position, self.seen, [at for _, at in kept_times])}
+        kept = not_loaded(taken, self.seen)
+        self.seen = {"start_time": position, SERVED: served_at(kept, position, self.seen)}
         ended = len(in_window) < len(items)
         quarantine = replace(self.quarantine, rows=[], identities=set(), count=0)
-        typed, read, _ = typed_items(kept, self.to_rows, self.hints, quarantine, when=self.when)
+        typed, read, _ = typed_items([item for item, _ in kept], self.to_rows, self.hints, quarantine,
+                                     when=self.when)
         return ExportPage(typed, quarantine, read, position, self.seen.get(SERVED, []), ended)
 
     def pages(self, pages: Iterator[Page]) -> Iterator[ExportPage]:
@@ -111,11 +110,11 @@ def not_loaded(timed: list[tuple[Any, int | None]], seen: dict[str, Any]) -> lis
     return [(item, at) for item, at in timed if at != start or digest(item) not in loaded]
 
 
-def served_at(items: list[Any], second: int, seen: dict[str, Any], times: list[int | None]) -> list[str]:
-    """Digests of the items (at ``times``) at ``second``, where the next read starts, with those of
-    earlier pages at that second, for ``not_loaded``."""
+def served_at(timed: list[tuple[Any, int | None]], second: int, seen: dict[str, Any]) -> list[str]:
+    """Digests of the items (each with its time) at ``second``, where the next read starts, with
+    those of earlier pages at that second, for ``not_loaded``."""
     earlier = seen.get(SERVED, []) if seen.get("start_time") == second else []
-    return sorted({*earlier, *(digest(item) for item, at in zip(items, times, strict=True) if at == second)})
+    return sorted({*earlier, *(digest(item) for item, at in timed if at == second)})
 
 
 def digest(item: Any) -> str:

@@ -197,10 +197,10 @@ def typed_items(items: Sequence[Any], to_rows: Callable[[Any], list[Row]], hints
     if evolve:
         hints = {**hints, **extra_columns(rows, hints)}
 
-    def served_at(row: int) -> int | None:
+    def time_of(row: int) -> int | None:
         return when(items[owners[row]]) if when is not None and row < len(owners) else None
 
-    return to_table(rows, hints, quarantine, served_at), read, placeholder
+    return to_table(rows, hints, quarantine, time_of), read, placeholder
 
 
 def to_table(rows: list[Row], hints: Hints, quarantine: Quarantine,
