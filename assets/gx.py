@@ -7,8 +7,10 @@ Suite parameters (``{"$PARAMETER": "name"}``) are scalar SQL queries named in th
 ``meta.parameters``, run on the warehouse, so a suite can reconcile its table with staging.
 
 GX reads the suite, decides every expectation and records the result; the metrics it decides from
-(rows, nulls, unexpected rows, sums) are computed by DuckDB over the whole table
-(``assets.gx_metrics``), so every row is checked and memory does not grow with the table. A failed
+(rows, nulls, unexpected rows, sums) are computed by DuckDB in the warehouse (``assets.gx_metrics``),
+so memory does not grow with the table. A check covers every row, or the rows a caller names (those
+a load changed): row-wise rules look at those, uniqueness at the rows that may repeat their values,
+row counts and sums at the whole table. A failed
 expectation names its first offending rows by the suite's key columns (``meta.key``: platform
 ids, pseudonymous keys, dates), never by the offending values.
 """
@@ -23,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from assets.gx_metrics import TableMetrics, UnsupportedExpectation
+from assets.gx_metrics import TableMetrics, UnsupportedExpectation, repeating
 from assets.pii import PATTERNS
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -31,6 +33,7 @@ SYSTEM_COLUMNS = "_dlt_"  # dlt's own load and row ids: random strings, not data
 FIRST_KEYS = 5  # offending rows named per failed expectation
 RESULT_FORMAT = {"result_format": "BASIC"}  # counts; the values GX would list are never collected
 TENANT_COLUMN = "tenant_id"
+UNIQUENESS = ("column_values.unique", "compound_columns.unique")  # map metrics of repeated values
 
 
 @dataclass
@@ -65,6 +68,7 @@ class SuiteOutcome:
 
     rows: int
     evaluated: int
+    checked: int  # rows the row-wise expectations looked at (all, or those a load changed)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
@@ -78,6 +82,7 @@ class SuiteOutcome:
         """Counts and names of failed expectations; never the offending values."""
         return {
             "rows": self.rows,
+            "rows_checked": self.checked,
             "expectations": self.evaluated,
             "passed": self.evaluated - len(self.errors) - len(self.warnings),
             "errors": ", ".join(self.errors) or "none",
@@ -132,32 +137,44 @@ def _context():
 
 
 def validate(suite: dict[str, Any], con: duckdb.DuckDBPyConnection, schema: str, table: str,
-             given: dict[str, Any]) -> SuiteOutcome:
-    """Run ``suite`` (plus the PII scan) on the whole table ``schema.table``. Its SQL parameters
+             given: dict[str, Any], rows: str | None = None) -> SuiteOutcome:
+    """Run ``suite`` (plus the PII scan) on the table ``schema.table``: its row-wise expectations
+    on ``rows`` (SQL on its columns; None: every row) as if the table held only those (uniqueness
+    as ``TableMetrics`` says), its whole-table ones (row counts, sums) on the whole table, and all
+    on the whole table when an expectation speaks of a share of its rows. Its SQL parameters
     run on ``con``; ``given`` holds the ones the caller knows (``tenant_ids``: the tenants the
     table may hold)."""
     import great_expectations as gx
     from great_expectations.core import ExpectationSuiteValidationResult
 
     _context()
-    metrics = TableMetrics(con, schema, table)
+    if any("mostly" in e["kwargs"] for e in suite["expectations"]):
+        rows = None  # a share of the table's rows is the whole table's to say
+    whole = TableMetrics(con, schema, table)
     parameters = {**given, **{key: con.execute(sql).fetchall()[0][0]
                               for key, sql in parameter_queries(suite).items()}}
-    documents = [*suite["expectations"], *pii_expectations(metrics.text_columns())]
+    documents = [*suite["expectations"], *pii_expectations(whole.text_columns())]
     expectations = gx.ExpectationSuite(
         name=suite["name"], expectations=[_with_parameters(e, parameters, suite["name"]) for e in documents],
     ).expectations
+    looked_at = [_rows_of(e, rows, whole.relation) for e in expectations]
+    tables = {None: whole} | {where: TableMetrics(con, schema, table, where) for where in looked_at if where}
+    metrics = [tables[where] for where in looked_at]
     needed = [e.get_validation_dependencies(runtime_configuration=dict(RESULT_FORMAT))
               .get_metric_configurations() for e in expectations]
-    configurations = {c.id: c for found in needed for c in found}
-    values = metrics.resolve(list(configurations.values()))
-    results = [e.metrics_validate(values, runtime_configuration=dict(RESULT_FORMAT)) for e in expectations]
-    rows = con.execute(f"select count(*) from {metrics.relation}").fetchall()[0][0]
-    outcome = SuiteOutcome(rows=rows, evaluated=len(results))
-    for expectation, result, found in zip(expectations, results, needed, strict=True):
+    values: dict[str | None, dict[Any, Any]] = {}
+    for where, of in tables.items():
+        wanted = {c.id: c for found, w in zip(needed, looked_at, strict=True) if w == where for c in found}
+        values[where] = of.resolve(list(wanted.values()))
+    results = [e.metrics_validate(values[where], runtime_configuration=dict(RESULT_FORMAT))
+               for e, where in zip(expectations, looked_at, strict=True)]
+    total = whole.row_count()
+    checked = TableMetrics(con, schema, table, rows).row_count() if rows else total
+    outcome = SuiteOutcome(rows=total, evaluated=len(results), checked=checked)
+    for expectation, result, found, of in zip(expectations, results, needed, metrics, strict=True):
         if result.success:
             continue
-        failure = _failure(expectation, result, found, metrics, key_columns(suite))
+        failure = _failure(expectation, result, found, of, key_columns(suite))
         result.result.update(unexpected_index_column_names=key_columns(suite),
                              unexpected_index_list=failure.keys)
         (outcome.errors if failure.severity == "critical" else outcome.warnings).append(failure.label())
@@ -167,6 +184,18 @@ def validate(suite: dict[str, Any], con: duckdb.DuckDBPyConnection, schema: str,
         statistics={"evaluated_expectations": len(results),
                     "unsuccessful_expectations": len(outcome.failures)})
     return outcome
+
+
+def _rows_of(expectation, rows: str | None, relation: str) -> str | None:
+    """The rows an expectation looks at when a check covers ``rows``: those rows for a row-wise
+    rule, the rows that may repeat their values for a uniqueness rule, all for a whole-table one."""
+    map_metric = getattr(expectation, "map_metric", None)
+    if rows is None or map_metric is None:
+        return None
+    if map_metric in UNIQUENESS:
+        kwargs = expectation.configuration.kwargs
+        return repeating(relation, rows, kwargs.get("column_list") or [kwargs["column"]])
+    return rows
 
 
 def _with_parameters(document: dict[str, Any], parameters: dict[str, Any], suite: str) -> dict[str, Any]:

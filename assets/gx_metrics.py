@@ -2,14 +2,15 @@
 
 GX decides each expectation from metrics (rows, nulls, unexpected rows, a column's sum). Its pandas
 engine computes them on a frame held in memory, which grows with the table, and its SQL engine does
-not speak DuckDB. Here every metric the expectations of our suites ask for is SQL over the whole
-table, in one scan for the row-wise ones, so every row is covered and memory stays what DuckDB's
-memory limit allows. The meaning is GX's pandas engine's, value for value: nulls (NaN too) are left
-out of column maps, a pair with a missing side counts as unexpected unless ``ignore_row_if`` leaves
-the row out, duplicates count every row of a repeated value, and regular expressions mean what
-Python's ``re.search`` finds. DuckDB's RE2 cannot say that for every pattern (lookarounds, Unicode
-digits, ``$`` before a final newline), so it narrows the rows down to those it cannot decide and
-Python decides those. A metric or argument not covered here is refused, never guessed.
+not speak DuckDB. Here every metric the expectations of our suites ask for is SQL over the table (or
+over the rows a check covers, ``TableMetrics``), in one scan for the row-wise ones, so every row is
+covered and memory stays what DuckDB's memory limit allows. The meaning is GX's pandas engine's,
+value for value: nulls (NaN too) are left out of column maps, a pair with a missing side counts as
+unexpected unless ``ignore_row_if`` leaves the row out, duplicates count every row of a repeated
+value, and regular expressions mean what Python's ``re.search`` finds. DuckDB's RE2 cannot say that
+for every pattern (lookarounds, Unicode digits, ``$`` before a final newline inside a pattern), so
+it narrows the rows down to those it cannot decide and Python decides those. A metric or argument
+not covered here is refused, never guessed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ FLOATS = {"DOUBLE", "FLOAT", "REAL"}
 TEXT = "VARCHAR"
 PYTHON_BATCH_ROWS = 50_000  # rows Python decides at a time, for the patterns RE2 cannot decide
 UNEXPECTED_VALUES = ".unexpected_values"  # GX lists offending values; we never collect them
+TABLE = "checked_table"  # the table's name in the queries, for conditions on other rows of it
 
 
 class UnsupportedExpectation(ValueError):
@@ -91,8 +93,8 @@ def _re2(source: str, wide: bool) -> str | None:
             continue
         elif char == "(" and source.startswith("(?", i) and not source.startswith("(?:", i):
             return None  # named groups, flags, comments
-        elif char == "$":
-            out.append(r"(?:\n?\z)" if wide else r"\z")
+        elif char == "$":  # at the pattern's end, an optional final newline and the end is exact
+            out.append(r"(?:\n?\z)" if wide or i == len(source) - 1 else r"\z")
         else:
             out.append(char)
         i += 1
@@ -135,14 +137,26 @@ class RowCondition:
     column: str | None = None
     decide: Callable[[str], bool] | None = None  # True when the value is unexpected
     duplicates_of: tuple[str, ...] = ()  # uniqueness: rows whose values in these columns repeat
+    # SQL for the rows that may be unexpected: when none are, ``where`` and ``undecided`` need no
+    # pass of their own (a PII scan of a clean column evaluates one pattern per row, not three)
+    maybe: tuple[str, list[Any]] | None = None
+
+
+def repeating(relation: str, rows: str, columns: list[str]) -> str:
+    """SQL: the rows of ``relation`` (as ``TABLE``) holding in ``columns`` the values one of
+    ``rows`` holds, nulls alike: where a repeat of those rows' values can be."""
+    same = " and ".join(f"checked.{quote(c)} is not distinct from {TABLE}.{quote(c)}" for c in columns)
+    return f"exists (select 1 from {relation} as checked where ({rows}) and {same})"
 
 
 class TableMetrics:
-    """Answers GX metric configurations over ``schema.table`` on an open DuckDB connection."""
+    """Answers GX metric configurations over ``schema.table`` on an open DuckDB connection, as if
+    the table held only ``rows`` (SQL on its columns, the table named ``TABLE``; None: all)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, schema: str, table: str):
-        self.con, self.name = con, f"{schema}.{table}"
+    def __init__(self, con: duckdb.DuckDBPyConnection, schema: str, table: str, rows: str | None = None):
+        self.con, self.name, self.rows = con, f"{schema}.{table}", rows
         self.relation = f"{quote(schema)}.{quote(table)}"
+        self.source = f"{self.relation} as {TABLE}"
         self.types = dict(con.execute(
             "select column_name, data_type from information_schema.columns where table_schema = ? "
             "and table_name = ? order by ordinal_position", [schema, table]).fetchall())
@@ -165,11 +179,11 @@ class TableMetrics:
 
     # -- resolving
     def resolve(self, configurations: list) -> dict[Any, Any]:
-        """Values of GX ``MetricConfiguration``s, by their id: one scan of the table for every
-        count and sum, one query per uniqueness metric, and Python for undecided regex rows."""
+        """Values of GX ``MetricConfiguration``s, by their id: one scan of the rows for every count
+        and sum, one query per uniqueness metric, and more only where rows may be unexpected."""
         values: dict[Any, Any] = {}
         scan: dict[Any, tuple[str, list[Any]]] = {}
-        undecided: dict[Any, RowCondition] = {}
+        counted: dict[Any, RowCondition] = {}
         for configuration in configurations:
             name = configuration.metric_name
             if name.endswith(UNEXPECTED_VALUES):
@@ -179,24 +193,36 @@ class TableMetrics:
                 if condition.duplicates_of:
                     values[configuration.id] = self._duplicated_rows(condition)
                     continue
-                scan[configuration.id] = (f"count(*) filter (where {condition.domain} and {condition.where})",
-                                          condition.parameters)
-                if condition.undecided:
-                    undecided[configuration.id] = condition
-                    scan[(configuration.id, "undecided")] = (
-                        f"count(*) filter (where {condition.domain} and {condition.undecided})",
-                        condition.undecided_parameters)
+                counted[configuration.id] = condition
+                where, parameters = condition.maybe or (condition.where, condition.parameters)
+                scan[configuration.id] = (f"count(*) filter (where {condition.domain} and {where})",
+                                          parameters)
             else:
                 scan[configuration.id] = self._aggregate(configuration)
         if scan:
             sql = ", ".join(expression for expression, _ in scan.values())
-            row = self.con.execute(f"select {sql} from {self.relation}",
+            row = self.con.execute(f"select {sql} from {self.source}{self._where()}",
                                    [p for _, parameters in scan.values() for p in parameters]).fetchall()[0]
             values.update(zip(scan, row, strict=True))
-        for key, condition in undecided.items():  # rows RE2 could not decide, if any: Python's turn
-            if values.pop((key, "undecided")):
-                values[key] += sum(1 for _ in self._python_rows(condition, []))
+        for key, condition in counted.items():
+            values[key] = self._unexpected(condition, values[key])
         return values
+
+    def _unexpected(self, condition: RowCondition, scanned: int) -> int:
+        """The unexpected rows of ``condition``, from the scan's count of its ``maybe`` rows (none:
+        none) or of its ``where`` rows, and Python's verdict on the rows RE2 could not decide."""
+        if condition.maybe:
+            if not scanned:
+                return 0
+            scanned = self.con.execute(
+                f"select count(*) from {self.source} where {condition.domain} and {condition.where}"
+                f"{self._checked()}", condition.parameters).fetchall()[0][0]
+        if condition.undecided:
+            scanned += sum(1 for _ in self._python_rows(condition, []))
+        return scanned
+
+    def row_count(self) -> int:
+        return self.con.execute(f"select count(*) from {self.source}{self._where()}").fetchall()[0][0]
 
     def _aggregate(self, configuration) -> tuple[str, list[Any]]:
         name, domain = configuration.metric_name, configuration.metric_domain_kwargs
@@ -278,13 +304,14 @@ class TableMetrics:
         quoted = self.column(column)
         may, may_parameters = self._matches(quoted, [p.wider for p in patterns], wide=True)
         must, must_parameters = self._matches(quoted, [p.narrower for p in patterns], wide=False)
-        undecided = (f"{may} and not {must}", may_parameters + must_parameters)
+        exact = (may, may_parameters) == (must, must_parameters)  # RE2 means what Python means
+        undecided = (None, []) if exact else (f"{may} and not {must}", may_parameters + must_parameters)
         compiled = [p.python for p in patterns]
         if match:  # unexpected: Python finds no match; surely so where even the wider pattern finds none
             return RowCondition(nonnull, f"not {may}", may_parameters, *undecided, column,
                                 lambda text: compiled[0].search(text) is None)
         return RowCondition(nonnull, must, must_parameters, *undecided, column,
-                            lambda text: any(p.search(text) for p in compiled))
+                            lambda text: any(p.search(text) for p in compiled), maybe=(may, may_parameters))
 
     def _matches(self, quoted: str, bounds: list[str | None], *, wide: bool) -> tuple[str, list[str]]:
         """SQL for "one of the RE2 ``bounds`` matches", as one alternation. A bound not known (or
@@ -303,18 +330,25 @@ class TableMetrics:
         return True
 
     # -- the queries besides the scan
+    def _where(self) -> str:
+        return "" if self.rows is None else f" where {self.rows}"
+
+    def _checked(self) -> str:
+        return "" if self.rows is None else f" and ({self.rows})"
+
     def _duplicated_rows(self, condition: RowCondition) -> int:
         columns = ", ".join(self.column(column) for column in condition.duplicates_of)
+        where = f"{condition.domain}{self._checked()}"
         return self.con.execute(
-            f"select coalesce(sum(n), 0) from (select count(*) as n from {self.relation} "
-            f"where {condition.domain} group by {columns} having count(*) > 1)").fetchall()[0][0]
+            f"select coalesce(sum(n), 0) from (select count(*) as n from {self.source} where {where} "
+            f"group by {columns} having count(*) > 1)").fetchall()[0][0]
 
     def _python_rows(self, condition: RowCondition, keys: list[str]) -> Iterator[tuple]:
         """Key tuples of the undecided rows Python finds unexpected, in key order."""
         selected = ", ".join([self.column(condition.column), *map(self.column, keys)])
         order = f" order by {', '.join(map(self.column, keys))}" if keys else ""
-        where = f"{condition.domain} and {condition.undecided}"
-        result = self.con.execute(f"select {selected} from {self.relation} where {where}{order}",
+        where = f"{condition.domain} and {condition.undecided}{self._checked()}"
+        result = self.con.execute(f"select {selected} from {self.source} where {where}{order}",
                                   condition.undecided_parameters)
         while batch := result.fetchmany(PYTHON_BATCH_ROWS):
             for text, *key in batch:
@@ -330,10 +364,10 @@ class TableMetrics:
         if condition.duplicates_of:
             partition = ", ".join(map(self.column, condition.duplicates_of))
             return self.con.execute(
-                f"{head} from (select * from {self.relation} where {condition.domain} "
+                f"{head} from (select * from {self.source} where {condition.domain}{self._checked()} "
                 f"qualify count(*) over (partition by {partition}) > 1){tail}").fetchall()
-        found = self.con.execute(f"{head} from {self.relation} where {condition.domain} and "
-                                 f"{condition.where}{tail}", condition.parameters).fetchall()
+        found = self.con.execute(f"{head} from {self.source} where {condition.domain} and "
+                                 f"{condition.where}{self._checked()}{tail}", condition.parameters).fetchall()
         if condition.undecided:
             decided: list[tuple] = []
             for key in self._python_rows(condition, keys):

@@ -1,26 +1,33 @@
 """Quality gates: GX suites and freshness as asset checks, and the verdict that gates publishing.
 
 ``expectations/<platform>/<table>.json`` checks a raw table per tenant partition, right after its
-load; ``expectations/marts/<mart>.json`` checks a mart after every build. A failed critical
-expectation is an ERROR (it blocks publishing), a failed warning a WARN (it does not). Freshness
+load: its row-wise rules on the rows of the loads since the check last passed with the same suite
+(the whole table the first time), so an hourly check costs what the hour loaded, not what the
+table holds. ``expectations/marts/<mart>.json`` checks a whole mart after every build. A failed
+critical expectation is an ERROR (it blocks publishing), a failed warning a WARN (it does not). Freshness
 checks warn when raw data or marts fall behind their schedules. ``verdict`` reads the latest
 outcome of every check upstream of what is about to be published, so a publish that runs on its
 own is gated exactly like one that follows a build.
 """
 
+import hashlib
+import json
 import warnings
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from assets.gx import Failure, load_suite, suite_paths, validate
+from assets.gx import Failure, SuiteOutcome, load_suite, suite_paths, validate
+from assets.gx_metrics import quote
 from assets.ingest import raw_keys
 from assets.marts import MARTS_SCHEMA, marts
+from assets.pii import PATTERNS
 from assets.project import WAREHOUSE_POOL
 from assets.tenants import TenantsResource, tenant_partitions
 from assets.warehouse import has_table, read_only
@@ -30,18 +37,49 @@ FINISHED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecord
 RAW_FRESH_WITHIN = timedelta(hours=3)  # ingestion runs hourly
 MARTS_FRESH_WITHIN = timedelta(hours=26)  # marts build daily, and when new raw data lands
 OFFENDING = "offending"  # check metadata: one line per failed expectation, who and what to look at
+SUITE = "suite"  # raw check metadata: the digest of what it checked for
+CHECKED_THROUGH = "loads_checked_through"  # raw check metadata: when the newest load it covered finished
 
 
-def suite_result(path: Path, schema: str, table: str, tenant_ids: list[str],
-                 check: str) -> dg.AssetCheckResult:
-    """Run one suite on one warehouse table, in the warehouse; failures carry names, counts and the
-    keys of the first offending rows, never values."""
-    with read_only() as con:
-        outcome = validate(load_suite(path), con, schema, table, {"tenant_ids": tenant_ids})
+def suite_result(outcome: SuiteOutcome, table: str, tenant_ids: list[str], check: str,
+                 **metadata: str) -> dg.AssetCheckResult:
+    """A suite's outcome on one warehouse table as a check result: failures carry names, counts
+    and the keys of the first offending rows, never values."""
     severity = dg.AssetCheckSeverity.ERROR if outcome.errors else dg.AssetCheckSeverity.WARN
-    offending = "\n".join(blame(outcome.failures, check, f"{schema}.{table}", tenant_ids))
+    offending = "\n".join(blame(outcome.failures, check, table, tenant_ids))
     return dg.AssetCheckResult(passed=outcome.passed, severity=severity,
-                               metadata={**outcome.metadata(), OFFENDING: offending or "none"})
+                               metadata={**outcome.metadata(), **metadata, OFFENDING: offending or "none"})
+
+
+def suite_digest(suite: dict) -> str:
+    """What a check checks for: the suite and the PII patterns every suite adds."""
+    return hashlib.sha256(json.dumps([suite, PATTERNS], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def loads_through(con: duckdb.DuckDBPyConnection, schema: str) -> datetime | None:
+    """When the newest finished dlt load of ``schema`` finished (None: none has)."""
+    if not con.execute("select count(*) from information_schema.tables where table_schema = ? and "
+                       "table_name = '_dlt_loads'", [schema]).fetchall()[0][0]:
+        return None
+    return con.execute(
+        f"select max(inserted_at) from {quote(schema)}._dlt_loads where status = 0").fetchall()[0][0]
+
+
+def loaded_after(schema: str, through: datetime) -> str:
+    """SQL: the rows of loads not finished by ``through`` (later loads, and one left unfinished)."""
+    return (f"_dlt_load_id not in (select load_id from {quote(schema)}._dlt_loads where status = 0 "
+            f"and inserted_at <= timestamptz '{through.isoformat()}')")
+
+
+def last_pass(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, partition: str) -> dict[str, str]:
+    """The metadata of the check's latest passing execution on ``partition`` ({} if none)."""
+    passed = instance.event_log_storage.get_asset_check_execution_history(
+        check_key, limit=1, status={AssetCheckExecutionRecordStatus.SUCCEEDED},
+        partition_filter=PartitionKeyFilter(key=partition))
+    if not passed or passed[0].event is None:
+        return {}
+    evaluation = passed[0].event.dagster_event.event_specific_data
+    return {name: entry.value for name, entry in evaluation.metadata.items() if isinstance(entry.value, str)}
 
 
 def blame(failures: list[Failure], check: str, table: str, tenant_ids: list[str]) -> list[str]:
@@ -61,14 +99,27 @@ def offending(metadata: dict) -> list[str]:
 
 
 def raw_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
-    """The suite of a raw table, run on the tenant partition just loaded."""
+    """The suite of a raw table on a tenant partition, right after its load: on the rows of the
+    loads since it last passed with the same suite (``loaded_after``), the whole table the first
+    time; the metadata says which rows it covered."""
 
     def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        tenant_id = context.partition_key
-        if not has_table(raw_dataset(tenant_id), path.stem):  # dlt creates a table with its first row
+        tenant_id, check_key = context.partition_key, context.check_specs[0].key
+        schema = raw_dataset(tenant_id)
+        if not has_table(schema, path.stem):  # dlt creates a table with its first row
             return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "note": "nothing loaded yet"})
-        return suite_result(path, raw_dataset(tenant_id), path.stem, [tenant_id],
-                            context.check_specs[0].key.name)
+        suite = load_suite(path)
+        digest, earlier = suite_digest(suite), last_pass(context.instance, check_key, tenant_id)
+        with read_only() as con:
+            through = loads_through(con, schema)
+            since = earlier.get(CHECKED_THROUGH) if earlier.get(SUITE) == digest else None
+            rows = loaded_after(schema, datetime.fromisoformat(since)) if since and through else None
+            outcome = validate(suite, con, schema, path.stem, {"tenant_ids": [tenant_id]}, rows)
+        covered = {SUITE: digest,
+                   "rows_checked_from": f"loads finished after {since}" if rows else "every row"}
+        if through:
+            covered[CHECKED_THROUGH] = through.isoformat()
+        return suite_result(outcome, f"{schema}.{path.stem}", [tenant_id], check_key.name, **covered)
 
     with warnings.catch_warnings():  # partitioned checks are a Dagster preview; we rely on them
         warnings.simplefilter("ignore", dg.PreviewWarning)
@@ -85,7 +136,10 @@ def mart_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=key, name=f"gx_{path.stem}", blocking=True, pool=WAREHOUSE_POOL,
                     description=f"Great Expectations suite expectations/{MARTS_SCHEMA}/{path.name}.")
     def check(context: dg.AssetCheckExecutionContext, tenants: TenantsResource) -> dg.AssetCheckResult:
-        return suite_result(path, MARTS_SCHEMA, path.stem, [t.id for t in tenants.load()],
+        tenant_ids = [t.id for t in tenants.load()]
+        with read_only() as con:
+            outcome = validate(load_suite(path), con, MARTS_SCHEMA, path.stem, {"tenant_ids": tenant_ids})
+        return suite_result(outcome, f"{MARTS_SCHEMA}.{path.stem}", tenant_ids,
                             context.check_specs[0].key.name)
 
     return check

@@ -82,6 +82,8 @@ CASES = [
                 max_value=datetime(2026, 1, 1, tzinfo=UTC)),
     expectation("column_values_to_be_in_set", column="status", value_set=["open", "solved", "new"]),
     expectation("column_values_to_match_regex", column="key", regex="^[0-9a-f]{64}$"),
+    expectation("column_values_to_match_regex", column="note", regex=r"\d$"),  # Unicode digits: Python
+    expectation("column_values_to_match_regex", column="note", regex=r"^\S+$"),  # not RE2's: Python
     expectation("column_values_to_not_match_regex_list", column="note", regex_list=list(PATTERNS.values())),
     expectation("column_values_to_be_unique", column="id"),
     expectation("column_pair_values_a_to_be_greater_than_b", column_A="a", column_B="b", or_equal=True),
@@ -118,7 +120,71 @@ def test_the_tricky_rows_do_decide_something():
     assert verdicts == {True, False}
     phone = pattern(PATTERNS["phone"])
     assert phone.narrower is None and phone.wider is not None  # lookarounds: RE2 only narrows down
-    assert pattern("^[0-9a-f]{64}$").narrower == r"^[0-9a-f]{64}\z"
+    key = pattern("^[0-9a-f]{64}$")  # a final $: an optional newline, then the end, in both engines
+    assert key.narrower == key.wider == r"^[0-9a-f]{64}(?:\n?\z)"
+    assert pattern("^a$|^b").narrower == r"^a\z|^b"  # elsewhere RE2 only narrows down
+
+
+# -- the rows a load changed: row-wise rules on them, the rest on the whole table ---------------------
+LOADED = ["old", "new"] * 6  # which load wrote each of the tricky rows
+WHOLE_TABLE = ("unique", "sum_to_be_between", "row_count_to_be_between", "row_count_to_equal")
+ROW_WISE = [case for case in CASES if not case["type"].endswith(WHOLE_TABLE)]
+
+
+def scoped(expectations: list[dict], con: duckdb.DuckDBPyConnection, key: list[str] | None = None):
+    suite = {"name": "t", "meta": {"key": key or []}, "expectations": expectations}
+    return validate(suite, con, "s", "t", {}, rows="load = 'new'")
+
+
+@pytest.mark.parametrize("case", ROW_WISE, ids=lambda case: f"{case['type']}({case['kwargs']})"[:90])
+def test_row_wise_rules_on_the_new_rows_reach_gx_pandas_verdict_on_those_rows(case):
+    con = warehouse_table(TRICKY.assign(load=LOADED))
+    frame = con.execute("select * exclude (load) from s.t where load = 'new'").df()
+    [expected] = gx_pandas([case], frame)
+    outcome = scoped([case], con)
+    found = outcome.result.results[0]
+    assert found.success == expected.success
+    for figure in ("unexpected_count", "missing_count"):
+        if figure in expected.result:
+            assert found.result[figure] == expected.result[figure], figure
+    assert (outcome.rows, outcome.checked) == (12, 6)
+
+
+def test_the_old_rows_hold_failures_the_new_rows_do_not():
+    """Else the test above could not tell a check of the new rows from a check of all of them."""
+    con = warehouse_table(TRICKY.assign(load=LOADED))
+    whole = [r.success for r in in_warehouse(ROW_WISE, con).result.results]
+    new = [r.success for r in scoped(ROW_WISE, con).result.results]
+    assert any(n and not w for w, n in zip(whole, new, strict=True))
+
+
+def test_uniqueness_counts_every_row_repeating_a_value_of_a_new_row():
+    """GX counts each row of a repeated value; here those of the values a new row holds, old rows
+    too, and not a repeat among old rows only (the check that passed before saw it)."""
+    con = warehouse_table(pd.DataFrame({
+        "row": range(7),
+        "id": [1, 1, 2, 2, 3, 4, 4],
+        "a": pd.array([None, None, 5, 5, 6, 7, 8], dtype="Int64"),
+        "load": ["old", "new", "old", "old", "new", "old", "new"],
+    }))
+    unique_id = expectation("column_values_to_be_unique", column="id")
+    unique_pair = expectation("compound_columns_to_be_unique", column_list=["id", "a"])
+    outcome = scoped([unique_id, unique_pair, expectation("table_row_count_to_equal", value=7)], con, ["row"])
+    by_type = {f.expectation.split("(")[0]: f for f in outcome.failures}
+    assert set(by_type) == {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+    assert by_type["expect_column_values_to_be_unique"].unexpected == 4  # rows 0, 1 (id 1) and 5, 6 (id 4)
+    assert by_type["expect_column_values_to_be_unique"].keys == [{"row": r} for r in (0, 1, 5, 6)]
+    # (1, null) twice: a missing value in one column of the pair still counts as a value
+    assert by_type["expect_compound_columns_to_be_unique"].unexpected == 2
+    assert by_type["expect_compound_columns_to_be_unique"].keys == [{"row": 0}, {"row": 1}]
+
+
+def test_a_share_of_the_rows_is_checked_on_the_whole_table():
+    """``mostly`` speaks of the whole table: a suite that uses it checks every row."""
+    con = warehouse_table(TRICKY.assign(load=LOADED))
+    outcome = scoped([expectation("column_values_to_not_be_null", column="status", mostly=0.9)], con)
+    assert outcome.checked == outcome.rows == 12
+    assert outcome.result.results[0].result["unexpected_count"] == 3
 
 
 # -- violations planted at the far end of a large table ------------------------------------------------
