@@ -13,6 +13,7 @@ own is gated exactly like one that follows a build.
 import hashlib
 import json
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ from assets.marts import MARTS_SCHEMA, marts
 from assets.pii import PATTERNS
 from assets.project import WAREHOUSE_POOL
 from assets.tenants import TenantsResource, tenant_partitions
-from assets.warehouse import has_table, read_only
+from assets.warehouse import read_only
 from pipelines.ingest.home import raw_dataset
 
 FINISHED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
@@ -41,13 +42,14 @@ SUITE = "suite"  # raw check metadata: the digest of what it checked for
 CHECKED_THROUGH = "loads_checked_through"  # raw check metadata: when the newest load it covered finished
 
 
-def suite_result(outcome: SuiteOutcome, table: str, tenant_ids: list[str], check: str,
+def suite_result(outcome: SuiteOutcome, table: str, tenant_ids: list[str], check: dg.AssetCheckKey,
                  **metadata: str) -> dg.AssetCheckResult:
     """A suite's outcome on one warehouse table as a check result: failures carry names, counts
     and the keys of the first offending rows, never values."""
     severity = dg.AssetCheckSeverity.ERROR if outcome.errors else dg.AssetCheckSeverity.WARN
-    offending = "\n".join(blame(outcome.failures, check, table, tenant_ids))
-    return dg.AssetCheckResult(passed=outcome.passed, severity=severity,
+    offending = "\n".join(blame(outcome.failures, check.name, table, tenant_ids))
+    return dg.AssetCheckResult(asset_key=check.asset_key, check_name=check.name, passed=outcome.passed,
+                               severity=severity,
                                metadata={**outcome.metadata(), **metadata, OFFENDING: offending or "none"})
 
 
@@ -57,10 +59,7 @@ def suite_digest(suite: dict) -> str:
 
 
 def loads_through(con: duckdb.DuckDBPyConnection, schema: str) -> datetime | None:
-    """When the newest finished dlt load of ``schema`` finished (None: none has)."""
-    if not con.execute("select count(*) from information_schema.tables where table_schema = ? and "
-                       "table_name = '_dlt_loads'", [schema]).fetchall()[0][0]:
-        return None
+    """When the newest finished dlt load of ``schema`` (which has dlt's ``_dlt_loads``) finished."""
     return con.execute(
         f"select max(inserted_at) from {quote(schema)}._dlt_loads where status = 0").fetchall()[0][0]
 
@@ -98,36 +97,53 @@ def offending(metadata: dict) -> list[str]:
     return [] if entry is None or entry.value == "none" else entry.value.splitlines()
 
 
-def raw_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
-    """The suite of a raw table on a tenant partition, right after its load: on the rows of the
-    loads since it last passed with the same suite (``loaded_after``), the whole table the first
-    time; the metadata says which rows it covered."""
-
-    def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        tenant_id, check_key = context.partition_key, context.check_specs[0].key
-        schema = raw_dataset(tenant_id)
-        if not has_table(schema, path.stem):  # dlt creates a table with its first row
-            return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "note": "nothing loaded yet"})
-        suite = load_suite(path)
-        digest, earlier = suite_digest(suite), last_pass(context.instance, check_key, tenant_id)
-        with read_only() as con:
-            through = loads_through(con, schema)
-            since = earlier.get(CHECKED_THROUGH) if earlier.get(SUITE) == digest else None
-            rows = loaded_after(schema, datetime.fromisoformat(since)) if since and through else None
-            outcome = validate(suite, con, schema, path.stem, {"tenant_ids": [tenant_id]}, rows)
-        covered = {SUITE: digest,
-                   "rows_checked_from": f"loads finished after {since}" if rows else "every row"}
-        if through:
-            covered[CHECKED_THROUGH] = through.isoformat()
-        return suite_result(outcome, f"{schema}.{path.stem}", [tenant_id], check_key.name, **covered)
-
+def raw_suite_checks(platform: str, suites: dict[dg.AssetKey, Path]) -> dg.AssetChecksDefinition:
+    """The suites of a platform's raw tables on a tenant partition, right after its load, in one
+    step (one connection; a step per table cost more than most of their scans). Each covers the
+    rows of the loads since it last passed with the same suite (``loaded_after``), the whole table
+    the first time; its metadata says which rows it covered."""
     with warnings.catch_warnings():  # partitioned checks are a Dagster preview; we rely on them
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return dg.asset_check(
-            asset=key, name=f"gx_{path.stem}", blocking=True, pool=WAREHOUSE_POOL,
-            partitions_def=tenant_partitions,
-            description=f"Great Expectations suite expectations/{key.path[0]}/{path.name}.",
-        )(check)
+        specs = [dg.AssetCheckSpec(
+            f"gx_{path.stem}", asset=key, blocking=True, partitions_def=tenant_partitions,
+            description=f"Great Expectations suite expectations/{platform}/{path.name}.")
+            for key, path in suites.items()]
+    paths = {spec.key: path for spec, path in zip(specs, suites.values(), strict=True)}
+
+    @dg.multi_asset_check(specs=specs, name=f"{platform}_raw_suites", can_subset=True,
+                          pool=WAREHOUSE_POOL, description=f"The GX suites of {platform}'s raw tables.")
+    def checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        tenant_id = context.partition_key
+        schema = raw_dataset(tenant_id)
+        with read_only() as con:
+            present = {name for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [schema]
+            ).fetchall()}
+            through = loads_through(con, schema) if "_dlt_loads" in present else None
+            for key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
+                if paths[key].stem not in present:  # dlt creates a table with its first row
+                    yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=True,
+                                              metadata={"rows": 0, "note": "nothing loaded yet"})
+                else:
+                    yield raw_suite_result(context.instance, con, key, paths[key], tenant_id, through)
+
+    return checks
+
+
+def raw_suite_result(instance: dg.DagsterInstance, con: duckdb.DuckDBPyConnection,
+                     key: dg.AssetCheckKey, path: Path, tenant_id: str,
+                     through: datetime | None) -> dg.AssetCheckResult:
+    """One raw table's suite on the rows loaded since its check last passed (``raw_suite_checks``)."""
+    schema, suite = raw_dataset(tenant_id), load_suite(path)
+    digest, earlier = suite_digest(suite), last_pass(instance, key, tenant_id)
+    since = earlier.get(CHECKED_THROUGH) if earlier.get(SUITE) == digest else None
+    rows = loaded_after(schema, datetime.fromisoformat(since)) if since and through else None
+    outcome = validate(suite, con, schema, path.stem, {"tenant_ids": [tenant_id]}, rows)
+    covered = {SUITE: digest,
+               "rows_checked_from": f"loads finished after {since}" if rows else "every row"}
+    if through:
+        covered[CHECKED_THROUGH] = through.isoformat()
+    return suite_result(outcome, f"{schema}.{path.stem}", [tenant_id], key, **covered)
 
 
 def mart_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
@@ -139,19 +155,19 @@ def mart_suite_check(key: dg.AssetKey, path: Path) -> dg.AssetChecksDefinition:
         tenant_ids = [t.id for t in tenants.load()]
         with read_only() as con:
             outcome = validate(load_suite(path), con, MARTS_SCHEMA, path.stem, {"tenant_ids": tenant_ids})
-        return suite_result(outcome, f"{MARTS_SCHEMA}.{path.stem}", tenant_ids,
-                            context.check_specs[0].key.name)
+        return suite_result(outcome, f"{MARTS_SCHEMA}.{path.stem}", tenant_ids, context.check_specs[0].key)
 
     return check
 
 
 def _suites_of_assets() -> tuple[list[dg.AssetChecksDefinition], list[dg.AssetChecksDefinition]]:
-    """A check for every suite whose table is an asset here (suites of marts not built yet wait)."""
+    """The checks of every suite whose table is an asset here (suites of marts not built yet wait):
+    one step per platform for the raw tables, one per mart."""
     raw = {(key.path[0], key.path[-1]): key for key in raw_keys}
     mart_keys = {mart.name: mart.key for mart in marts()}
-    raw_checks = [raw_suite_check(raw[(platform, path.stem)], path)
-                  for platform in sorted({platform for platform, _ in raw})
-                  for path in suite_paths(platform) if (platform, path.stem) in raw]
+    platforms = sorted({platform for platform, _ in raw})
+    raw_checks = [raw_suite_checks(platform, {raw[(platform, p.stem)]: p for p in suite_paths(platform)
+                                              if (platform, p.stem) in raw}) for platform in platforms]
     mart_checks = [mart_suite_check(mart_keys[path.stem], path)
                    for path in suite_paths(MARTS_SCHEMA) if path.stem in mart_keys]
     return raw_checks, mart_checks

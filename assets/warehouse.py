@@ -22,12 +22,6 @@ def read_only() -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
-def has_table(schema: str, table: str) -> bool:
-    with read_only() as con:
-        return bool(con.execute("select count(*) from information_schema.tables "
-                                "where table_schema = ? and table_name = ?", [schema, table]).fetchone()[0])
-
-
 def row_counts(schema: str, tables: list[str]) -> dict[str, int]:
     """Rows per existing table of ``schema``; tables not (yet) in the warehouse are left out."""
     with read_only() as con:
