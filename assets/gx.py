@@ -10,9 +10,9 @@ GX reads the suite, decides every expectation and records the result; the metric
 (rows, nulls, unexpected rows, sums) are computed by DuckDB in the warehouse (``assets.gx_metrics``),
 so memory does not grow with the table. A check covers every row, or the rows a caller names (those
 a load changed): row-wise rules look at those, uniqueness at the rows that may repeat their values,
-row counts and sums at the whole table. A failed
-expectation names its first offending rows by the suite's key columns (``meta.key``: platform
-ids, pseudonymous keys, dates), never by the offending values.
+row counts and sums at the whole table. A failed expectation names its first offending rows by the
+suite's key columns (``meta.key``: platform ids, pseudonymous keys, dates), never by the offending
+values.
 """
 
 from __future__ import annotations
@@ -158,8 +158,8 @@ def validate(suite: dict[str, Any], con: duckdb.DuckDBPyConnection, schema: str,
         name=suite["name"], expectations=[_with_parameters(e, parameters, suite["name"]) for e in documents],
     ).expectations
     looked_at = [_rows_of(e, rows, whole.relation) for e in expectations]
-    tables = {None: whole} | {where: TableMetrics(con, schema, table, where) for where in looked_at if where}
-    metrics = [tables[where] for where in looked_at]
+    tables = {where: TableMetrics(con, schema, table, where) if where else whole
+              for where in dict.fromkeys([None, rows, *looked_at])}
     needed = [e.get_validation_dependencies(runtime_configuration=dict(RESULT_FORMAT))
               .get_metric_configurations() for e in expectations]
     values: dict[str | None, dict[Any, Any]] = {}
@@ -169,12 +169,12 @@ def validate(suite: dict[str, Any], con: duckdb.DuckDBPyConnection, schema: str,
     results = [e.metrics_validate(values[where], runtime_configuration=dict(RESULT_FORMAT))
                for e, where in zip(expectations, looked_at, strict=True)]
     total = whole.row_count()
-    checked = TableMetrics(con, schema, table, rows).row_count() if rows else total
-    outcome = SuiteOutcome(rows=total, evaluated=len(results), checked=checked)
-    for expectation, result, found, of in zip(expectations, results, needed, metrics, strict=True):
+    outcome = SuiteOutcome(rows=total, evaluated=len(results),
+                           checked=tables[rows].row_count() if rows else total)
+    for expectation, result, found, where in zip(expectations, results, needed, looked_at, strict=True):
         if result.success:
             continue
-        failure = _failure(expectation, result, found, of, key_columns(suite))
+        failure = _failure(expectation, result, found, tables[where], key_columns(suite))
         result.result.update(unexpected_index_column_names=key_columns(suite),
                              unexpected_index_list=failure.keys)
         (outcome.errors if failure.severity == "critical" else outcome.warnings).append(failure.label())

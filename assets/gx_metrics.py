@@ -145,8 +145,8 @@ class RowCondition:
 def repeating(relation: str, rows: str, columns: list[str]) -> str:
     """SQL: the rows of ``relation`` (as ``TABLE``) holding in ``columns`` the values one of
     ``rows`` holds, nulls alike: where a repeat of those rows' values can be."""
-    same = " and ".join(f"checked.{quote(c)} is not distinct from {TABLE}.{quote(c)}" for c in columns)
-    return f"exists (select 1 from {relation} as checked where ({rows}) and {same})"
+    same = " and ".join(f"covered.{quote(c)} is not distinct from {TABLE}.{quote(c)}" for c in columns)
+    return f"exists (select 1 from {relation} as covered where ({rows}) and {same})"
 
 
 class TableMetrics:
